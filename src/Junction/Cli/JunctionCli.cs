@@ -1,0 +1,92 @@
+using System.CommandLine;
+using Junction.Config;
+using Junction.Hosting;
+
+namespace Junction.Cli;
+
+/// <summary>The <c>junction</c> command line: one verb per operation.</summary>
+public static class JunctionCli
+{
+    public const string DefaultConfigPath = "./junction.yaml";
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Junction: the event hub for a creator's revenue stack.")
+        {
+            ServeCommand(),
+            CheckConfigCommand(),
+        };
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static Option<string> ConfigOption() => new("--config", "-c")
+    {
+        Description = $"The config file (YAML). Default: {DefaultConfigPath}",
+        DefaultValueFactory = _ => DefaultConfigPath,
+    };
+
+    private static Command ServeCommand()
+    {
+        var config = ConfigOption();
+        var urls = new Option<string>("--urls")
+        {
+            Description = $"Where to listen. Default: {DefaultUrls}",
+            DefaultValueFactory = _ => DefaultUrls,
+        };
+        var command = new Command("serve", "Receive webhooks and run the pipeline.") { config, urls };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = parse.GetValue(config)!;
+            JunctionConfig loaded;
+            try
+            {
+                loaded = File.Exists(path) ? ConfigLoader.LoadFile(path) : DemoConfig.Create();
+            }
+            catch (ConfigException ex)
+            {
+                await Console.Error.WriteLineAsync($"junction: {path} is not valid:");
+                foreach (var error in ex.Errors) await Console.Error.WriteLineAsync($"  {error}");
+                return 2;
+            }
+            await using var app = await JunctionHost.BuildAsync(loaded, parse.GetValue(urls)!, missingConfigPath: path);
+            await app.RunAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CheckConfigCommand()
+    {
+        var config = ConfigOption();
+        var command = new Command("check-config", "Validate a config file and report every error with its key path.") { config };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(config)!;
+            if (!File.Exists(path))
+            {
+                Console.Out.WriteLine($"config: file {path} not found");
+                return 2;
+            }
+            try
+            {
+                var loaded = ConfigLoader.LoadFile(path);
+                Console.Out.WriteLine(Summary(loaded));
+                return 0;
+            }
+            catch (ConfigException ex)
+            {
+                Console.Out.WriteLine($"{path}: {ex.Errors.Count} error{(ex.Errors.Count == 1 ? "" : "s")}");
+                foreach (var error in ex.Errors) Console.Out.WriteLine(error.ToString());
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    internal static string Summary(JunctionConfig config)
+    {
+        var sources = string.Join(", ", config.Sources.Values.Select(s => $"{s.Id} ({s.Provider}, {s.Secrets.Count} secret{(s.Secrets.Count == 1 ? "" : "s")})"));
+        return $"{config.Path}: OK: storage {StorageUri.Parse(config.Storage).Describe()}; {config.Sources.Count} source{(config.Sources.Count == 1 ? "" : "s")}: {sources}; {config.Admin.Tokens.Count} admin token{(config.Admin.Tokens.Count == 1 ? "" : "s")}";
+    }
+}

@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Junction.Providers;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Junction.Config;
+
+/// <summary>One problem in a config file: the key path and what was expected there.</summary>
+public sealed record ConfigError(string Path, string Message)
+{
+    public override string ToString() => $"{Path}: {Message}";
+}
+
+public sealed class ConfigException(IReadOnlyList<ConfigError> errors)
+    : Exception(string.Join(Environment.NewLine, errors))
+{
+    public IReadOnlyList<ConfigError> Errors { get; } = errors;
+}
+
+/// <summary>
+/// Reads <c>junction.yaml</c>. Walks the YAML tree by hand rather than deserializing into classes so
+/// that every error can name its exact key path, and collects every error before failing.
+/// </summary>
+public static partial class ConfigLoader
+{
+    public const string StorageEnvironmentVariable = "JUNCTION_STORAGE";
+    public const string DefaultStorage = "sqlite:./data/junction.db";
+
+    private static readonly string[] TopLevelKeys = ["storage", "admin", "sources"];
+    private static readonly string[] SourceKeys = ["provider", "secrets", "tolerance_seconds", "max_body_bytes"];
+
+    public static JunctionConfig LoadFile(string path, Func<string, string?>? environment = null)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path, Encoding.UTF8);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException([new ConfigError("config", $"cannot read {path}: {ex.Message}")]);
+        }
+        return Parse(text, path, environment);
+    }
+
+    public static JunctionConfig Parse(string yaml, string? path, Func<string, string?>? environment = null)
+    {
+        var reader = new Reader(environment ?? Environment.GetEnvironmentVariable);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException ex)
+        {
+            throw new ConfigException([new ConfigError("config",
+                $"not valid YAML at line {ex.Start.Line}, column {ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}")]);
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new ConfigException([new ConfigError("config", "expected a mapping with at least 'storage' and 'sources'")]);
+        }
+
+        reader.RejectUnknownKeys(root, "", TopLevelKeys);
+
+        var storage = environment?.Invoke(StorageEnvironmentVariable) ?? Environment.GetEnvironmentVariable(StorageEnvironmentVariable);
+        var storagePath = StorageEnvironmentVariable;
+        if (string.IsNullOrEmpty(storage))
+        {
+            storage = reader.OptionalString(root, "storage", "storage") ?? DefaultStorage;
+            storagePath = "storage";
+        }
+        if (!StorageUri.TryParse(storage, out _, out var storageError))
+        {
+            reader.Error(storagePath, storageError);
+        }
+
+        var tokens = new List<string>();
+        if (Reader.Child(root, "admin") is { } adminNode)
+        {
+            if (adminNode is YamlMappingNode admin)
+            {
+                reader.RejectUnknownKeys(admin, "admin", ["tokens"]);
+                tokens.AddRange(reader.StringList(admin, "tokens", "admin.tokens", required: false));
+            }
+            else
+            {
+                reader.Error("admin", "expected a mapping with 'tokens'");
+            }
+        }
+
+        var sources = new Dictionary<string, SourceConfig>(StringComparer.Ordinal);
+        switch (Reader.Child(root, "sources"))
+        {
+            case null:
+                reader.Error("sources", "expected a mapping of source ids to sources; none given");
+                break;
+            case YamlMappingNode map:
+                foreach (var (keyNode, value) in map.Children)
+                {
+                    var id = ((YamlScalarNode)keyNode).Value ?? "";
+                    var source = ReadSource(reader, id, value);
+                    if (source is not null) sources[id] = source;
+                }
+                break;
+            default:
+                reader.Error("sources", "expected a mapping of source ids to sources");
+                break;
+        }
+
+        if (reader.Errors.Count > 0) throw new ConfigException(reader.Errors);
+
+        return new JunctionConfig
+        {
+            Storage = storage,
+            Admin = new AdminConfig(tokens),
+            Sources = sources,
+            Path = path,
+        };
+    }
+
+    private static SourceConfig? ReadSource(Reader reader, string id, YamlNode node)
+    {
+        var path = $"sources.{id}";
+        if (!SourceIdPattern().IsMatch(id))
+        {
+            reader.Error(path, "a source id is 1-64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit");
+        }
+        if (node is not YamlMappingNode map)
+        {
+            reader.Error(path, "expected a mapping with 'provider' and 'secrets'");
+            return null;
+        }
+        reader.RejectUnknownKeys(map, path, SourceKeys);
+
+        var provider = reader.OptionalString(map, "provider", $"{path}.provider");
+        IWebhookProvider? impl = null;
+        if (provider is null)
+        {
+            reader.Error($"{path}.provider", $"required; expected one of {string.Join(", ", ProviderRegistry.Names)}");
+        }
+        else if (!ProviderRegistry.TryGet(provider, out impl))
+        {
+            reader.Error($"{path}.provider", $"expected one of {string.Join(", ", ProviderRegistry.Names)}; got '{provider}'");
+        }
+
+        var secrets = reader.StringList(map, "secrets", $"{path}.secrets", required: true);
+        if (impl is not null)
+        {
+            for (var i = 0; i < secrets.Count; i++)
+            {
+                if (secrets[i].Length == 0) continue; // already reported
+                if (impl.ValidateSecret(secrets[i]) is { } problem) reader.Error($"{path}.secrets[{i}]", problem);
+            }
+        }
+
+        var tolerance = reader.OptionalInt(map, "tolerance_seconds", $"{path}.tolerance_seconds", 1, 86_400)
+            ?? SourceConfig.DefaultToleranceSeconds;
+        var maxBody = reader.OptionalInt(map, "max_body_bytes", $"{path}.max_body_bytes", 1, 64 * 1024 * 1024)
+            ?? SourceConfig.DefaultMaxBodyBytes;
+
+        return new SourceConfig
+        {
+            Id = id,
+            Provider = provider ?? "",
+            Secrets = secrets,
+            ToleranceSeconds = tolerance,
+            MaxBodyBytes = maxBody,
+        };
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    private static partial Regex SourceIdPattern();
+
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial Regex EnvReference();
+
+    private sealed class Reader(Func<string, string?> environment)
+    {
+        public List<ConfigError> Errors { get; } = [];
+
+        public void Error(string path, string message) => Errors.Add(new ConfigError(path, message));
+
+        public static YamlNode? Child(YamlMappingNode map, string key) =>
+            map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
+
+        public void RejectUnknownKeys(YamlMappingNode map, string path, string[] known)
+        {
+            foreach (var key in map.Children.Keys)
+            {
+                var name = (key as YamlScalarNode)?.Value ?? key.ToString();
+                if (Array.IndexOf(known, name) < 0)
+                {
+                    Error(path.Length == 0 ? name : $"{path}.{name}", $"unknown key; expected one of {string.Join(", ", known)}");
+                }
+            }
+        }
+
+        public string? OptionalString(YamlMappingNode map, string key, string path)
+        {
+            var node = Child(map, key);
+            if (node is null) return null;
+            if (node is not YamlScalarNode scalar)
+            {
+                Error(path, "expected a string");
+                return null;
+            }
+            return Expand(scalar.Value ?? "", path);
+        }
+
+        public int? OptionalInt(YamlMappingNode map, string key, string path, int min, int max)
+        {
+            var text = OptionalString(map, key, path);
+            if (text is null) return null;
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            {
+                Error(path, $"expected a whole number from {min} to {max}; got '{text}'");
+                return null;
+            }
+            return value;
+        }
+
+        public List<string> StringList(YamlMappingNode map, string key, string path, bool required)
+        {
+            var result = new List<string>();
+            var node = Child(map, key);
+            if (node is null)
+            {
+                if (required) Error(path, "required; expected a list of at least one string");
+                return result;
+            }
+            if (node is not YamlSequenceNode seq)
+            {
+                Error(path, "expected a list of strings, e.g. [\"${SECRET}\"]");
+                return result;
+            }
+            if (required && seq.Children.Count == 0) Error(path, "expected a list of at least one string; got an empty list");
+            for (var i = 0; i < seq.Children.Count; i++)
+            {
+                var itemPath = $"{path}[{i}]";
+                if (seq.Children[i] is not YamlScalarNode scalar)
+                {
+                    Error(itemPath, "expected a string");
+                    continue;
+                }
+                var value = Expand(scalar.Value ?? "", itemPath);
+                if (value is null) continue;
+                if (value.Length == 0)
+                {
+                    Error(itemPath, "expected a non-empty string");
+                }
+                result.Add(value);
+            }
+            return result;
+        }
+
+        /// <summary>Replaces <c>${NAME}</c> from the environment; a missing variable is an error at this path.</summary>
+        private string? Expand(string value, string path)
+        {
+            if (!value.Contains("${", StringComparison.Ordinal)) return value;
+            var ok = true;
+            var expanded = EnvReference().Replace(value, m =>
+            {
+                var name = m.Groups[1].Value;
+                var v = environment(name);
+                if (v is null)
+                {
+                    Error(path, $"environment variable {name} is not set");
+                    ok = false;
+                    return "";
+                }
+                return v;
+            });
+            return ok ? expanded : null;
+        }
+    }
+}

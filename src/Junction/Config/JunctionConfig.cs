@@ -1,0 +1,28 @@
+namespace Junction.Config;
+
+/// <summary>The whole configuration, validated. Built only by <see cref="ConfigLoader"/>.</summary>
+public sealed record JunctionConfig
+{
+    public required string Storage { get; init; }
+    public required AdminConfig Admin { get; init; }
+    public required IReadOnlyDictionary<string, SourceConfig> Sources { get; init; }
+
+    /// <summary>Where it came from: a file path, or null for the built-in demo configuration.</summary>
+    public string? Path { get; init; }
+
+    public bool IsDemo => Path is null;
+}
+
+public sealed record AdminConfig(IReadOnlyList<string> Tokens);
+
+public sealed record SourceConfig
+{
+    public const int DefaultMaxBodyBytes = 1024 * 1024;
+    public const int DefaultToleranceSeconds = 300;
+
+    public required string Id { get; init; }
+    public required string Provider { get; init; }
+    public required IReadOnlyList<string> Secrets { get; init; }
+    public int ToleranceSeconds { get; init; } = DefaultToleranceSeconds;
+    public int MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
+}

@@ -1,0 +1,77 @@
+using Junction.Admin;
+using Junction.Config;
+using Junction.Intake;
+using Junction.Observability;
+using Junction.Storage;
+using OpenTelemetry.Metrics;
+
+namespace Junction.Hosting;
+
+/// <summary>Builds the web host: one place that wires config, store, intake and the APIs.</summary>
+public static class JunctionHost
+{
+    /// <summary>The largest body any source may accept; Kestrel's own cap sits just above it.</summary>
+    private const long KestrelBodyCap = 64L * 1024 * 1024 + 1;
+
+    public static async Task<WebApplication> BuildAsync(
+        JunctionConfig config,
+        string urls,
+        TimeProvider? time = null,
+        string? missingConfigPath = null,
+        Action<ILoggingBuilder>? logging = null)
+    {
+        time ??= TimeProvider.System;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = KestrelBodyCap;
+            k.AddServerHeader = false;
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        logging?.Invoke(builder.Logging);
+
+        var store = StoreFactory.Open(config.Storage, time);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton<IntakeMetrics>();
+        builder.Services.AddSingleton<IntakeWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IntakeWriter>());
+        builder.Services.AddSingleton<RejectionLog>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RejectionLog>());
+        builder.Services.AddSingleton<HookReceiver>();
+        builder.Services.AddSingleton<AdminAuth>();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, JunctionJson.Default));
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(IntakeMetrics.MeterName)
+            .AddPrometheusExporter());
+
+        var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Junction");
+        if (config.IsDemo) Log.RunningDemo(logger, missingConfigPath ?? "./junction.yaml");
+        Log.Starting(logger, config.Path ?? "the demo configuration", StorageUri.Parse(config.Storage).Describe(), config.Sources.Count);
+
+        await store.MigrateAsync(CancellationToken.None);
+        Log.StoreReady(logger, store.Engine);
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealth();
+        app.MapHooks();
+        app.MapAdminApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

@@ -1,0 +1,219 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Junction.Config;
+using Junction.Observability;
+using Junction.Providers;
+using Junction.Storage;
+using Microsoft.Extensions.Primitives;
+
+namespace Junction.Intake;
+
+/// <summary>
+/// POST /v1/hooks/{source}: limits, signature, dedup key, then a durable append. The 200 is sent
+/// only after the append's transaction is committed; anything refused leaves the log untouched.
+/// </summary>
+public sealed class HookReceiver(
+    JunctionConfig config,
+    IntakeWriter writer,
+    RejectionLog rejections,
+    IntakeMetrics metrics,
+    TimeProvider time,
+    ILogger<HookReceiver> logger)
+{
+    private const string UnknownSourceLabel = "_unknown";
+
+    public async Task<IResult> ReceiveAsync(string sourceId, HttpContext http)
+    {
+        var started = time.GetTimestamp();
+        var request = http.Request;
+        if (!config.Sources.TryGetValue(sourceId, out var source))
+        {
+            metrics.Rejected(UnknownSourceLabel, "unknown_source");
+            return Problems.UnknownSource(sourceId);
+        }
+
+        if (!IsAcceptedContentType(request.ContentType))
+        {
+            Refuse(source, http, "unsupported_media_type", $"content type '{request.ContentType}'");
+            return Problems.UnsupportedMediaType(request.ContentType);
+        }
+
+        if (request.ContentLength > source.MaxBodyBytes)
+        {
+            Refuse(source, http, "body_too_large", $"{request.ContentLength} bytes");
+            return Problems.TooLarge(request.ContentLength, source.MaxBodyBytes);
+        }
+
+        byte[]? body;
+        try
+        {
+            body = await ReadBodyAsync(request, source.MaxBodyBytes, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is IOException or BadHttpRequestException or OperationCanceledException)
+        {
+            return Problems.BadRequest("body-unreadable", "The request body could not be read completely.");
+        }
+        if (body is null)
+        {
+            Refuse(source, http, "body_too_large", "chunked body over the limit");
+            return Problems.TooLarge(null, source.MaxBodyBytes);
+        }
+
+        var provider = ProviderRegistry.Get(source.Provider);
+        var webhook = new WebhookRequest(body, name => Header(request, name));
+        var check = provider.Verify(webhook, source.Secrets, TimeSpan.FromSeconds(source.ToleranceSeconds), time.GetUtcNow());
+        if (!check.IsValid)
+        {
+            var reason = Reason(check.Failure);
+            Refuse(source, http, reason, check.Detail);
+            return Problems.Unauthorized(reason, check.Detail);
+        }
+
+        var sha = Convert.ToHexStringLower(SHA256.HashData(body));
+        // A verified body without the provider's id is still kept (keyed by its hash), so that
+        // normalization can quarantine it with a reason instead of it being lost here.
+        var dedupKey = provider.DedupKey(webhook) ?? "sha256:" + sha;
+        var draft = new RawEventDraft(
+            Id: Guid.CreateVersion7(time.GetUtcNow()).ToString(),
+            Source: source.Id,
+            DedupKey: dedupKey,
+            ReceivedAt: time.GetUtcNow(),
+            TraceId: TraceIdOf(request),
+            ContentType: request.ContentType ?? "",
+            HeadersJson: HeadersJson(request, provider.KeptHeaders),
+            Body: body,
+            BodySha256: sha);
+
+        AppendOutcome outcome;
+        try
+        {
+            // Not cancelled when the client goes away: once queued, the event is stored regardless.
+            outcome = await writer.AppendAsync(draft, CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            metrics.Rejected(source.Id, "store_unavailable");
+            return Problems.StoreUnavailable();
+        }
+
+        metrics.Accepted(source.Id, outcome.Duplicate, time.GetElapsedTime(started).TotalSeconds);
+        return TypedResults.Json(new HookAccepted(outcome.Id, outcome.Duplicate, outcome.TraceId), JunctionJson.Default.HookAccepted);
+    }
+
+    private void Refuse(SourceConfig source, HttpContext http, string reason, string detail)
+    {
+        metrics.Rejected(source.Id, reason);
+        Log.Refused(logger, source.Id, reason, detail);
+        rejections.Add(new Rejection(source.Id, reason, detail, time.GetUtcNow(), SafeHeadersJson(http.Request)));
+    }
+
+    private static string Reason(SignatureFailure failure) => failure switch
+    {
+        SignatureFailure.MissingSignature => "missing_signature",
+        SignatureFailure.MalformedSignature => "malformed_signature",
+        SignatureFailure.StaleTimestamp => "stale_timestamp",
+        _ => "bad_signature",
+    };
+
+    internal static bool IsAcceptedContentType(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType)) return false;
+        var media = contentType.AsSpan();
+        var semi = media.IndexOf(';');
+        if (semi >= 0) media = media[..semi];
+        media = media.Trim();
+        return media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || media.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+            || (media.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
+                && media.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>The body, or null when it is longer than <paramref name="max"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is long length)
+        {
+            var exact = new byte[length];
+            await request.Body.ReadExactlyAsync(exact, cancellationToken);
+            return exact;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            using var collected = new MemoryStream();
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                if (collected.Length + read > max) return null;
+                collected.Write(buffer, 0, read);
+            }
+            return collected.ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string? Header(HttpRequest request, string name) =>
+        request.Headers.TryGetValue(name, out var value) && !StringValues.IsNullOrEmpty(value) ? value.ToString() : null;
+
+    private static string TraceIdOf(HttpRequest request)
+    {
+        if (Activity.Current is { } activity) return activity.TraceId.ToHexString();
+        if (Header(request, "traceparent") is { Length: 55 } tp
+            && ActivityContext.TryParse(tp, null, out var context))
+        {
+            return context.TraceId.ToHexString();
+        }
+        return ActivityTraceId.CreateRandom().ToHexString();
+    }
+
+    private static string HeadersJson(HttpRequest request, IReadOnlyList<string> kept)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var name in kept)
+            {
+                if (Header(request, name) is { } value) json.WriteString(name, value);
+            }
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Headers of a refused request, less anything that could carry a credential, bounded in size.</summary>
+    internal static string SafeHeadersJson(HttpRequest request)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            var count = 0;
+            foreach (var (name, value) in request.Headers)
+            {
+                if (count++ >= 40) break;
+                var lower = name.ToLowerInvariant();
+                if (IsCredentialHeader(lower)) continue;
+                var text = value.ToString();
+                json.WriteString(lower, text.Length > 512 ? text[..512] : text);
+            }
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static bool IsCredentialHeader(string lower) =>
+        lower is "authorization" or "proxy-authorization" or "cookie" or "set-cookie"
+        || lower.Contains("token", StringComparison.Ordinal)
+        || lower.Contains("secret", StringComparison.Ordinal)
+        || lower.Contains("password", StringComparison.Ordinal)
+        || lower.Contains("api-key", StringComparison.Ordinal)
+        || lower.Contains("apikey", StringComparison.Ordinal);
+}
+
+public sealed record HookAccepted(string Id, bool Duplicate, string TraceId);

@@ -1,0 +1,27 @@
+namespace Junction.Observability;
+
+/// <summary>
+/// Every log message, source-generated. Event ids by area: 1xxx hosting, 2xxx intake, 3xxx storage.
+/// Never a secret, never a raw email or body.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Warning,
+        "No config file at {Path}: running the built-in demo configuration (SQLite at ./data/junction.db, demo sources demo-stripe, demo-shopify, demo-standard). Not for production.")]
+    public static partial void RunningDemo(ILogger logger, string path);
+
+    [LoggerMessage(1001, LogLevel.Information, "Junction starting with {Config}: storage {Storage}, {SourceCount} sources")]
+    public static partial void Starting(ILogger logger, string config, string storage, int sourceCount);
+
+    [LoggerMessage(1002, LogLevel.Information, "Store ready: {Engine} schema migrated")]
+    public static partial void StoreReady(ILogger logger, string engine);
+
+    [LoggerMessage(2000, LogLevel.Error, "Appending {Count} raw events failed; their requests are answered 503")]
+    public static partial void AppendFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(2001, LogLevel.Debug, "Refused a webhook for source {Source}: {Reason} ({Detail})")]
+    public static partial void Refused(ILogger logger, string source, string reason, string detail);
+
+    [LoggerMessage(2002, LogLevel.Error, "Writing {Count} rejections failed; they are not kept")]
+    public static partial void RejectionWriteFailed(ILogger logger, int count, Exception exception);
+}

@@ -1,0 +1,3 @@
+using Junction.Cli;
+
+return await JunctionCli.RunAsync(args);

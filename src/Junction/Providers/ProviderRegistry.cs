@@ -1,0 +1,28 @@
+using System.Diagnostics.CodeAnalysis;
+using Junction.Providers.Shopify;
+using Junction.Providers.StandardWebhooks;
+using Junction.Providers.Stripe;
+
+namespace Junction.Providers;
+
+public static class ProviderRegistry
+{
+    // One line per provider folder.
+    private static readonly IWebhookProvider[] All =
+    [
+        new StripeProvider(),
+        new ShopifyProvider(),
+        new StandardWebhooksProvider(),
+    ];
+
+    public static IEnumerable<string> Names => All.Select(p => p.Name);
+
+    public static bool TryGet(string name, [NotNullWhen(true)] out IWebhookProvider? provider)
+    {
+        provider = All.FirstOrDefault(p => p.Name.Equals(name, StringComparison.Ordinal));
+        return provider is not null;
+    }
+
+    public static IWebhookProvider Get(string name) =>
+        TryGet(name, out var p) ? p : throw new ArgumentException($"unknown provider '{name}'", nameof(name));
+}

@@ -1,0 +1,44 @@
+using System.Text;
+
+namespace Junction.Providers.Shopify;
+
+/// <summary>
+/// Shopify: <c>X-Shopify-Hmac-Sha256</c> is the base64 HMAC-SHA256 of the raw body keyed with the
+/// app's client secret. Nothing time-bound is signed, so there is no tolerance window; retries are
+/// recognised by <c>X-Shopify-Webhook-Id</c>, which stays the same across redeliveries.
+/// </summary>
+public sealed class ShopifyProvider : IWebhookProvider
+{
+    public const string SignatureHeader = "X-Shopify-Hmac-Sha256";
+    public const string WebhookIdHeader = "X-Shopify-Webhook-Id";
+
+    public string Name => "shopify";
+
+    public IReadOnlyList<string> KeptHeaders { get; } =
+    [
+        "x-shopify-hmac-sha256", "x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id",
+        "x-shopify-event-id", "x-shopify-triggered-at", "x-shopify-api-version", "content-type", "user-agent",
+    ];
+
+    public string? ValidateSecret(string secret) => null;
+
+    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
+    {
+        var header = request.Header(SignatureHeader);
+        if (string.IsNullOrEmpty(header)) return SignatureCheck.Missing(SignatureHeader);
+
+        var matched = false;
+        foreach (var secret in secrets)
+        {
+            var expected = Signatures.HmacSha256(Encoding.UTF8.GetBytes(secret), "", request.Body.Span);
+            matched |= Signatures.Base64Equals(expected, header.Trim());
+        }
+        return matched ? SignatureCheck.Valid : SignatureCheck.Bad(SignatureHeader);
+    }
+
+    public string? DedupKey(WebhookRequest request)
+    {
+        var id = request.Header(WebhookIdHeader);
+        return string.IsNullOrWhiteSpace(id) ? null : id.Trim();
+    }
+}

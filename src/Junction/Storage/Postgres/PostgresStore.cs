@@ -1,0 +1,146 @@
+using System.Data.Common;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Junction.Storage.Postgres;
+
+/// <summary>
+/// PostgreSQL, for several nodes on one database. Appends go in one statement per batch (unnest)
+/// under a transaction-scoped advisory lock: batches from all nodes commit one after another, so
+/// seq order is commit order and a reader's cursor on seq can never pass a row that commits later.
+/// Group commit keeps batches large, so the serialization costs little.
+/// </summary>
+public sealed class PostgresStore : RelationalStore
+{
+    private const long MigrationLockKey = 0x4A756E6374696F6E; // "Junction"
+    public const long AppendLockKey = 0x4A756E6374696F6F;
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresStore(string connectionString, TimeProvider time) : base(time)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "junction";
+        _dataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    public override string Engine => "postgres";
+
+    protected override DbConnection CreateConnection() => _dataSource.CreateConnection();
+
+    protected override async Task<IAsyncDisposable?> LockMigrationsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT pg_advisory_lock({MigrationLockKey})";
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        return new Unlock(connection);
+    }
+
+    private sealed class Unlock(DbConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = $"SELECT pg_advisory_unlock({MigrationLockKey})";
+            await cmd.ExecuteNonQueryAsync();
+        }
+    }
+
+    protected override string InsertRawSql =>
+        $"""
+        INSERT INTO {Tables.RawEvents} (id, source, dedup_key, received_at, trace_id, content_type, headers, body, body_sha256)
+        VALUES (@id, @source, @dedup_key, @received_at, @trace_id, @content_type, @headers::jsonb, @body, @body_sha256)
+        ON CONFLICT (source, dedup_key) DO NOTHING
+        """;
+
+    protected override string InsertRejectionSql =>
+        $"INSERT INTO {Tables.Rejections} (source, reason, detail, received_at, headers) VALUES (@source, @reason, @detail, @received_at, @headers::jsonb)";
+
+    protected override string HeadersAsText => "headers::text";
+
+    public override async Task<IReadOnlyList<AppendOutcome>> AppendRawAsync(IReadOnlyList<RawEventDraft> batch, CancellationToken cancellationToken)
+    {
+        var sorted = batch.ToArray();
+
+        await using var connection = (NpgsqlConnection)await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var appendLock = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({AppendLockKey})", connection, tx))
+        {
+            await appendLock.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        await using (var insert = new NpgsqlCommand(
+            $"""
+            INSERT INTO {Tables.RawEvents} (id, source, dedup_key, received_at, trace_id, content_type, headers, body, body_sha256)
+            SELECT id, source, dedup_key, received_at, trace_id, content_type, headers::jsonb, body, body_sha256
+            FROM unnest(@id, @source, @dedup_key, @received_at, @trace_id, @content_type, @headers, @body, @body_sha256)
+                 AS t(id, source, dedup_key, received_at, trace_id, content_type, headers, body, body_sha256)
+            ON CONFLICT (source, dedup_key) DO NOTHING
+            RETURNING id
+            """, connection, tx))
+        {
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("id", sorted.Select(d => d.Id).ToArray()));
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("source", sorted.Select(d => d.Source).ToArray()));
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("dedup_key", sorted.Select(d => d.DedupKey).ToArray()));
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("received_at", sorted.Select(d => d.ReceivedAt).ToArray())
+            {
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+            });
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("trace_id", sorted.Select(d => d.TraceId).ToArray()));
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("content_type", sorted.Select(d => d.ContentType).ToArray()));
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("headers", sorted.Select(d => d.HeadersJson).ToArray()));
+            insert.Parameters.Add(new NpgsqlParameter<byte[][]>("body", sorted.Select(d => d.Body).ToArray())
+            {
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea,
+            });
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("body_sha256", sorted.Select(d => d.BodySha256).ToArray()));
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) inserted.Add(reader.GetString(0));
+        }
+
+        var existing = new Dictionary<(string, string), (string Id, string Trace)>();
+        var conflicted = sorted.Where(d => !inserted.Contains(d.Id)).ToArray();
+        if (conflicted.Length > 0)
+        {
+            await using var select = new NpgsqlCommand(
+                $"""
+                SELECT r.id, r.trace_id, r.source, r.dedup_key FROM {Tables.RawEvents} r
+                JOIN unnest(@source, @dedup_key) AS k(source, dedup_key) USING (source, dedup_key)
+                """, connection, tx);
+            select.Parameters.Add(new NpgsqlParameter<string[]>("source", conflicted.Select(d => d.Source).ToArray()));
+            select.Parameters.Add(new NpgsqlParameter<string[]>("dedup_key", conflicted.Select(d => d.DedupKey).ToArray()));
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                existing[(reader.GetString(2), reader.GetString(3))] = (reader.GetString(0), reader.GetString(1));
+            }
+        }
+
+        await tx.CommitAsync(cancellationToken);
+
+        var outcomes = new AppendOutcome[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var d = batch[i];
+            if (inserted.Contains(d.Id))
+            {
+                outcomes[i] = new AppendOutcome(d.Id, Duplicate: false, d.TraceId);
+            }
+            else if (existing.TryGetValue((d.Source, d.DedupKey), out var e))
+            {
+                outcomes[i] = new AppendOutcome(e.Id, Duplicate: true, e.Trace);
+            }
+            else
+            {
+                throw new InvalidOperationException($"raw event for source {d.Source} conflicted on its dedup key but cannot be found");
+            }
+        }
+        return outcomes;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace Junction.Storage.Sqlite;
+
+/// <summary>
+/// The embedded default: one file in WAL mode. SQLite has one writer at a time; intake funnels its
+/// appends through one group-commit loop instead of pretending otherwise. synchronous=FULL makes
+/// every commit durable before it returns, across power loss as well as process crashes.
+/// </summary>
+public sealed class SqliteStore : RelationalStore
+{
+    private readonly string _connectionString;
+
+    public SqliteStore(string path, TimeProvider time) : base(time)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        FilePath = full;
+    }
+
+    public string FilePath { get; }
+
+    public override string Engine => "sqlite";
+
+    protected override DbConnection CreateConnection() => new SqliteConnection(_connectionString);
+
+    protected override async Task OnOpenedAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var cmd = connection.CreateCommand();
+        // journal_mode is stored in the file; synchronous and busy_timeout are per connection.
+        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    protected override string InsertRawSql =>
+        $"""
+        INSERT INTO {Tables.RawEvents} (id, source, dedup_key, received_at, trace_id, content_type, headers, body, body_sha256)
+        VALUES (@id, @source, @dedup_key, @received_at, @trace_id, @content_type, @headers, @body, @body_sha256)
+        ON CONFLICT (source, dedup_key) DO NOTHING
+        """;
+
+    public override ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        return base.DisposeAsync();
+    }
+}
