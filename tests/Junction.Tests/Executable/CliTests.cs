@@ -1,0 +1,98 @@
+using Junction.Tests.Support;
+
+namespace Junction.Tests.Executable;
+
+/// <summary>The executable's verbs, run as a user would run them.</summary>
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Serve_WithNoConfigFile_StartsTheDemo_AndItsFirstLogLineSaysSo()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var port = JunctionProcess.FreePort();
+        var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        using var junction = JunctionProcess.Start(dir, new Dictionary<string, string?> { ["JUNCTION_STORAGE"] = null },
+            "serve", "--urls", $"http://127.0.0.1:{port}");
+        await junction.WaitHealthyAsync(baseAddress);
+
+        Assert.Contains("built-in demo configuration", junction.Output[0], StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(dir, "data", "junction.db")), "the demo stores in ./data/junction.db");
+    }
+
+    [Fact]
+    public async Task CheckConfig_OnAValidFile_ExitsZeroWithOneLine()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var file = Path.Combine(dir, "junction.yaml");
+        await File.WriteAllTextAsync(file, """
+            storage: "sqlite:./data/junction.db"
+            admin:
+              tokens: ["${CHECK_TOKEN}"]
+            sources:
+              stripe-main:
+                provider: stripe
+                secrets: ["${CHECK_STRIPE}", "whsec_old"]
+                tolerance_seconds: 300
+              shop:
+                provider: shopify
+                secrets: ["abc"]
+            """);
+        var (code, output) = await JunctionProcess.RunAsync(dir,
+            new Dictionary<string, string?> { ["CHECK_TOKEN"] = "t0123456789", ["CHECK_STRIPE"] = "whsec_new", ["JUNCTION_STORAGE"] = null },
+            "check-config", "--config", file);
+
+        Assert.Equal(0, code);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("2 sources", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("whsec_new", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("t0123456789", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckConfig_OnABadFile_ExitsTwoListingEveryErrorWithItsKeyPath()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var file = Path.Combine(dir, "junction.yaml");
+        await File.WriteAllTextAsync(file, """
+            storage: "mysql:whatever"
+            sources:
+              s1:
+                provider: paypall
+                secrets: ["x"]
+              s2:
+                provider: stripe
+                secrets: ["${ACC_X}"]
+                tolerance_seconds: -5
+            """);
+        var (code, output) = await JunctionProcess.RunAsync(dir,
+            new Dictionary<string, string?> { ["ACC_X"] = null, ["JUNCTION_STORAGE"] = null },
+            "check-config", "--config", file);
+
+        Assert.Equal(2, code);
+        Assert.Contains("sources.s2.secrets[0]: environment variable ACC_X is not set", output, StringComparison.Ordinal);
+        Assert.Contains("storage: expected", output, StringComparison.Ordinal);
+        Assert.Contains("sources.s1.provider: expected one of stripe, shopify, standard-webhooks; got 'paypall'", output, StringComparison.Ordinal);
+        Assert.Contains("sources.s2.tolerance_seconds: expected a whole number", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckConfig_OnAMissingFile_ExitsTwo()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var (code, output) = await JunctionProcess.RunAsync(dir, null, "check-config", "--config", Path.Combine(dir, "absent.yaml"));
+        Assert.Equal(2, code);
+        Assert.Contains("not found", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_WithAnInvalidConfig_RefusesToStart_AndSaysWhy()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var file = Path.Combine(dir, "junction.yaml");
+        await File.WriteAllTextAsync(file, "sources:\n  a:\n    provider: stripe\n");
+        var (code, output) = await JunctionProcess.RunAsync(dir, new Dictionary<string, string?> { ["JUNCTION_STORAGE"] = null },
+            "serve", "--config", file, "--urls", $"http://127.0.0.1:{JunctionProcess.FreePort()}");
+        Assert.Equal(2, code);
+        Assert.Contains("sources.a.secrets: required", output, StringComparison.Ordinal);
+    }
+}
