@@ -134,8 +134,6 @@ public static partial class ConfigLoader
             reader.Error(path, "expected a mapping with 'provider' and 'secrets'");
             return null;
         }
-        reader.RejectUnknownKeys(map, path, SourceKeys);
-
         var provider = reader.OptionalString(map, "provider", $"{path}.provider");
         IWebhookProvider? impl = null;
         if (provider is null)
@@ -146,8 +144,18 @@ public static partial class ConfigLoader
         {
             reader.Error($"{path}.provider", $"expected one of {string.Join(", ", ProviderRegistry.Names)}; got '{provider}'");
         }
+        var optionKeys = impl?.Options.Select(o => o.Key).ToArray() ?? [];
+        reader.RejectUnknownKeys(map, path, impl is null ? [.. SourceKeys, .. AllOptionKeys()] : [.. SourceKeys, .. optionKeys]);
 
-        var secrets = reader.StringList(map, "secrets", $"{path}.secrets", required: true);
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var option in impl?.Options ?? [])
+        {
+            var value = reader.OptionalString(map, option.Key, $"{path}.{option.Key}");
+            if (value is { Length: > 0 }) options[option.Key] = value;
+            else if (option.Required && Reader.Child(map, option.Key) is null) reader.Error($"{path}.{option.Key}", $"required for provider {impl!.Name}; expected {option.Expected}");
+        }
+
+        var secrets = reader.StringList(map, "secrets", $"{path}.secrets", required: impl?.RequiresSecrets ?? true);
         if (impl is not null)
         {
             for (var i = 0; i < secrets.Count; i++)
@@ -169,8 +177,12 @@ public static partial class ConfigLoader
             Secrets = secrets,
             ToleranceSeconds = tolerance,
             MaxBodyBytes = maxBody,
+            Options = options,
         };
     }
+
+    private static IEnumerable<string> AllOptionKeys() =>
+        ProviderRegistry.All.SelectMany(p => p.Options.Select(o => o.Key)).Distinct(StringComparer.Ordinal);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
     private static partial Regex SourceIdPattern();

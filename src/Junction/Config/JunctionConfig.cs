@@ -25,4 +25,9 @@ public sealed record SourceConfig
     public required IReadOnlyList<string> Secrets { get; init; }
     public int ToleranceSeconds { get; init; } = DefaultToleranceSeconds;
     public int MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
+
+    /// <summary>Provider-specific keys (webhook_id, api_key, api_base_url …), already expanded from the environment.</summary>
+    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    public string? Option(string key) => Options.TryGetValue(key, out var v) && v.Length > 0 ? v : null;
 }

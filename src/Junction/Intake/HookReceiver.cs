@@ -20,8 +20,14 @@ public sealed class HookReceiver(
     RejectionLog rejections,
     IntakeMetrics metrics,
     TimeProvider time,
+    IHttpClientFactory httpClients,
     ILogger<HookReceiver> logger)
 {
+    public const string HttpClientName = "junction-intake";
+
+    // Outlives requests: fetched certificates and the like, keyed by the verifier.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> _verifyCache = new(StringComparer.Ordinal);
+
     private const string UnknownSourceLabel = "_unknown";
 
     public async Task<IResult> ReceiveAsync(string sourceId, HttpContext http)
@@ -62,8 +68,18 @@ public sealed class HookReceiver(
         }
 
         var provider = ProviderRegistry.Get(source.Provider);
-        var webhook = new WebhookRequest(body, name => Header(request, name));
-        var check = provider.Verify(webhook, source.Secrets, TimeSpan.FromSeconds(source.ToleranceSeconds), time.GetUtcNow());
+        var webhook = new WebhookRequest(body, name => Header(request, name))
+        {
+            Query = name => request.Query.TryGetValue(name, out var v) && !StringValues.IsNullOrEmpty(v) ? v.ToString() : null,
+        };
+        if (provider is IWebhookHandshake handshake && handshake.Handshake(webhook, source) is { } reply)
+        {
+            return TypedResults.Text(reply.Body, reply.ContentType, System.Text.Encoding.UTF8, reply.Status);
+        }
+        var check = provider is IAsyncWebhookVerifier asyncVerifier
+            ? await asyncVerifier.VerifyAsync(webhook, source,
+                new VerifyContext(time.GetUtcNow(), httpClients.CreateClient(HttpClientName), _verifyCache), http.RequestAborted)
+            : provider.Verify(webhook, source.Secrets, TimeSpan.FromSeconds(source.ToleranceSeconds), time.GetUtcNow());
         if (!check.IsValid)
         {
             var reason = Reason(check.Failure);

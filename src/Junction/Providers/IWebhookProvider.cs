@@ -2,13 +2,26 @@ namespace Junction.Providers;
 
 /// <summary>
 /// What intake asks of a provider: is this request really from it, and which key identifies the
-/// provider's event across retries. One implementation per provider folder; registered in
+/// provider's event across retries; and what normalization asks: its mapper, and its API for
+/// enrichment and backfill. One implementation per provider folder; registered in
 /// <see cref="ProviderRegistry"/>.
 /// </summary>
 public interface IWebhookProvider
 {
     /// <summary>The <c>provider:</c> value in config.</summary>
     string Name { get; }
+
+    /// <summary>False for providers that do not sign with a shared secret (PayPal REST, IPN).</summary>
+    bool RequiresSecrets => true;
+
+    /// <summary>Provider-specific config keys a source may set (e.g. <c>webhook_id</c>, <c>api_key</c>).</summary>
+    IReadOnlyList<ProviderOption> Options => [];
+
+    /// <summary>Maps stored raw events to canonical events.</summary>
+    Normalize.IPayloadMapper Mapper { get; }
+
+    /// <summary>The provider's HTTP API for enrichment and backfill, where Junction uses one.</summary>
+    IProviderApi? Api => null;
 
     /// <summary>Headers worth keeping with the raw event (lower case). Signature headers are kept; secrets never are.</summary>
     IReadOnlyList<string> KeptHeaders { get; }
@@ -23,8 +36,28 @@ public interface IWebhookProvider
     string? DedupKey(WebhookRequest request);
 }
 
-/// <summary>A received webhook as intake sees it: raw body bytes and a header lookup.</summary>
-public readonly record struct WebhookRequest(ReadOnlyMemory<byte> Body, Func<string, string?> Header);
+/// <summary>A received webhook as intake sees it: raw body bytes, a header lookup, and a query-string lookup.</summary>
+public readonly record struct WebhookRequest(ReadOnlyMemory<byte> Body, Func<string, string?> Header)
+{
+    public Func<string, string?>? Query { get; init; }
+
+    public string? QueryValue(string name) => Query?.Invoke(name);
+}
+
+/// <summary>A provider-specific key under <c>sources.&lt;id&gt;</c>.</summary>
+public sealed record ProviderOption(string Key, bool Required, string Expected);
+
+/// <summary>
+/// For providers whose check needs the network (PayPal's certificate, IPN's post-back). Intake
+/// calls this instead of <see cref="IWebhookProvider.Verify"/>.
+/// </summary>
+public interface IAsyncWebhookVerifier
+{
+    ValueTask<SignatureCheck> VerifyAsync(WebhookRequest request, Config.SourceConfig source, VerifyContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>What an async verifier may use: the clock, an HTTP client, and a cache that outlives the request.</summary>
+public sealed record VerifyContext(DateTimeOffset Now, HttpClient Http, System.Collections.Concurrent.ConcurrentDictionary<string, object> Cache);
 
 public enum SignatureFailure
 {
@@ -53,3 +86,15 @@ public readonly record struct SignatureCheck(SignatureFailure Failure, string De
         new(SignatureFailure.StaleTimestamp,
             $"timestamp in {header} is {Math.Abs(now.ToUnixTimeSeconds() - timestamp)} s away from now; tolerance is {(long)tolerance.TotalSeconds} s");
 }
+
+/// <summary>
+/// For providers that send a non-event request first (WooCommerce's ping on webhook creation, and
+/// later Zoom's URL validation): answered at once, stored nowhere.
+/// </summary>
+public interface IWebhookHandshake
+{
+    /// <summary>The reply when this request is a handshake; null when it is an ordinary delivery.</summary>
+    HandshakeReply? Handshake(WebhookRequest request, Config.SourceConfig source);
+}
+
+public sealed record HandshakeReply(int Status, string ContentType, string Body);

@@ -8,7 +8,7 @@ namespace Junction.Providers;
 public static class ProviderRegistry
 {
     // One line per provider folder.
-    private static readonly IWebhookProvider[] All =
+    public static readonly IReadOnlyList<IWebhookProvider> All =
     [
         new StripeProvider(),
         new ShopifyProvider(),
@@ -24,5 +24,5 @@ public static class ProviderRegistry
     }
 
     public static IWebhookProvider Get(string name) =>
-        TryGet(name, out var p) ? p : throw new ArgumentException($"unknown provider '{name}'", nameof(name));
+        TryGet(name, out var found) ? found : throw new ArgumentException($"unknown provider '{name}'", nameof(name));
 }

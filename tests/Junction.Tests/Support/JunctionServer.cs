@@ -62,6 +62,39 @@ public sealed class JunctionServer : IAsyncDisposable
         return await Client.SendAsync(request);
     }
 
+    /// <summary>Posts a raw webhook with the given headers (signatures computed by the caller).</summary>
+    public async Task<HttpResponseMessage> PostAsync(string source, byte[] body, string contentType,
+        IReadOnlyDictionary<string, string>? headers = null, string? query = null)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/hooks/{source}{(query is null ? "" : "?" + query)}") { Content = content };
+        foreach (var (k, v) in headers ?? new Dictionary<string, string>()) request.Headers.TryAddWithoutValidation(k, v);
+        return await Client.SendAsync(request);
+    }
+
+    /// <summary>
+    /// Waits until normalization has finished with a raw event (mapped, ignored or quarantined) and
+    /// returns its outcome and canonical events, from GET /v1/events?raw_id=ID.
+    /// </summary>
+    public async Task<Normalized> NormalizedAsync(string rawId, string until = "mapped|ignored|quarantined")
+    {
+        var wanted = until.Split('|');
+        JsonElement last = default;
+        for (var i = 0; i < 300; i++)
+        {
+            last = await Admin.GetFromJsonAsync<JsonElement>($"/v1/events?raw_id={Uri.EscapeDataString(rawId)}");
+            var status = last.GetProperty("normalization").GetProperty("status").GetString();
+            if (wanted.Contains(status))
+            {
+                var reason = last.GetProperty("normalization").TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+                return new Normalized(status!, reason, [.. last.GetProperty("items").EnumerateArray()]);
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"raw event {rawId} did not reach {until}: {last}");
+    }
+
     /// <summary>Every raw event of a source, following the cursor to the end.</summary>
     public async Task<List<JsonElement>> AllRawEventsAsync(string? source = null)
     {
@@ -85,3 +118,5 @@ public sealed class JunctionServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 }
+
+public sealed record Normalized(string Status, string? Reason, IReadOnlyList<JsonElement> Events);

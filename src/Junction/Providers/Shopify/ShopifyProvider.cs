@@ -14,6 +14,16 @@ public sealed class ShopifyProvider : IWebhookProvider
 
     public string Name => "shopify";
 
+    public IReadOnlyList<ProviderOption> Options { get; } =
+    [
+        new("api_key", false, "an Admin API access token (shpat_…) for backfill"),
+        new("api_base_url", false, "the shop's URL, e.g. https://creator.myshopify.com (needed with api_key)"),
+    ];
+
+    public Normalize.IPayloadMapper Mapper { get; } = new ShopifyMapper();
+
+    public IProviderApi Api { get; } = new ShopifyApi();
+
     public IReadOnlyList<string> KeptHeaders { get; } =
     [
         "x-shopify-hmac-sha256", "x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id",

@@ -12,6 +12,8 @@ public sealed class StandardWebhooksProvider : IWebhookProvider
 {
     public string Name => "standard-webhooks";
 
+    public Normalize.IPayloadMapper Mapper { get; } = new StandardWebhooksMapper();
+
     public IReadOnlyList<string> KeptHeaders { get; } =
         ["webhook-id", "webhook-timestamp", "webhook-signature", "svix-id", "svix-timestamp", "svix-signature", "content-type", "user-agent"];
 

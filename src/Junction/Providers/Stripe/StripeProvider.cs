@@ -14,6 +14,16 @@ public sealed class StripeProvider : IWebhookProvider
 
     public string Name => "stripe";
 
+    public IReadOnlyList<ProviderOption> Options { get; } =
+    [
+        new("api_key", false, "a Stripe secret or restricted key (sk_… / rk_…) for enrichment and backfill"),
+        new("api_base_url", false, "a URL; default https://api.stripe.com"),
+    ];
+
+    public Normalize.IPayloadMapper Mapper { get; } = new StripeMapper();
+
+    public IProviderApi Api { get; } = new StripeApi();
+
     public IReadOnlyList<string> KeptHeaders { get; } = ["stripe-signature", "user-agent", "content-type"];
 
     public string? ValidateSecret(string secret) =>

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Text.Json;
+using Junction.Config;
+
+namespace Junction.Providers;
+
+/// <summary>The provider answered with something other than success; <see cref="RetryAfter"/> when it said when to come back.</summary>
+public sealed class ProviderApiException(HttpStatusCode status, string message, TimeSpan? retryAfter)
+    : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>429 and 5xx pass; other 4xx will not change by asking again.</summary>
+    public bool IsTransient => Status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)Status >= 500;
+}
+
+/// <summary>
+/// One source's view of its provider's API: base URL, credentials, and errors turned into
+/// <see cref="ProviderApiException"/> with Retry-After. Single attempt: the caller's durable
+/// schedule decides when to try again.
+/// </summary>
+public sealed class ProviderApiClient(HttpClient http, SourceConfig source, IProviderApi api)
+{
+    public SourceConfig Source { get; } = source;
+
+    public Uri BaseUrl { get; } = new((source.Option("api_base_url") ?? api.DefaultBaseUrl).TrimEnd('/') + "/");
+
+    public async Task<JsonElement> GetJsonAsync(string pathAndQuery, CancellationToken cancellationToken)
+    {
+        var (body, _) = await GetAsync(pathAndQuery, cancellationToken);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    /// <summary>The body and the response headers that paging needs (e.g. Link).</summary>
+    public async Task<(byte[] Body, HttpResponseMessage Response)> GetAsync(string pathAndQuery, CancellationToken cancellationToken)
+    {
+        var uri = Uri.TryCreate(pathAndQuery, UriKind.Absolute, out var absolute) && absolute.Scheme.StartsWith("http", StringComparison.Ordinal)
+            ? absolute
+            : new Uri(BaseUrl, pathAndQuery.TrimStart('/'));
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Accept.ParseAdd("application/json");
+        await api.AuthorizeAsync(request, Source, http, cancellationToken);
+        var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var retryAfter = response.Headers.RetryAfter switch
+            {
+                { Delta: { } d } => d,
+                { Date: { } at } => at - DateTimeOffset.FromUnixTimeSeconds(0) > TimeSpan.Zero ? (TimeSpan?)null : null,
+                _ => null,
+            };
+            var status = response.StatusCode;
+            response.Dispose();
+            throw new ProviderApiException(status, $"GET {uri.AbsolutePath} answered {(int)status} {status}", retryAfter);
+        }
+        return (body, response);
+    }
+}
