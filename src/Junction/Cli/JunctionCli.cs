@@ -16,6 +16,8 @@ public static class JunctionCli
         {
             ServeCommand(),
             CheckConfigCommand(),
+            NormalizeCommands.Quarantine(ConfigOption),
+            NormalizeCommands.Backfill(ConfigOption),
         };
         return await root.Parse(args).InvokeAsync();
     }

@@ -1,6 +1,7 @@
 using Junction.Admin;
 using Junction.Config;
 using Junction.Intake;
+using Junction.Normalize;
 using Junction.Observability;
 using Junction.Storage;
 using OpenTelemetry.Metrics;
@@ -46,6 +47,10 @@ public static class JunctionHost
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IntakeMetrics>();
+        builder.Services.AddSingleton<NormalizeSignal>();
+        builder.Services.AddSingleton<Normalizer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Normalizer>());
+        builder.Services.AddHttpClient(Normalizer.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton<IntakeWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IntakeWriter>());
         builder.Services.AddSingleton<RejectionLog>();
@@ -72,6 +77,7 @@ public static class JunctionHost
         app.MapHealth();
         app.MapHooks();
         app.MapAdminApi();
+        app.MapNormalizeApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

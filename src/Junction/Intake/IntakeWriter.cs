@@ -9,7 +9,7 @@ namespace Junction.Intake;
 /// single transaction, and each request is answered only when its transaction is durable. Under
 /// load, batches grow by themselves while the previous commit is syncing to disk.
 /// </summary>
-public sealed class IntakeWriter(IJunctionStore store, ILogger<IntakeWriter> logger) : BackgroundService
+public sealed class IntakeWriter(IJunctionStore store, Normalize.NormalizeSignal normalize, ILogger<IntakeWriter> logger) : BackgroundService
 {
     private const int MaxBatch = 256;
 
@@ -79,6 +79,7 @@ public sealed class IntakeWriter(IJunctionStore store, ILogger<IntakeWriter> log
             return;
         }
 
+        normalize.Notify();
         for (var i = 0; i < batch.Count; i++)
         {
             var outcome = slot[i] >= 0 ? outcomes[slot[i]] : outcomes[-1 - slot[i]] with { Duplicate = true };

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Junction.Admin;
+using Junction.Normalize;
 
 namespace Junction.Intake;
 
@@ -10,4 +11,9 @@ namespace Junction.Intake;
 [JsonSerializable(typeof(RejectionsPage))]
 [JsonSerializable(typeof(HealthStatus))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+[JsonSerializable(typeof(EventsPage))]
+[JsonSerializable(typeof(QuarantinePage))]
+[JsonSerializable(typeof(RetryResult))]
+[JsonSerializable(typeof(DriftReport))]
 public sealed partial class JunctionJson : JsonSerializerContext;

@@ -1,7 +1,7 @@
 namespace Junction.Observability;
 
 /// <summary>
-/// Every log message, source-generated. Event ids by area: 1xxx hosting, 2xxx intake, 3xxx storage.
+/// Every log message, source-generated. Event ids by area: 1xxx hosting, 2xxx intake, 3xxx normalize.
 /// Never a secret, never a raw email or body.
 /// </summary>
 internal static partial class Log
@@ -24,4 +24,10 @@ internal static partial class Log
 
     [LoggerMessage(2002, LogLevel.Error, "Writing {Count} rejections failed; they are not kept")]
     public static partial void RejectionWriteFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(3000, LogLevel.Error, "Normalization pass failed; retrying")]
+    public static partial void NormalizeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3001, LogLevel.Error, "The {Provider} mapper threw on raw event {RawId}; quarantined")]
+    public static partial void MapperFailed(ILogger logger, string provider, string rawId, Exception exception);
 }

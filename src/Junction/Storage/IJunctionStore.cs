@@ -29,4 +29,39 @@ public interface IJunctionStore : IAsyncDisposable
 
     /// <summary>True when <paramref name="cursor"/> is a cursor this engine could have produced.</summary>
     bool IsValidCursor(string cursor);
+
+    // Normalization: the stage after intake reads the raw log from a cursor and writes its outcome,
+    // its canonical events and the cursor in one transaction.
+
+    Task<IReadOnlyList<StoredRaw>> ReadRawAfterAsync(long afterSeq, int limit, CancellationToken cancellationToken);
+
+    Task<StoredRaw?> GetStoredRawAsync(string rawId, CancellationToken cancellationToken);
+
+    Task<long> GetCursorAsync(string name, CancellationToken cancellationToken);
+
+    Task CommitNormalizationAsync(IReadOnlyList<NormalizationOutcome> outcomes, string? cursorName, long cursorPosition,
+        DriftUpdate? drift, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<StoredRaw>> DuePendingAsync(long nowMs, int limit, CancellationToken cancellationToken);
+
+    Task<long?> NextPendingAtAsync(CancellationToken cancellationToken);
+
+    Task SaveEnrichmentAsync(string rawId, string key, string json, CancellationToken cancellationToken);
+
+    Task<IReadOnlyDictionary<string, string>> GetEnrichmentsAsync(string rawId, CancellationToken cancellationToken);
+
+    Task<NormalizationState?> GetNormalizationAsync(string rawId, CancellationToken cancellationToken);
+
+    Task<(IReadOnlyList<QuarantineItem> Items, string? Next)> ListQuarantineAsync(string? source, long after, int limit, CancellationToken cancellationToken);
+
+    Task<int> RequeueQuarantinedAsync(IReadOnlyList<string>? rawIds, string? source, long nowMs, CancellationToken cancellationToken);
+
+    Task<CanonicalPage> ListCanonicalAsync(string? rawId, string? source, string? type, long after, int limit, CancellationToken cancellationToken);
+
+    Task<Dictionary<(string Source, string ProviderType), DriftTypeState>> LoadDriftAsync(CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<DriftChange>> ListDriftChangesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Holds the named role (one node at a time) while the returned handle lives; null when another node has it.</summary>
+    Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken);
 }

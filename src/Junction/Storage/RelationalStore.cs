@@ -9,7 +9,7 @@ namespace Junction.Storage;
 /// The ADO.NET code both engines share. An engine overrides only what its SQL dialect needs: how to
 /// connect, how a cursor over the log is formed, and any faster bulk path (Wolverine.RDBMS style).
 /// </summary>
-public abstract class RelationalStore(TimeProvider time) : IJunctionStore
+public abstract partial class RelationalStore(TimeProvider time) : IJunctionStore
 {
     protected TimeProvider Time { get; } = time;
 
@@ -299,6 +299,13 @@ public static class Tables
     public const string Migrations = "schema_migrations";
     public const string RawEvents = "raw_events";
     public const string Rejections = "rejections";
+    public const string CanonicalEvents = "canonical_events";
+    public const string Normalization = "normalization";
+    public const string Cursors = "cursors";
+    public const string Enrichments = "enrichments";
+    public const string DriftTypes = "drift_types";
+    public const string DriftPaths = "drift_paths";
+    public const string DriftChanges = "drift_changes";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>

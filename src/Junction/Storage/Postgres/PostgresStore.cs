@@ -57,6 +57,21 @@ public sealed class PostgresStore : RelationalStore
 
     protected override string HeadersAsText => "headers::text";
 
+    protected override string JsonParameter(string name) => $"@{name}::jsonb";
+
+    protected override string JsonColumn(string column) => column + "::text";
+
+    /// <summary>A session advisory lock on a connection of its own, held until the handle is disposed.</summary>
+    public override async Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@role))", connection);
+        cmd.Parameters.AddWithValue("role", "junction:" + role);
+        if (await cmd.ExecuteScalarAsync(cancellationToken) is true) return connection;
+        await connection.DisposeAsync();
+        return null;
+    }
+
     public override async Task<IReadOnlyList<AppendOutcome>> AppendRawAsync(IReadOnlyList<RawEventDraft> batch, CancellationToken cancellationToken)
     {
         var sorted = batch.ToArray();

@@ -1,0 +1,62 @@
+using Junction.Config;
+using Junction.Normalize;
+using Junction.Storage;
+
+namespace Junction.Cli;
+
+/// <summary>The pieces a CLI verb needs without the web host: config, store (migrated), HTTP clients and the normalizer.</summary>
+public sealed class CliServices : IAsyncDisposable
+{
+    private readonly ServiceProvider _provider;
+
+    private CliServices(ServiceProvider provider) => _provider = provider;
+
+    public JunctionConfig Config => _provider.GetRequiredService<JunctionConfig>();
+    public IJunctionStore Store => _provider.GetRequiredService<IJunctionStore>();
+    public Normalizer Normalizer => _provider.GetRequiredService<Normalizer>();
+    public IHttpClientFactory Http => _provider.GetRequiredService<IHttpClientFactory>();
+    public TimeProvider Time => _provider.GetRequiredService<TimeProvider>();
+
+    public static async Task<CliServices> CreateAsync(JunctionConfig config, CancellationToken cancellationToken)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        services.AddSingleton(config);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => StoreFactory.Open(config.Storage, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<NormalizeSignal>();
+        services.AddSingleton<Normalizer>();
+        services.AddHttpClient(Normalizer.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        var cli = new CliServices(services.BuildServiceProvider());
+        await cli.Store.MigrateAsync(cancellationToken);
+        return cli;
+    }
+
+    public async ValueTask DisposeAsync() => await _provider.DisposeAsync();
+}
+
+/// <summary>Progress for long work: a line that rewrites itself on a terminal, periodic lines otherwise.</summary>
+public sealed class ConsoleProgress(string label) : IProgress<int>
+{
+    private readonly bool _terminal = !Console.IsErrorRedirected;
+    private long _lastLine;
+
+    public void Report(int value)
+    {
+        if (_terminal)
+        {
+            Console.Error.Write($"\r{label}: {value}   ");
+        }
+        else if (Environment.TickCount64 - _lastLine > 1000)
+        {
+            Console.Error.WriteLine($"{label}: {value}");
+            _lastLine = Environment.TickCount64;
+        }
+    }
+
+    public void Done(int value)
+    {
+        if (_terminal) Console.Error.WriteLine($"\r{label}: {value}   ");
+        else Console.Error.WriteLine($"{label}: {value}");
+    }
+}

@@ -1,0 +1,254 @@
+using System.Text.Json;
+using Junction.Config;
+using Junction.Observability;
+using Junction.Providers;
+using Junction.Storage;
+
+namespace Junction.Normalize;
+
+/// <summary>
+/// The normalize stage: reads the raw log after its cursor, maps each event with its provider's
+/// mapper, and commits the outcome, the canonical events and the cursor in one transaction, so a
+/// crash anywhere neither loses nor doubles an event. Thin payloads wait as pending while their
+/// enrichment is fetched on a durable schedule (next_attempt_at), with backoff and Retry-After.
+/// Runs on one node at a time (the store's leadership lock).
+/// </summary>
+public sealed class Normalizer(
+    IJunctionStore store,
+    JunctionConfig config,
+    TimeProvider time,
+    IHttpClientFactory httpClients,
+    NormalizeSignal signal,
+    ILogger<Normalizer> logger) : BackgroundService
+{
+    public const string CursorName = "normalize";
+    public const string HttpClientName = "junction-enrichment";
+    private const int BatchSize = 256;
+    private const int MaxEnrichmentRounds = 4;
+
+    /// <summary>How long enrichment keeps trying before the event is quarantined with the last error.</summary>
+    public static readonly TimeSpan RetryWindow = TimeSpan.FromHours(72);
+
+    private DriftTracker? _drift;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var lead = await store.TryLeadAsync("normalize", stoppingToken);
+                if (lead is null)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken);
+                    continue;
+                }
+                _drift = null;
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    if (!await RunOnceAsync(stoppingToken)) await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.NormalizeFailed(logger, ex);
+                await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>One pass: a batch from the log, then whatever pending work is due. True when it did anything.</summary>
+    public async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var fromLog = await ProcessLogAsync(cancellationToken);
+        var fromPending = await ProcessPendingAsync(cancellationToken);
+        return fromLog + fromPending > 0;
+    }
+
+    /// <summary>Runs passes until the log is drained and nothing pending is due (CLI use).</summary>
+    public async Task<int> DrainAsync(IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            var n = await ProcessLogAsync(cancellationToken) + await ProcessPendingAsync(cancellationToken);
+            if (n == 0) return total;
+            total += n;
+            progress?.Report(total);
+        }
+    }
+
+    private async Task<int> ProcessLogAsync(CancellationToken cancellationToken)
+    {
+        _drift ??= new DriftTracker(await store.LoadDriftAsync(cancellationToken));
+        var cursor = await store.GetCursorAsync(CursorName, cancellationToken);
+        var batch = await store.ReadRawAfterAsync(cursor, BatchSize, cancellationToken);
+        if (batch.Count == 0) return 0;
+
+        var outcomes = new List<NormalizationOutcome>(batch.Count);
+        var observed = new List<(string, string, string, IReadOnlyCollection<string>)>();
+        var now = time.GetUtcNow();
+        foreach (var stored in batch)
+        {
+            var (input, problem) = Input(stored, new Dictionary<string, string>());
+            var result = problem ?? SafeMap(input!);
+            outcomes.Add(result is MapResult.NeedsEnrichment
+                // Enrichment is I/O: leave it to the pending loop so the log never waits on a provider.
+                ? Outcome(stored, result, NormalizationStatus.Pending, null) with { NextAttemptAt = now.ToUnixTimeMilliseconds() }
+                : Final(stored, result));
+            if (result.ProviderType is { } providerType)
+            {
+                observed.Add((stored.Raw.Summary.Source, providerType, stored.Raw.Summary.Id,
+                    DriftTracker.PathsOf(stored.Raw.Body, stored.Raw.ContentType)));
+            }
+        }
+        var drift = _drift.Observe(observed, now);
+        await store.CommitNormalizationAsync(outcomes, CursorName, batch[^1].Seq, drift, cancellationToken);
+        return batch.Count;
+    }
+
+    private async Task<int> ProcessPendingAsync(CancellationToken cancellationToken)
+    {
+        var due = await store.DuePendingAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), 32, cancellationToken);
+        foreach (var stored in due)
+        {
+            var state = await store.GetNormalizationAsync(stored.Raw.Summary.Id, cancellationToken);
+            var outcome = await ResolveAsync(stored, state, cancellationToken);
+            await store.CommitNormalizationAsync([outcome], null, 0, null, cancellationToken);
+        }
+        return due.Count;
+    }
+
+    private async Task<NormalizationOutcome> ResolveAsync(StoredRaw stored, NormalizationState? state, CancellationToken cancellationToken)
+    {
+        var enrichments = new Dictionary<string, string>(await store.GetEnrichmentsAsync(stored.Raw.Summary.Id, cancellationToken), StringComparer.Ordinal);
+        for (var round = 0; ; round++)
+        {
+            var (input, problem) = Input(stored, enrichments);
+            var result = problem ?? SafeMap(input!);
+            if (result is not MapResult.NeedsEnrichment need) return Final(stored, result);
+            if (round >= MaxEnrichmentRounds)
+            {
+                return Final(stored, new MapResult.Quarantined($"enrichment: the mapper still asked for more after {round} fetches") { ProviderType = result.ProviderType });
+            }
+
+            var source = config.Sources[stored.Raw.Summary.Source];
+            var provider = ProviderRegistry.Get(source.Provider);
+            if (provider.Api is not { } api)
+            {
+                return Final(stored, new MapResult.Quarantined($"enrichment: provider {provider.Name} has no API client") { ProviderType = result.ProviderType });
+            }
+            var client = new ProviderApiClient(httpClients.CreateClient(HttpClientName), source, api);
+            foreach (var request in need.Requests.Where(r => !enrichments.ContainsKey(r.Key)))
+            {
+                try
+                {
+                    var body = await client.GetJsonAsync(request.PathAndQuery, cancellationToken);
+                    var json = body.GetRawText();
+                    await store.SaveEnrichmentAsync(stored.Raw.Summary.Id, request.Key, json, cancellationToken);
+                    enrichments[request.Key] = json;
+                }
+                catch (ProviderApiException ex) when (!ex.IsTransient)
+                {
+                    return Final(stored, new MapResult.Quarantined($"enrichment: {ex.Message}; this will not change by retrying") { ProviderType = result.ProviderType });
+                }
+                catch (Exception ex) when (ex is ProviderApiException or HttpRequestException or TaskCanceledException or JsonException)
+                {
+                    return Retry(stored, state, result.ProviderType, ex.Message, (ex as ProviderApiException)?.RetryAfter);
+                }
+            }
+        }
+    }
+
+    private NormalizationOutcome Retry(StoredRaw stored, NormalizationState? state, string? providerType, string error, TimeSpan? retryAfter)
+    {
+        var now = time.GetUtcNow();
+        var attempts = (state?.Attempts ?? 0) + 1;
+        var firstFailed = state?.FirstFailedAt ?? now.ToUnixTimeMilliseconds();
+        if (now.ToUnixTimeMilliseconds() - firstFailed > RetryWindow.TotalMilliseconds)
+        {
+            return Final(stored, new MapResult.Quarantined($"enrichment failed for {RetryWindow.TotalHours:0} h; last error: {error}") { ProviderType = providerType });
+        }
+        // Exponential backoff with full jitter, capped at an hour; a Retry-After from the provider wins when later.
+        var cap = Math.Min(3600, Math.Pow(2, Math.Min(attempts, 12)));
+        var delay = TimeSpan.FromSeconds(Random.Shared.NextDouble() * cap);
+        if (retryAfter is { } ra && ra > delay) delay = ra;
+        return Outcome(stored, new MapResult.Ignored(error) { ProviderType = providerType }, NormalizationStatus.Pending, $"waiting for enrichment: {error}") with
+        {
+            Attempts = attempts,
+            FirstFailedAt = firstFailed,
+            NextAttemptAt = (now + delay).ToUnixTimeMilliseconds(),
+        };
+    }
+
+    private (RawInput? Input, MapResult? Problem) Input(StoredRaw stored, IReadOnlyDictionary<string, string> enrichments)
+    {
+        var summary = stored.Raw.Summary;
+        if (!config.Sources.TryGetValue(summary.Source, out var source))
+        {
+            return (null, new MapResult.Quarantined($"source '{summary.Source}' is not configured any more; add it back to sources: and retry"));
+        }
+        var provider = ProviderRegistry.Get(source.Provider);
+        var headers = JsonSerializer.Deserialize(stored.Raw.HeadersJson, Intake.JunctionJson.Default.DictionaryStringString) ?? [];
+        return (new RawInput
+        {
+            RawId = summary.Id,
+            Source = summary.Source,
+            Provider = provider.Name,
+            Body = stored.Raw.Body,
+            Headers = headers,
+            ContentType = stored.Raw.ContentType,
+            TraceId = summary.TraceId,
+            ReceivedAt = summary.ReceivedAt,
+            DedupKey = summary.DedupKey,
+            CanEnrich = provider.Api is not null && HasCredentials(source),
+            Enrichment = enrichments.ToDictionary(kv => kv.Key, kv => JsonDocument.Parse(kv.Value).RootElement, StringComparer.Ordinal),
+        }, null);
+    }
+
+    private static bool HasCredentials(SourceConfig source) =>
+        source.Option("api_key") is not null || source.Option("client_id") is not null;
+
+    private MapResult SafeMap(RawInput input)
+    {
+        try
+        {
+            return ProviderRegistry.Get(input.Provider).Mapper.Map(input);
+        }
+        catch (MappingException ex)
+        {
+            return new MapResult.Quarantined(ex.Message);
+        }
+        catch (Exception ex)
+        {
+            // A mapper bug must not stop the log: the event waits in quarantine for the fix and a retry.
+            Log.MapperFailed(logger, input.Provider, input.RawId, ex);
+            return new MapResult.Quarantined($"mapper for {input.Provider} failed: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private static NormalizationOutcome Final(StoredRaw stored, MapResult result) => result switch
+    {
+        MapResult.Mapped m => Outcome(stored, result, NormalizationStatus.Mapped, null) with
+        {
+            Events = m.Events.Select(e => (e, CanonicalJson.Serialize(e))).ToList(),
+        },
+        MapResult.Ignored i => Outcome(stored, result, NormalizationStatus.Ignored, i.Reason),
+        MapResult.Quarantined q => Outcome(stored, result, NormalizationStatus.Quarantined, q.Reason),
+        _ => Outcome(stored, result, NormalizationStatus.Quarantined, "enrichment was asked for where it cannot be done"),
+    };
+
+    private static NormalizationOutcome Outcome(StoredRaw stored, MapResult result, string status, string? reason) => new()
+    {
+        RawId = stored.Raw.Summary.Id,
+        RawSeq = stored.Seq,
+        Source = stored.Raw.Summary.Source,
+        ProviderType = result.ProviderType,
+        Status = status,
+        Reason = reason,
+    };
+}

@@ -1,0 +1,362 @@
+using System.Data.Common;
+using System.Globalization;
+
+namespace Junction.Storage;
+
+public abstract partial class RelationalStore
+{
+    /// <summary>How a JSON parameter is written into a jsonb column (PostgreSQL casts; SQLite keeps text).</summary>
+    protected virtual string JsonParameter(string name) => "@" + name;
+
+    /// <summary>How a JSON column is read back as text.</summary>
+    protected virtual string JsonColumn(string column) => column;
+
+    /// <summary>Holds the named role while the returned handle is alive; null when another node holds it.</summary>
+    public virtual Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken) =>
+        Task.FromResult<IAsyncDisposable?>(new NoLock());
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private const string RawColumns = "seq, id, source, dedup_key, received_at, trace_id, body_sha256, content_type, headers, body";
+
+    private StoredRaw ReadStoredRaw(DbDataReader r) =>
+        new(r.GetInt64(0), new RawEvent(
+            new RawEventSummary(r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetString(5), r.GetString(6)),
+            r.GetString(7), r.GetString(8), (byte[])r.GetValue(9)));
+
+    private string RawSelect => $"SELECT r.seq, r.id, r.source, r.dedup_key, r.received_at, r.trace_id, r.body_sha256, r.content_type, {JsonColumn("r.headers")}, r.body FROM {Tables.RawEvents} r";
+
+    public async Task<IReadOnlyList<StoredRaw>> ReadRawAfterAsync(long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"{RawSelect} WHERE r.seq > @after ORDER BY r.seq LIMIT @limit";
+        AddParameter(cmd, "after", afterSeq);
+        AddParameter(cmd, "limit", (long)limit);
+        return await ReadAllAsync(cmd, ReadStoredRaw, cancellationToken);
+    }
+
+    public async Task<StoredRaw?> GetStoredRawAsync(string rawId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"{RawSelect} WHERE r.id = @id";
+        AddParameter(cmd, "id", rawId);
+        return (await ReadAllAsync(cmd, ReadStoredRaw, cancellationToken)).FirstOrDefault();
+    }
+
+    public async Task<long> GetCursorAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT position FROM {Tables.Cursors} WHERE name = @name";
+        AddParameter(cmd, "name", name);
+        return await cmd.ExecuteScalarAsync(cancellationToken) is { } v and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
+    }
+
+    public async Task CommitNormalizationAsync(IReadOnlyList<NormalizationOutcome> outcomes, string? cursorName, long cursorPosition,
+        DriftUpdate? drift, CancellationToken cancellationToken)
+    {
+        var now = Time.GetUtcNow();
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = tx;
+            insert.CommandText = $"INSERT INTO {Tables.CanonicalEvents} (id, raw_id, source, type, occurred_at, body) "
+                + $"VALUES (@id, @raw_id, @source, @type, @occurred_at, {JsonParameter("body")}) ON CONFLICT (id) DO NOTHING";
+            var pId = AddParameter(insert, "id", "");
+            var pRaw = AddParameter(insert, "raw_id", "");
+            var pSource = AddParameter(insert, "source", "");
+            var pType = AddParameter(insert, "type", "");
+            var pAt = AddParameter(insert, "occurred_at", now);
+            var pBody = AddParameter(insert, "body", "");
+            foreach (var outcome in outcomes)
+            {
+                foreach (var (e, json) in outcome.Events)
+                {
+                    pId.Value = e.Id;
+                    pRaw.Value = e.RawId;
+                    pSource.Value = e.Source;
+                    pType.Value = e.Type;
+                    pAt.Value = e.OccurredAt;
+                    pBody.Value = json;
+                    await insert.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+        }
+
+        await using (var upsert = connection.CreateCommand())
+        {
+            upsert.Transaction = tx;
+            upsert.CommandText =
+                $"""
+                INSERT INTO {Tables.Normalization} (raw_id, raw_seq, source, provider_type, status, reason, attempts, next_attempt_at, first_failed_at, event_count, updated_at)
+                VALUES (@raw_id, @raw_seq, @source, @provider_type, @status, @reason, @attempts, @next, @first, @count, @updated)
+                ON CONFLICT (raw_id) DO UPDATE SET provider_type = excluded.provider_type, status = excluded.status,
+                    reason = excluded.reason, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+                    first_failed_at = excluded.first_failed_at, event_count = excluded.event_count, updated_at = excluded.updated_at
+                """;
+            var p = new[] { "raw_id", "raw_seq", "source", "provider_type", "status", "reason", "attempts", "next", "first", "count", "updated" }
+                .ToDictionary(n => n, n => AddParameter(upsert, n, DBNull.Value));
+            foreach (var o in outcomes)
+            {
+                p["raw_id"].Value = o.RawId;
+                p["raw_seq"].Value = o.RawSeq;
+                p["source"].Value = o.Source;
+                p["provider_type"].Value = (object?)o.ProviderType ?? DBNull.Value;
+                p["status"].Value = o.Status;
+                p["reason"].Value = (object?)o.Reason ?? DBNull.Value;
+                p["attempts"].Value = (long)o.Attempts;
+                p["next"].Value = (object?)o.NextAttemptAt ?? DBNull.Value;
+                p["first"].Value = (object?)o.FirstFailedAt ?? DBNull.Value;
+                p["count"].Value = (long)o.Events.Count;
+                p["updated"].Value = now;
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        if (cursorName is not null)
+        {
+            await using var cursor = connection.CreateCommand();
+            cursor.Transaction = tx;
+            cursor.CommandText = $"INSERT INTO {Tables.Cursors} (name, position) VALUES (@name, @position) "
+                + "ON CONFLICT (name) DO UPDATE SET position = excluded.position";
+            AddParameter(cursor, "name", cursorName);
+            AddParameter(cursor, "position", cursorPosition);
+            await cursor.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (drift is not null) await WriteDriftAsync(connection, tx, drift, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    private static async Task WriteDriftAsync(DbConnection connection, DbTransaction tx, DriftUpdate drift, CancellationToken cancellationToken)
+    {
+        await using (var types = connection.CreateCommand())
+        {
+            types.Transaction = tx;
+            types.CommandText = $"INSERT INTO {Tables.DriftTypes} (source, provider_type, events_seen) VALUES (@s, @t, @n) "
+                + "ON CONFLICT (source, provider_type) DO UPDATE SET events_seen = excluded.events_seen";
+            var (s, t, n) = (AddParameter(types, "s", ""), AddParameter(types, "t", ""), AddParameter(types, "n", 0L));
+            foreach (var row in drift.Types)
+            {
+                (s.Value, t.Value, n.Value) = (row.Source, row.ProviderType, row.EventsSeen);
+                await types.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        await using (var paths = connection.CreateCommand())
+        {
+            paths.Transaction = tx;
+            paths.CommandText =
+                $"""
+                INSERT INTO {Tables.DriftPaths} (source, provider_type, path, seen_count, first_seen, last_seen, sample_raw_id)
+                VALUES (@s, @t, @p, @n, @first, @last, @sample)
+                ON CONFLICT (source, provider_type, path) DO UPDATE SET seen_count = excluded.seen_count, last_seen = excluded.last_seen
+                """;
+            var prm = new[] { "s", "t", "p", "n", "first", "last", "sample" }.ToDictionary(x => x, x => AddParameter(paths, x, DBNull.Value));
+            foreach (var row in drift.Paths)
+            {
+                prm["s"].Value = row.Source;
+                prm["t"].Value = row.ProviderType;
+                prm["p"].Value = row.Path;
+                prm["n"].Value = row.State.SeenCount;
+                prm["first"].Value = row.State.FirstSeen;
+                prm["last"].Value = row.State.LastSeen;
+                prm["sample"].Value = row.State.SampleRawId;
+                await paths.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        await using (var changes = connection.CreateCommand())
+        {
+            changes.Transaction = tx;
+            changes.CommandText = $"INSERT INTO {Tables.DriftChanges} (source, provider_type, path, change, detected_at, sample_raw_id) "
+                + "VALUES (@s, @t, @p, @c, @at, @sample)";
+            var prm = new[] { "s", "t", "p", "c", "at", "sample" }.ToDictionary(x => x, x => AddParameter(changes, x, DBNull.Value));
+            foreach (var c in drift.Changes)
+            {
+                prm["s"].Value = c.Source;
+                prm["t"].Value = c.ProviderType;
+                prm["p"].Value = c.Path;
+                prm["c"].Value = c.Change;
+                prm["at"].Value = c.DetectedAt;
+                prm["sample"].Value = c.SampleRawId;
+                await changes.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredRaw>> DuePendingAsync(long nowMs, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"{RawSelect} JOIN {Tables.Normalization} n ON n.raw_id = r.id "
+            + "WHERE n.status = @pending AND n.next_attempt_at <= @now ORDER BY n.next_attempt_at, r.seq LIMIT @limit";
+        AddParameter(cmd, "pending", NormalizationStatus.Pending);
+        AddParameter(cmd, "now", nowMs);
+        AddParameter(cmd, "limit", (long)limit);
+        return await ReadAllAsync(cmd, ReadStoredRaw, cancellationToken);
+    }
+
+    /// <summary>Unix milliseconds of the soonest pending attempt, or null when nothing is pending.</summary>
+    public async Task<long?> NextPendingAtAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT MIN(next_attempt_at) FROM {Tables.Normalization} WHERE status = @pending";
+        AddParameter(cmd, "pending", NormalizationStatus.Pending);
+        return await cmd.ExecuteScalarAsync(cancellationToken) is { } v and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : null;
+    }
+
+    public async Task SaveEnrichmentAsync(string rawId, string key, string json, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"INSERT INTO {Tables.Enrichments} (raw_id, key, body, fetched_at) VALUES (@raw, @key, @body, @at) "
+            + "ON CONFLICT (raw_id, key) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at";
+        AddParameter(cmd, "raw", rawId);
+        AddParameter(cmd, "key", key);
+        AddParameter(cmd, "body", json);
+        AddParameter(cmd, "at", Time.GetUtcNow());
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> GetEnrichmentsAsync(string rawId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT key, body FROM {Tables.Enrichments} WHERE raw_id = @raw";
+        AddParameter(cmd, "raw", rawId);
+        var rows = await ReadAllAsync(cmd, r => (r.GetString(0), r.GetString(1)), cancellationToken);
+        return rows.ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+    }
+
+    private const string StateColumns = "n.raw_id, n.source, n.provider_type, n.status, n.reason, n.attempts, n.next_attempt_at, n.first_failed_at, n.event_count, n.updated_at";
+
+    private static NormalizationState ReadState(DbDataReader r, int o = 0) => new(
+        r.GetString(o), r.GetString(o + 1), r.IsDBNull(o + 2) ? null : r.GetString(o + 2), r.GetString(o + 3),
+        r.IsDBNull(o + 4) ? null : r.GetString(o + 4), (int)r.GetInt64(o + 5),
+        r.IsDBNull(o + 6) ? null : r.GetInt64(o + 6), r.IsDBNull(o + 7) ? null : r.GetInt64(o + 7),
+        (int)r.GetInt64(o + 8), r.GetFieldValue<DateTimeOffset>(o + 9));
+
+    public async Task<NormalizationState?> GetNormalizationAsync(string rawId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT {StateColumns} FROM {Tables.Normalization} n WHERE n.raw_id = @raw";
+        AddParameter(cmd, "raw", rawId);
+        return (await ReadAllAsync(cmd, r => ReadState(r), cancellationToken)).FirstOrDefault();
+    }
+
+    public async Task<(IReadOnlyList<QuarantineItem> Items, string? Next)> ListQuarantineAsync(string? source, long after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT n.raw_seq, {StateColumns}, r.received_at, r.dedup_key FROM {Tables.Normalization} n "
+            + $"JOIN {Tables.RawEvents} r ON r.id = n.raw_id WHERE n.status = @status AND n.raw_seq > @after"
+            + (source is null ? "" : " AND n.source = @source") + " ORDER BY n.raw_seq LIMIT @limit";
+        AddParameter(cmd, "status", NormalizationStatus.Quarantined);
+        AddParameter(cmd, "after", after);
+        if (source is not null) AddParameter(cmd, "source", source);
+        AddParameter(cmd, "limit", (long)limit);
+        var items = await ReadAllAsync(cmd, r => new QuarantineItem(r.GetInt64(0), ReadState(r, 1), r.GetFieldValue<DateTimeOffset>(11), r.GetString(12)), cancellationToken);
+        return (items, items.Count == limit ? items[^1].RawSeq.ToString(CultureInfo.InvariantCulture) : null);
+    }
+
+    /// <summary>Puts quarantined events (all, a source's, or the given ids) back to pending, due now. Returns how many.</summary>
+    public async Task<int> RequeueQuarantinedAsync(IReadOnlyList<string>? rawIds, string? source, long nowMs, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var total = 0;
+        await using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        var filter = rawIds is null ? (source is null ? "" : " AND source = @source") : " AND raw_id = @raw";
+        cmd.CommandText = $"UPDATE {Tables.Normalization} SET status = @pending, attempts = 0, next_attempt_at = @now, first_failed_at = NULL "
+            + $"WHERE status = @quarantined{filter}";
+        AddParameter(cmd, "pending", NormalizationStatus.Pending);
+        AddParameter(cmd, "quarantined", NormalizationStatus.Quarantined);
+        AddParameter(cmd, "now", nowMs);
+        if (source is not null && rawIds is null) AddParameter(cmd, "source", source);
+        if (rawIds is null)
+        {
+            total = await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        else
+        {
+            var raw = AddParameter(cmd, "raw", "");
+            foreach (var id in rawIds)
+            {
+                raw.Value = id;
+                total += await cmd.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        await tx.CommitAsync(cancellationToken);
+        return total;
+    }
+
+    public async Task<CanonicalPage> ListCanonicalAsync(string? rawId, string? source, string? type, long after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        var where = new List<string> { "seq > @after" };
+        AddParameter(cmd, "after", after);
+        if (rawId is not null) { where.Add("raw_id = @raw"); AddParameter(cmd, "raw", rawId); }
+        if (source is not null) { where.Add("source = @source"); AddParameter(cmd, "source", source); }
+        if (type is not null) { where.Add("type = @type"); AddParameter(cmd, "type", type); }
+        cmd.CommandText = $"SELECT seq, {JsonColumn("body")} FROM {Tables.CanonicalEvents} WHERE {string.Join(" AND ", where)} ORDER BY seq LIMIT @limit";
+        AddParameter(cmd, "limit", (long)limit);
+        var rows = await ReadAllAsync(cmd, r => new CanonicalRow(r.GetInt64(0), r.GetString(1)), cancellationToken);
+        return new CanonicalPage(rows, rows.Count == limit ? rows[^1].Seq.ToString(CultureInfo.InvariantCulture) : null);
+    }
+
+    public async Task<Dictionary<(string Source, string ProviderType), DriftTypeState>> LoadDriftAsync(CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<(string, string), DriftTypeState>();
+        await using var connection = await OpenAsync(cancellationToken);
+        await using (var types = connection.CreateCommand())
+        {
+            types.CommandText = $"SELECT source, provider_type, events_seen FROM {Tables.DriftTypes}";
+            foreach (var (s, t, n) in await ReadAllAsync(types, r => (r.GetString(0), r.GetString(1), r.GetInt64(2)), cancellationToken))
+            {
+                result[(s, t)] = new DriftTypeState { EventsSeen = n };
+            }
+        }
+        await using var paths = connection.CreateCommand();
+        paths.CommandText = $"SELECT source, provider_type, path, seen_count, first_seen, last_seen, sample_raw_id FROM {Tables.DriftPaths}";
+        await using var reader = await paths.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (!result.TryGetValue((reader.GetString(0), reader.GetString(1)), out var state)) continue;
+            state.Paths[reader.GetString(2)] = new DriftPathState
+            {
+                SeenCount = reader.GetInt64(3),
+                FirstSeen = reader.GetFieldValue<DateTimeOffset>(4),
+                LastSeen = reader.GetFieldValue<DateTimeOffset>(5),
+                SampleRawId = reader.GetString(6),
+            };
+        }
+        return result;
+    }
+
+    public async Task<IReadOnlyList<DriftChange>> ListDriftChangesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT source, provider_type, path, change, detected_at, sample_raw_id FROM {Tables.DriftChanges} ORDER BY seq";
+        return await ReadAllAsync(cmd, r => new DriftChange(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
+            r.GetFieldValue<DateTimeOffset>(4), r.GetString(5)), cancellationToken);
+    }
+
+    protected static async Task<List<T>> ReadAllAsync<T>(DbCommand cmd, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var list = new List<T>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) list.Add(read(reader));
+        return list;
+    }
+}
