@@ -75,6 +75,11 @@ public abstract partial class RelationalStore
             var pType = AddParameter(insert, "type", "");
             var pAt = AddParameter(insert, "occurred_at", now);
             var pBody = AddParameter(insert, "body", "");
+            await using var link = connection.CreateCommand();
+            link.Transaction = tx;
+            link.CommandText = $"INSERT INTO {Tables.CanonicalRaw} (raw_id, event_id) VALUES (@raw_id, @event_id) ON CONFLICT (raw_id, event_id) DO NOTHING";
+            var lRaw = AddParameter(link, "raw_id", "");
+            var lEvent = AddParameter(link, "event_id", "");
             foreach (var outcome in outcomes)
             {
                 foreach (var (e, json) in outcome.Events)
@@ -86,6 +91,8 @@ public abstract partial class RelationalStore
                     pAt.Value = e.OccurredAt;
                     pBody.Value = json;
                     await insert.ExecuteNonQueryAsync(cancellationToken);
+                    (lRaw.Value, lEvent.Value) = (e.RawId, e.Id);
+                    await link.ExecuteNonQueryAsync(cancellationToken);
                 }
             }
         }
@@ -305,7 +312,11 @@ public abstract partial class RelationalStore
         await using var cmd = connection.CreateCommand();
         var where = new List<string> { "seq > @after" };
         AddParameter(cmd, "after", after);
-        if (rawId is not null) { where.Add("raw_id = @raw"); AddParameter(cmd, "raw", rawId); }
+        if (rawId is not null)
+        {
+            where.Add($"id IN (SELECT event_id FROM {Tables.CanonicalRaw} WHERE raw_id = @raw)");
+            AddParameter(cmd, "raw", rawId);
+        }
         if (source is not null) { where.Add("source = @source"); AddParameter(cmd, "source", source); }
         if (type is not null) { where.Add("type = @type"); AddParameter(cmd, "type", type); }
         cmd.CommandText = $"SELECT seq, {JsonColumn("body")} FROM {Tables.CanonicalEvents} WHERE {string.Join(" AND ", where)} ORDER BY seq LIMIT @limit";

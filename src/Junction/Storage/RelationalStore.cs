@@ -300,6 +300,7 @@ public static class Tables
     public const string RawEvents = "raw_events";
     public const string Rejections = "rejections";
     public const string CanonicalEvents = "canonical_events";
+    public const string CanonicalRaw = "canonical_raw";
     public const string Normalization = "normalization";
     public const string Cursors = "cursors";
     public const string Enrichments = "enrichments";

@@ -12,6 +12,14 @@ CREATE TABLE canonical_events (
 CREATE INDEX ix_canonical_raw ON canonical_events (raw_id);
 CREATE INDEX ix_canonical_source_type ON canonical_events (source, type, seq);
 
+-- Every raw event that asserted a canonical event: the first one and any later duplicates of the
+-- same fact (orders/create then orders/paid, a webhook then a backfill).
+CREATE TABLE canonical_raw (
+    raw_id   text NOT NULL,
+    event_id text NOT NULL,
+    PRIMARY KEY (raw_id, event_id)
+);
+
 -- One row per raw event that normalization has looked at.
 -- status: mapped | ignored | quarantined | pending (waiting for enrichment or a retry)
 CREATE TABLE normalization (
