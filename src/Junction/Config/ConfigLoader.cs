@@ -66,7 +66,7 @@ public static partial class ConfigLoader
 
         reader.RejectUnknownKeys(root, "", TopLevelKeys);
 
-        var storage = environment?.Invoke(StorageEnvironmentVariable) ?? Environment.GetEnvironmentVariable(StorageEnvironmentVariable);
+        var storage = (environment ?? Environment.GetEnvironmentVariable)(StorageEnvironmentVariable);
         var storagePath = StorageEnvironmentVariable;
         if (string.IsNullOrEmpty(storage))
         {
@@ -101,7 +101,11 @@ public static partial class ConfigLoader
             case YamlMappingNode map:
                 foreach (var (keyNode, value) in map.Children)
                 {
-                    var id = ((YamlScalarNode)keyNode).Value ?? "";
+                    if (keyNode is not YamlScalarNode { Value: { } id })
+                    {
+                        reader.Error("sources", "expected source ids to be plain strings");
+                        continue;
+                    }
                     var source = ReadSource(reader, id, value);
                     if (source is not null) sources[id] = source;
                 }
@@ -253,13 +257,19 @@ public static partial class ConfigLoader
             for (var i = 0; i < seq.Children.Count; i++)
             {
                 var itemPath = $"{path}[{i}]";
+                // Skipped items keep their place (as ""), so later checks report the right index.
                 if (seq.Children[i] is not YamlScalarNode scalar)
                 {
                     Error(itemPath, "expected a string");
+                    result.Add("");
                     continue;
                 }
                 var value = Expand(scalar.Value ?? "", itemPath);
-                if (value is null) continue;
+                if (value is null)
+                {
+                    result.Add("");
+                    continue;
+                }
                 if (value.Length == 0)
                 {
                     Error(itemPath, "expected a non-empty string");

@@ -456,11 +456,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void Parse_ReportsBadSecretAtItsOwnIndex_AfterAnUnsetVariable()
     {
-        // BUG: StringList skips items whose ${VAR} is unset (and non-string items) without adding a
-        // placeholder, so ReadSource's ValidateSecret loop indexes the shortened list: the bad secret
-        // at YAML index 1 is reported as secrets[0], the same path as the unset variable.
-        // Fix: have StringList return (value, yamlIndex) pairs, or add a placeholder "" for skipped
-        // items (ValidateSecret already skips empty ones), so paths keep the YAML index.
+        // Regression: a skipped list item (unset ${VAR}) shifted the index reported for the next bad secret.
         const string yaml = """
             sources:
               x:
@@ -603,6 +599,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void Parse_NonScalarSourceId_IsAConfigErrorNotACrash()
     {
+        // Regression: a non-string source id crashed the loader with InvalidCastException.
         const string yaml = """
             sources:
               ? [a, b]
