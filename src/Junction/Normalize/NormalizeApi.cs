@@ -12,7 +12,8 @@ public sealed record NormalizationView(string Status, string? Reason, string? Pr
 
 public sealed record EventsPage(IReadOnlyList<JsonElement> Items, string? Next, NormalizationView? Normalization = null);
 
-public sealed record QuarantineView(string RawId, string Source, string? ProviderType, string Reason, string DedupKey, string ReceivedAt, string QuarantinedAt, int Attempts);
+public sealed record QuarantineView(string RawId, string Source, string? ProviderType, string Status, string Reason, string DedupKey,
+    string ReceivedAt, string UpdatedAt, int Attempts, string? NextAttemptAt);
 
 public sealed record QuarantinePage(IReadOnlyList<QuarantineView> Items, string? Next);
 
@@ -77,13 +78,19 @@ public static class NormalizeApi
     private static async Task<IResult> ListQuarantine(HttpRequest request, IJunctionStore store, CancellationToken cancellationToken)
     {
         if (!TryPaging(request, out var limit, out var after, out var problem)) return problem!;
-        var (items, next) = await store.ListQuarantineAsync(Query(request, "source"), after, limit, cancellationToken);
+        var status = Query(request, "status") ?? NormalizationStatus.Quarantined;
+        if (status is not (NormalizationStatus.Quarantined or NormalizationStatus.Pending))
+        {
+            return Problems.BadRequest("bad-status", $"status: expected quarantined or pending; got '{status}'", "status");
+        }
+        var (items, next) = await store.ListByStatusAsync(status, Query(request, "source"), after, limit, cancellationToken);
         return TypedResults.Json(new QuarantinePage(items.Select(ToView).ToList(), next), JunctionJson.Default.QuarantinePage);
     }
 
     public static QuarantineView ToView(QuarantineItem q) => new(
-        q.State.RawId, q.State.Source, q.State.ProviderType, q.State.Reason ?? "", q.DedupKey,
-        Iso.Utc(q.ReceivedAt), Iso.Utc(q.State.UpdatedAt), q.State.Attempts);
+        q.State.RawId, q.State.Source, q.State.ProviderType, q.State.Status, q.State.Reason ?? "", q.DedupKey,
+        Iso.Utc(q.ReceivedAt), Iso.Utc(q.State.UpdatedAt), q.State.Attempts,
+        q.State.NextAttemptAt is { } at ? Iso.Utc(DateTimeOffset.FromUnixTimeMilliseconds(at)) : null);
 
     private static async Task<IResult> RetryOne(string rawId, IJunctionStore store, NormalizeSignal signal, TimeProvider time, CancellationToken cancellationToken)
     {

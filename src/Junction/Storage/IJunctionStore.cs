@@ -54,6 +54,9 @@ public interface IJunctionStore : IAsyncDisposable
 
     Task<(IReadOnlyList<QuarantineItem> Items, string? Next)> ListQuarantineAsync(string? source, long after, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Raw events in a normalization status (quarantined, pending …), in log order.</summary>
+    Task<(IReadOnlyList<QuarantineItem> Items, string? Next)> ListByStatusAsync(string status, string? source, long after, int limit, CancellationToken cancellationToken);
+
     Task<int> RequeueQuarantinedAsync(IReadOnlyList<string>? rawIds, string? source, long nowMs, CancellationToken cancellationToken);
 
     Task<CanonicalPage> ListCanonicalAsync(string? rawId, string? source, string? type, long after, int limit, CancellationToken cancellationToken);

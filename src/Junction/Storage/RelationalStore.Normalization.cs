@@ -259,14 +259,17 @@ public abstract partial class RelationalStore
         return (await ReadAllAsync(cmd, r => ReadState(r), cancellationToken)).FirstOrDefault();
     }
 
-    public async Task<(IReadOnlyList<QuarantineItem> Items, string? Next)> ListQuarantineAsync(string? source, long after, int limit, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<QuarantineItem> Items, string? Next)> ListQuarantineAsync(string? source, long after, int limit, CancellationToken cancellationToken) =>
+        await ListByStatusAsync(NormalizationStatus.Quarantined, source, after, limit, cancellationToken);
+
+    public async Task<(IReadOnlyList<QuarantineItem> Items, string? Next)> ListByStatusAsync(string status, string? source, long after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = $"SELECT n.raw_seq, {StateColumns}, r.received_at, r.dedup_key FROM {Tables.Normalization} n "
             + $"JOIN {Tables.RawEvents} r ON r.id = n.raw_id WHERE n.status = @status AND n.raw_seq > @after"
             + (source is null ? "" : " AND n.source = @source") + " ORDER BY n.raw_seq LIMIT @limit";
-        AddParameter(cmd, "status", NormalizationStatus.Quarantined);
+        AddParameter(cmd, "status", status);
         AddParameter(cmd, "after", after);
         if (source is not null) AddParameter(cmd, "source", source);
         AddParameter(cmd, "limit", (long)limit);

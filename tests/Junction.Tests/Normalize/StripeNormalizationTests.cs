@@ -15,7 +15,7 @@ public sealed class StripeNormalizationTests : IAsyncLifetime
     private FakeApi? _stripe;
     private JunctionServer? _server;
     private int _lineItemsCalls;
-    private Func<int, IResult> _lineItems = _ => Results.Text(StripeFixtures.LineItems(), "application/json");
+    private Func<int, HttpResponse, IResult> _lineItems = (_, _) => Results.Text(StripeFixtures.LineItems(), "application/json");
 
     private JunctionServer Server => _server!;
 
@@ -23,10 +23,10 @@ public sealed class StripeNormalizationTests : IAsyncLifetime
     {
         _stripe = await FakeApi.StartAsync(app =>
         {
-            app.MapGet("/v1/checkout/sessions/{id}/line_items", (HttpRequest r) =>
+            app.MapGet("/v1/checkout/sessions/{id}/line_items", (HttpRequest r, HttpResponse response) =>
                 r.Headers.Authorization.ToString() != "Bearer sk_test_junction"
                     ? Results.Json(new { error = new { type = "invalid_request_error", message = "Invalid API Key provided" } }, statusCode: 401)
-                    : _lineItems(Interlocked.Increment(ref _lineItemsCalls)));
+                    : _lineItems(Interlocked.Increment(ref _lineItemsCalls), response));
         });
         _server = await JunctionServer.StartAsync(Config(TestStorage.NewSqlite()));
     }
@@ -69,15 +69,35 @@ public sealed class StripeNormalizationTests : IAsyncLifetime
     public async Task CheckoutCompleted_BecomesOrderPaid_WithLineItemsFetchedDespite429And5xx()
     {
         var calls = 0;
-        _lineItems = _ => Interlocked.Increment(ref calls) switch
+        _lineItems = (_, response) =>
         {
-            1 => Results.Json(new { error = new { type = "rate_limit_error" } }, statusCode: 429),
-            2 => Results.Json(new { error = new { type = "api_error" } }, statusCode: 503),
-            _ => Results.Text(StripeFixtures.LineItems(), "application/json"),
+            switch (Interlocked.Increment(ref calls))
+            {
+                case 1:
+                    response.Headers.RetryAfter = "2";
+                    return Results.Json(new { error = new { type = "rate_limit_error" } }, statusCode: 429);
+                case 2:
+                    return Results.Json(new { error = new { type = "api_error" } }, statusCode: 503);
+                default:
+                    return Results.Text(StripeFixtures.LineItems(), "application/json");
+            }
         };
         var rawId = await Post(StripeFixtures.Event("evt_1PgRp3LkdIwHu7ixCheckout", "checkout.session.completed", StripeFixtures.CheckoutSession()));
 
+        // While the provider throttles, the event is visible as pending, with its next attempt.
+        var pending = await Server.NormalizedAsync(rawId, until: "pending");
+        for (var i = 0; i < 100 && pending.Reason is null; i++)
+        {
+            await Task.Delay(20);
+            pending = await Server.NormalizedAsync(rawId, until: "pending");
+        }
+        Assert.Contains("429", pending.Reason, StringComparison.Ordinal);
+        var listed = await Server.Admin.GetFromJsonAsync<JsonElement>("/v1/quarantine?status=pending&source=stripe");
+        Assert.Contains(listed.GetProperty("items").EnumerateArray(), i => i.GetProperty("raw_id").GetString() == rawId);
+
         var e = Only(await Server.NormalizedAsync(rawId));
+        var attempts = _stripe!.Requests.Where(r => r.Request.Contains("/line_items", StringComparison.Ordinal)).Select(r => r.At).ToList();
+        Assert.True(attempts[1] - attempts[0] >= TimeSpan.FromSeconds(1.9), $"Retry-After: 2 was not honoured ({attempts[1] - attempts[0]})");
         Assert.Equal("order.paid", e.GetProperty("type").GetString());
         Assert.Equal("checkout.session.completed", e.GetProperty("provider_type").GetString());
         Assert.Equal(rawId, e.GetProperty("raw_id").GetString());
@@ -201,13 +221,13 @@ public sealed class StripeNormalizationTests : IAsyncLifetime
     [Fact]
     public async Task QuarantinedForABadKey_RetryAfterTheFix_ProducesTheEventExactlyOnce()
     {
-        _lineItems = _ => Results.Json(new { error = new { type = "invalid_request_error", message = "No such checkout session" } }, statusCode: 404);
+        _lineItems = (_, _) => Results.Json(new { error = new { type = "invalid_request_error", message = "No such checkout session" } }, statusCode: 404);
         var rawId = await Post(StripeFixtures.Event("evt_retry_fix", "checkout.session.completed", StripeFixtures.CheckoutSession("cs_test_fix")));
         var first = await Server.NormalizedAsync(rawId);
         Assert.Equal("quarantined", first.Status);
         Assert.Contains("404", first.Reason, StringComparison.Ordinal);
 
-        _lineItems = _ => Results.Text(StripeFixtures.LineItems("cs_test_fix"), "application/json");
+        _lineItems = (_, _) => Results.Text(StripeFixtures.LineItems("cs_test_fix"), "application/json");
         using var retry = await Server.Admin.PostAsync($"/v1/quarantine/{rawId}/retry", null);
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
         var after = await Server.NormalizedAsync(rawId);

@@ -27,8 +27,8 @@ public sealed class FakeApi : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
-    /// <summary>"METHOD /path?query" and the request body, in arrival order.</summary>
-    public ConcurrentQueue<(string Request, string Body, IHeaderDictionary Headers)> Requests { get; } = new();
+    /// <summary>"METHOD /path?query", the request body, headers and arrival time, in arrival order.</summary>
+    public ConcurrentQueue<(string Request, string Body, IHeaderDictionary Headers, DateTimeOffset At)> Requests { get; } = new();
 
     public int Count(string methodAndPathPrefix) => Requests.Count(r => r.Request.StartsWith(methodAndPathPrefix, StringComparison.Ordinal));
 
@@ -44,7 +44,8 @@ public sealed class FakeApi : IAsyncDisposable
             context.Request.EnableBuffering();
             var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
             context.Request.Body.Position = 0;
-            fake!.Requests.Enqueue(($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}", body, context.Request.Headers));
+            fake!.Requests.Enqueue(($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}", body, context.Request.Headers,
+                TimeProvider.System.GetUtcNow()));
             await next(context);
         });
         routes(app);
