@@ -30,6 +30,22 @@ public sealed record CanonicalEvent
     public SubscriptionInfo? Subscription { get; init; }
     public ChargebackInfo? Chargeback { get; init; }
     public Attribution? Attribution { get; init; }
+
+    /// <summary>The first touch the landing page remembered (the <c>first_utm_*</c> cookie), when the event carries one.</summary>
+    public Attribution? FirstTouch { get; init; }
+
+    /// <summary>Consent given or withdrawn with this event, per channel (optin, unsubscribe, spam_complaint).</summary>
+    public IReadOnlyList<ConsentInfo> Consent { get; init; } = [];
+
+    /// <summary>Course or membership access granted or revoked (access.granted / access.revoked).</summary>
+    public AccessInfo? Access { get; init; }
+
+    public WebinarInfo? Webinar { get; init; }
+    public BookingInfo? Booking { get; init; }
+
+    /// <summary>Tags as the provider named them (tag.added / tag.removed), or the list or form joined (optin).</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
     public bool TestMode { get; init; }
 
     /// <summary>
@@ -61,6 +77,12 @@ public sealed record Subject
     public string? Phone { get; init; }
 
     public string? Name { get; init; }
+
+    /// <summary>The address this person had before, on email.changed (normalized like <see cref="Email"/>).</summary>
+    public string? PreviousEmail { get; init; }
+
+    /// <summary>A first-party cookie or device id from a landing page (lowest-priority identifier).</summary>
+    public string? AnonymousId { get; init; }
 
     public static Subject From(string? email, string? customerId = null, string? purchaseToken = null, string? phone = null, string? name = null) => new()
     {
@@ -149,4 +171,102 @@ public sealed record Attribution
 
     public bool IsEmpty => UtmSource is null && UtmMedium is null && UtmCampaign is null && UtmTerm is null
         && UtmContent is null && Referrer is null && LandingPage is null;
+}
+
+/// <summary>One channel's consent as the event states it.</summary>
+public sealed record ConsentInfo
+{
+    /// <summary><c>email</c>, <c>sms</c>, <c>whatsapp</c> … (lower case).</summary>
+    public required string Channel { get; init; }
+
+    /// <summary>True when given, false when withdrawn (unsubscribe, spam complaint, unticked box).</summary>
+    public required bool Granted { get; init; }
+
+    /// <summary>Where it was given or withdrawn: the form, list or provider (e.g. <c>kit form 12345</c>).</summary>
+    public string? Source { get; init; }
+
+    public DateTimeOffset? At { get; init; }
+
+    /// <summary>The consent text shown, when the provider or form gives it.</summary>
+    public string? Wording { get; init; }
+
+    public string? Version { get; init; }
+
+    /// <summary>Double opt-in confirmed (where the provider distinguishes it).</summary>
+    public bool? Confirmed { get; init; }
+}
+
+/// <summary>Access to a course, membership or product on a course platform.</summary>
+public sealed record AccessInfo
+{
+    /// <summary>The platform's id of the course/product/offer the access is to.</summary>
+    public required string ProductId { get; init; }
+
+    public string? ProductName { get; init; }
+
+    /// <summary>The platform's id of this enrollment or grant, when it has one.</summary>
+    public string? EnrollmentId { get; init; }
+
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>Why access ended, when the platform says (expired, unenrolled, refunded …).</summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>A webinar registration or attendance.</summary>
+public sealed record WebinarInfo
+{
+    public required string WebinarId { get; init; }
+
+    /// <summary>The occurrence of a recurring webinar, when there is one.</summary>
+    public string? OccurrenceId { get; init; }
+
+    public string? Topic { get; init; }
+    public string? RegistrantId { get; init; }
+
+    /// <summary>Scheduled start, UTC.</summary>
+    public DateTimeOffset? StartsAt { get; init; }
+
+    /// <summary>The webinar's own time zone as the provider states it (IANA name).</summary>
+    public string? Timezone { get; init; }
+
+    /// <summary><c>live</c> or <c>recording</c> on webinar.attended.</summary>
+    public string? Attendance { get; init; }
+
+    /// <summary>How long they stayed (live) or watched (recording), in seconds.</summary>
+    public long? DurationSeconds { get; init; }
+
+    public DateTimeOffset? JoinedAt { get; init; }
+    public DateTimeOffset? LeftAt { get; init; }
+}
+
+/// <summary>A booked call or appointment.</summary>
+public sealed record BookingInfo
+{
+    public required string BookingId { get; init; }
+
+    /// <summary>The kind of meeting booked (Calendly event type, Acuity appointment type …).</summary>
+    public string? EventType { get; init; }
+
+    public string? Name { get; init; }
+
+    /// <summary>Start, UTC.</summary>
+    public DateTimeOffset? StartsAt { get; init; }
+
+    public DateTimeOffset? EndsAt { get; init; }
+
+    /// <summary>The invitee's time zone as the provider states it (IANA name, e.g. <c>America/New_York</c>).</summary>
+    public string? Timezone { get; init; }
+
+    /// <summary>On booking.rescheduled: the booking this one replaces (or the new one, on the old booking's cancel).</summary>
+    public string? RescheduledFrom { get; init; }
+
+    public string? RescheduledTo { get; init; }
+
+    public DateTimeOffset? PreviousStartsAt { get; init; }
+
+    public string? CancelReason { get; init; }
+
+    /// <summary>Who canceled: <c>invitee</c> or <c>host</c>, where the provider says.</summary>
+    public string? CanceledBy { get; init; }
 }

@@ -15,9 +15,25 @@ public static class EventTypes
     public const string CheckoutAbandoned = "checkout.abandoned";
     public const string OrderFulfilled = "order.fulfilled";
 
+    public const string Optin = "optin";
+    public const string Unsubscribe = "unsubscribe";
+    public const string SpamComplaint = "spam_complaint";
+    public const string EmailChanged = "email.changed";
+    public const string TagAdded = "tag.added";
+    public const string TagRemoved = "tag.removed";
+    public const string AccessGranted = "access.granted";
+    public const string AccessRevoked = "access.revoked";
+    public const string WebinarRegistered = "webinar.registered";
+    public const string WebinarAttended = "webinar.attended";
+    public const string BookingCreated = "booking.created";
+    public const string BookingCanceled = "booking.canceled";
+    public const string BookingRescheduled = "booking.rescheduled";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         OrderPaid, OrderPending, PaymentFailed, OrderRefunded, ChargebackOpened, ChargebackClosed,
         SubscriptionRenewed, SubscriptionCanceled, CheckoutStarted, CheckoutAbandoned, OrderFulfilled,
+        Optin, Unsubscribe, SpamComplaint, EmailChanged, TagAdded, TagRemoved, AccessGranted, AccessRevoked,
+        WebinarRegistered, WebinarAttended, BookingCreated, BookingCanceled, BookingRescheduled,
     };
 }

@@ -10,6 +10,10 @@ public static class DemoConfig
     public const string StripeSecret = "whsec_demo_stripe_secret";
     public const string ShopifySecret = "demo_shopify_secret";
     public const string StandardWebhooksSecret = "whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rcy1zZWNyZXQ=";
+    public const string GumroadToken = "demo_gumroad_token_0123";
+    public const string LemonSqueezySecret = "demo_lemonsqueezy_secret";
+    public const string PaddleSecret = "pdl_ntfset_demo_paddle_secret";
+    public const string WooCommerceSecret = "demo_woocommerce_secret";
 
     public static JunctionConfig Create(Func<string, string?>? environment = null)
     {
@@ -25,8 +29,29 @@ public static class DemoConfig
                 ["demo-stripe"] = new() { Id = "demo-stripe", Provider = "stripe", Secrets = [StripeSecret] },
                 ["demo-shopify"] = new() { Id = "demo-shopify", Provider = "shopify", Secrets = [ShopifySecret] },
                 ["demo-standard"] = new() { Id = "demo-standard", Provider = "standard-webhooks", Secrets = [StandardWebhooksSecret] },
+                ["demo-paypal"] = new()
+                {
+                    Id = "demo-paypal",
+                    Provider = "paypal",
+                    Secrets = [],
+                    Options = Options(("webhook_id", "WEBHOOK_ID"), ("api_base_url", "https://api-m.sandbox.paypal.com")),
+                },
+                ["demo-paypal-ipn"] = new()
+                {
+                    Id = "demo-paypal-ipn",
+                    Provider = "paypal-ipn",
+                    Secrets = [],
+                    Options = Options(("ipn_url", "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr")),
+                },
+                ["demo-gumroad"] = new() { Id = "demo-gumroad", Provider = "gumroad", Secrets = [GumroadToken] },
+                ["demo-lemonsqueezy"] = new() { Id = "demo-lemonsqueezy", Provider = "lemonsqueezy", Secrets = [LemonSqueezySecret] },
+                ["demo-paddle"] = new() { Id = "demo-paddle", Provider = "paddle", Secrets = [PaddleSecret] },
+                ["demo-woocommerce"] = new() { Id = "demo-woocommerce", Provider = "woocommerce", Secrets = [WooCommerceSecret] },
             },
             Path = null,
         };
     }
+
+    private static Dictionary<string, string> Options(params (string Key, string Value)[] pairs) =>
+        pairs.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 }

@@ -13,6 +13,12 @@ public static class ProviderRegistry
         new StripeProvider(),
         new ShopifyProvider(),
         new StandardWebhooksProvider(),
+        new PayPal.PayPalProvider(),
+        new PayPalIpn.PayPalIpnProvider(),
+        new Gumroad.GumroadProvider(),
+        new LemonSqueezy.LemonSqueezyProvider(),
+        new Paddle.PaddleProvider(),
+        new WooCommerce.WooCommerceProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);

@@ -28,7 +28,7 @@ public sealed class FakeApi : IAsyncDisposable
     public Uri BaseUrl { get; }
 
     /// <summary>"METHOD /path?query", the request body, headers and arrival time, in arrival order.</summary>
-    public ConcurrentQueue<(string Request, string Body, IHeaderDictionary Headers, DateTimeOffset At)> Requests { get; } = new();
+    public ConcurrentQueue<(string Request, string Body, IReadOnlyDictionary<string, string> Headers, DateTimeOffset At)> Requests { get; } = new();
 
     public int Count(string methodAndPathPrefix) => Requests.Count(r => r.Request.StartsWith(methodAndPathPrefix, StringComparison.Ordinal));
 
@@ -44,7 +44,8 @@ public sealed class FakeApi : IAsyncDisposable
             context.Request.EnableBuffering();
             var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
             context.Request.Body.Position = 0;
-            fake!.Requests.Enqueue(($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}", body, context.Request.Headers,
+            fake!.Requests.Enqueue(($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}", body,
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 TimeProvider.System.GetUtcNow()));
             await next(context);
         });

@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Junction.Providers.Gumroad;
+
+/// <summary>
+/// Gumroad signs nothing: its ping worker sends only a Content-Type (antiwork/gumroad
+/// <c>post_to_individual_ping_endpoint_worker.rb</c>). The source is authenticated by a secret token
+/// in the ping URL (<c>/v1/hooks/{source}?token=…</c>), compared in constant time with every
+/// configured secret. No event id is sent either: the dedup key is built from the sale (or
+/// subscription) and the state flags a later ping about it changes.
+/// </summary>
+public sealed class GumroadProvider : IWebhookProvider
+{
+    public const string TokenParameter = "token";
+    private const int MinTokenLength = 16;
+
+    public string Name => "gumroad";
+
+    public Normalize.IPayloadMapper Mapper { get; } = new GumroadMapper();
+
+    public IReadOnlyList<string> KeptHeaders { get; } = ["content-type", "user-agent"];
+
+    public string? ValidateSecret(string secret)
+    {
+        // The token travels in the URL, so it must need no escaping, and it is the only credential.
+        if (secret.Length < MinTokenLength) return $"expected a random URL token of at least {MinTokenLength} characters";
+        return secret.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~')
+            ? null
+            : "expected a URL token of letters, digits, '-', '_', '.' or '~' only";
+    }
+
+    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
+    {
+        var token = request.QueryValue(TokenParameter);
+        if (string.IsNullOrEmpty(token))
+        {
+            return new SignatureCheck(SignatureFailure.MissingSignature, $"query parameter {TokenParameter} is missing");
+        }
+        // Hashing first makes the comparison constant-time in the length as well as the content.
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        var matched = false;
+        foreach (var secret in secrets)
+        {
+            matched |= CryptographicOperations.FixedTimeEquals(presented, SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+        }
+        return matched
+            ? SignatureCheck.Valid
+            : new SignatureCheck(SignatureFailure.BadSignature, $"query parameter {TokenParameter} matches no configured secret");
+    }
+
+    /// <summary>
+    /// <c>sale_id</c> + <c>resource_name</c> + the refunded/disputed/dispute_won flags, so a refund
+    /// ping after the sale ping is a new key while a retry (which only adds <c>retry_count</c>) is not;
+    /// subscription pings use <c>subscription_id</c> + resource + <c>cancelled_at</c>/<c>ended_at</c>.
+    /// </summary>
+    public string? DedupKey(WebhookRequest request)
+    {
+        Dictionary<string, string> f;
+        try
+        {
+            f = GumroadPing.Fields(request.Body.Span);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        var resource = GumroadPing.Get(f, "resource_name") ?? "sale";
+        if (GumroadPing.Get(f, "sale_id") is { } sale)
+        {
+            return $"{resource}:{sale}:refunded={GumroadPing.Flag(f, "refunded")}:disputed={GumroadPing.Flag(f, "disputed")}:dispute_won={GumroadPing.Flag(f, "dispute_won")}";
+        }
+        if (GumroadPing.Get(f, "subscription_id") is { } subscription)
+        {
+            return $"{resource}:{subscription}:{GumroadPing.Get(f, "cancelled_at")}:{GumroadPing.Get(f, "ended_at")}"
+                + $":{GumroadPing.Get(f, "restarted_at")}:{GumroadPing.Get(f, "effective_as_of")}";
+        }
+        return null;
+    }
+}
