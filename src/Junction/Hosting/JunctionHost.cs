@@ -22,7 +22,9 @@ public static class JunctionHost
         Action<ILoggingBuilder>? logging = null)
     {
         time ??= TimeProvider.System;
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // Junction reads no appsettings files, so nothing should watch the working directory for them:
+        // with reload-on-change on, every write to ./data/junction.db woke a file watcher.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(k =>
         {

@@ -58,6 +58,22 @@ public sealed class DriftTracker(Dictionary<(string Source, string ProviderType)
     }
 
     /// <summary>The field paths of a body: <c>data.object.amount</c>, arrays as <c>items[].sku</c>, form keys as sent (indexes folded).</summary>
+    /// <summary>The paths of a raw event's body, reusing the JSON its mapper already parsed.</summary>
+    public static IReadOnlyCollection<string> PathsOf(RawInput input)
+    {
+        if (input.IsForm) return PathsOf(input.Body, input.ContentType);
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            Walk(input.Json(), "", result, 0);
+        }
+        catch (JsonException)
+        {
+            // Not JSON: no paths; normalization quarantines it with the reason.
+        }
+        return result;
+    }
+
     public static IReadOnlyCollection<string> PathsOf(byte[] body, string contentType)
     {
         var result = new HashSet<string>(StringComparer.Ordinal);

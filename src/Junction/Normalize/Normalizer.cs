@@ -29,7 +29,15 @@ public sealed class Normalizer(
     /// <summary>How long enrichment keeps trying before the event is quarantined with the last error.</summary>
     public static readonly TimeSpan RetryWindow = TimeSpan.FromHours(72);
 
+    /// <summary>
+    /// After a batch that was not full, how long the normalizer lets the log fill before the next
+    /// one. Intake answers first; normalization runs behind it in fewer, larger transactions
+    /// instead of one per intake commit, at the cost of this much extra lag.
+    /// </summary>
+    public static readonly TimeSpan CoalesceDelay = TimeSpan.FromMilliseconds(100);
+
     private DriftTracker? _drift;
+    private int _lastBatch;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,6 +55,7 @@ public sealed class Normalizer(
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     if (!await RunOnceAsync(stoppingToken)) await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
+                    else if (_lastBatch < BatchSize) await Task.Delay(CoalesceDelay, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -87,6 +96,7 @@ public sealed class Normalizer(
         _drift ??= new DriftTracker(await store.LoadDriftAsync(cancellationToken));
         var cursor = await store.GetCursorAsync(CursorName, cancellationToken);
         var batch = await store.ReadRawAfterAsync(cursor, BatchSize, cancellationToken);
+        _lastBatch = batch.Count;
         if (batch.Count == 0) return 0;
 
         var outcomes = new List<NormalizationOutcome>(batch.Count);
@@ -103,7 +113,7 @@ public sealed class Normalizer(
             if (result.ProviderType is { } providerType)
             {
                 observed.Add((stored.Raw.Summary.Source, providerType, stored.Raw.Summary.Id,
-                    DriftTracker.PathsOf(stored.Raw.Body, stored.Raw.ContentType)));
+                    input is null ? DriftTracker.PathsOf(stored.Raw.Body, stored.Raw.ContentType) : DriftTracker.PathsOf(input)));
             }
         }
         var drift = _drift.Observe(observed, now);

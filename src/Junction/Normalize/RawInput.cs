@@ -30,8 +30,10 @@ public sealed record RawInput
 
     public bool IsForm => ContentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The body as JSON; throws <see cref="JsonException"/> when it is not.</summary>
-    public JsonElement Json() => JsonDocument.Parse(Body).RootElement;
+    private JsonElement? _json;
+
+    /// <summary>The body as JSON, parsed once; throws <see cref="JsonException"/> when it is not.</summary>
+    public JsonElement Json() => _json ??= JsonDocument.Parse(Body).RootElement;
 
     /// <summary>The body as form fields (last value wins), keys exactly as sent (e.g. <c>card[type]</c>).</summary>
     public IReadOnlyDictionary<string, string> Form() => FormBody.Parse(Encoding.UTF8.GetString(Body));

@@ -57,142 +57,147 @@ public abstract partial class RelationalStore
         return await cmd.ExecuteScalarAsync(cancellationToken) is { } v and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
     }
 
+    /// <summary>
+    /// Per-connection settings for a transaction that writes only derived data (normalization: its
+    /// cursor commits with it, so losing it to a power cut only means redoing it).
+    /// </summary>
+    protected virtual Task RelaxDurabilityAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static readonly string[] EventColumns = ["id", "raw_id", "source", "type", "occurred_at", "body"];
+    private static readonly string[] LinkColumns = ["raw_id", "event_id"];
+    private static readonly string[] OutcomeColumns = ["raw_id", "raw_seq", "source", "provider_type", "status", "reason", "attempts", "next", "first", "count", "updated"];
+    private static readonly string[] CursorColumns = ["name", "position"];
+    private static readonly string[] DriftTypeColumns = ["s", "t", "n"];
+    private static readonly string[] DriftPathColumns = ["s", "t", "p", "n", "first", "last", "sample"];
+    private static readonly string[] DriftChangeColumns = ["s", "t", "p", "c", "at", "sample"];
+
     public async Task CommitNormalizationAsync(IReadOnlyList<NormalizationOutcome> outcomes, string? cursorName, long cursorPosition,
         DriftUpdate? drift, CancellationToken cancellationToken)
     {
         var now = Time.GetUtcNow();
         await using var connection = await OpenAsync(cancellationToken);
+        await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var writes = new RowWrites(connection, tx);
 
-        await using (var insert = connection.CreateCommand())
+        var insertEvent = $"INSERT INTO {Tables.CanonicalEvents} (id, raw_id, source, type, occurred_at, body) "
+            + $"VALUES (@id, @raw_id, @source, @type, @occurred_at, {JsonParameter("body")}) ON CONFLICT (id) DO NOTHING";
+        var insertLink = $"INSERT INTO {Tables.CanonicalRaw} (raw_id, event_id) VALUES (@raw_id, @event_id) ON CONFLICT (raw_id, event_id) DO NOTHING";
+        foreach (var outcome in outcomes)
         {
-            insert.Transaction = tx;
-            insert.CommandText = $"INSERT INTO {Tables.CanonicalEvents} (id, raw_id, source, type, occurred_at, body) "
-                + $"VALUES (@id, @raw_id, @source, @type, @occurred_at, {JsonParameter("body")}) ON CONFLICT (id) DO NOTHING";
-            var pId = AddParameter(insert, "id", "");
-            var pRaw = AddParameter(insert, "raw_id", "");
-            var pSource = AddParameter(insert, "source", "");
-            var pType = AddParameter(insert, "type", "");
-            var pAt = AddParameter(insert, "occurred_at", now);
-            var pBody = AddParameter(insert, "body", "");
-            await using var link = connection.CreateCommand();
-            link.Transaction = tx;
-            link.CommandText = $"INSERT INTO {Tables.CanonicalRaw} (raw_id, event_id) VALUES (@raw_id, @event_id) ON CONFLICT (raw_id, event_id) DO NOTHING";
-            var lRaw = AddParameter(link, "raw_id", "");
-            var lEvent = AddParameter(link, "event_id", "");
-            foreach (var outcome in outcomes)
+            foreach (var (e, json) in outcome.Events)
             {
-                foreach (var (e, json) in outcome.Events)
-                {
-                    pId.Value = e.Id;
-                    pRaw.Value = e.RawId;
-                    pSource.Value = e.Source;
-                    pType.Value = e.Type;
-                    pAt.Value = e.OccurredAt;
-                    pBody.Value = json;
-                    await insert.ExecuteNonQueryAsync(cancellationToken);
-                    (lRaw.Value, lEvent.Value) = (e.RawId, e.Id);
-                    await link.ExecuteNonQueryAsync(cancellationToken);
-                }
+                writes.Add(insertEvent, EventColumns, e.Id, e.RawId, e.Source, e.Type, e.OccurredAt, json);
+                writes.Add(insertLink, LinkColumns, e.RawId, e.Id);
             }
         }
 
-        await using (var upsert = connection.CreateCommand())
+        var upsertOutcome =
+            $"""
+            INSERT INTO {Tables.Normalization} (raw_id, raw_seq, source, provider_type, status, reason, attempts, next_attempt_at, first_failed_at, event_count, updated_at)
+            VALUES (@raw_id, @raw_seq, @source, @provider_type, @status, @reason, @attempts, @next, @first, @count, @updated)
+            ON CONFLICT (raw_id) DO UPDATE SET provider_type = excluded.provider_type, status = excluded.status,
+                reason = excluded.reason, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+                first_failed_at = excluded.first_failed_at, event_count = excluded.event_count, updated_at = excluded.updated_at
+            """;
+        foreach (var o in outcomes)
         {
-            upsert.Transaction = tx;
-            upsert.CommandText =
-                $"""
-                INSERT INTO {Tables.Normalization} (raw_id, raw_seq, source, provider_type, status, reason, attempts, next_attempt_at, first_failed_at, event_count, updated_at)
-                VALUES (@raw_id, @raw_seq, @source, @provider_type, @status, @reason, @attempts, @next, @first, @count, @updated)
-                ON CONFLICT (raw_id) DO UPDATE SET provider_type = excluded.provider_type, status = excluded.status,
-                    reason = excluded.reason, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
-                    first_failed_at = excluded.first_failed_at, event_count = excluded.event_count, updated_at = excluded.updated_at
-                """;
-            var p = new[] { "raw_id", "raw_seq", "source", "provider_type", "status", "reason", "attempts", "next", "first", "count", "updated" }
-                .ToDictionary(n => n, n => AddParameter(upsert, n, DBNull.Value));
-            foreach (var o in outcomes)
-            {
-                p["raw_id"].Value = o.RawId;
-                p["raw_seq"].Value = o.RawSeq;
-                p["source"].Value = o.Source;
-                p["provider_type"].Value = (object?)o.ProviderType ?? DBNull.Value;
-                p["status"].Value = o.Status;
-                p["reason"].Value = (object?)o.Reason ?? DBNull.Value;
-                p["attempts"].Value = (long)o.Attempts;
-                p["next"].Value = (object?)o.NextAttemptAt ?? DBNull.Value;
-                p["first"].Value = (object?)o.FirstFailedAt ?? DBNull.Value;
-                p["count"].Value = (long)o.Events.Count;
-                p["updated"].Value = now;
-                await upsert.ExecuteNonQueryAsync(cancellationToken);
-            }
+            writes.Add(upsertOutcome, OutcomeColumns, o.RawId, o.RawSeq, o.Source, o.ProviderType, o.Status, o.Reason,
+                (long)o.Attempts, o.NextAttemptAt, o.FirstFailedAt, (long)o.Events.Count, now);
         }
 
         if (cursorName is not null)
         {
-            await using var cursor = connection.CreateCommand();
-            cursor.Transaction = tx;
-            cursor.CommandText = $"INSERT INTO {Tables.Cursors} (name, position) VALUES (@name, @position) "
-                + "ON CONFLICT (name) DO UPDATE SET position = excluded.position";
-            AddParameter(cursor, "name", cursorName);
-            AddParameter(cursor, "position", cursorPosition);
-            await cursor.ExecuteNonQueryAsync(cancellationToken);
+            writes.Add($"INSERT INTO {Tables.Cursors} (name, position) VALUES (@name, @position) "
+                + "ON CONFLICT (name) DO UPDATE SET position = excluded.position", CursorColumns, cursorName, cursorPosition);
         }
 
-        if (drift is not null) await WriteDriftAsync(connection, tx, drift, cancellationToken);
+        if (drift is not null) AddDrift(writes, drift);
+        await writes.ExecuteAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
 
-    private static async Task WriteDriftAsync(DbConnection connection, DbTransaction tx, DriftUpdate drift, CancellationToken cancellationToken)
+    private static void AddDrift(RowWrites writes, DriftUpdate drift)
     {
-        await using (var types = connection.CreateCommand())
+        var types = $"INSERT INTO {Tables.DriftTypes} (source, provider_type, events_seen) VALUES (@s, @t, @n) "
+            + "ON CONFLICT (source, provider_type) DO UPDATE SET events_seen = excluded.events_seen";
+        foreach (var row in drift.Types) writes.Add(types, DriftTypeColumns, row.Source, row.ProviderType, row.EventsSeen);
+
+        var paths =
+            $"""
+            INSERT INTO {Tables.DriftPaths} (source, provider_type, path, seen_count, first_seen, last_seen, sample_raw_id)
+            VALUES (@s, @t, @p, @n, @first, @last, @sample)
+            ON CONFLICT (source, provider_type, path) DO UPDATE SET seen_count = excluded.seen_count, last_seen = excluded.last_seen
+            """;
+        foreach (var row in drift.Paths)
         {
-            types.Transaction = tx;
-            types.CommandText = $"INSERT INTO {Tables.DriftTypes} (source, provider_type, events_seen) VALUES (@s, @t, @n) "
-                + "ON CONFLICT (source, provider_type) DO UPDATE SET events_seen = excluded.events_seen";
-            var (s, t, n) = (AddParameter(types, "s", ""), AddParameter(types, "t", ""), AddParameter(types, "n", 0L));
-            foreach (var row in drift.Types)
-            {
-                (s.Value, t.Value, n.Value) = (row.Source, row.ProviderType, row.EventsSeen);
-                await types.ExecuteNonQueryAsync(cancellationToken);
-            }
+            writes.Add(paths, DriftPathColumns, row.Source, row.ProviderType, row.Path, row.State.SeenCount,
+                row.State.FirstSeen, row.State.LastSeen, row.State.SampleRawId);
         }
-        await using (var paths = connection.CreateCommand())
+
+        var changes = $"INSERT INTO {Tables.DriftChanges} (source, provider_type, path, change, detected_at, sample_raw_id) "
+            + "VALUES (@s, @t, @p, @c, @at, @sample)";
+        foreach (var c in drift.Changes)
         {
-            paths.Transaction = tx;
-            paths.CommandText =
-                $"""
-                INSERT INTO {Tables.DriftPaths} (source, provider_type, path, seen_count, first_seen, last_seen, sample_raw_id)
-                VALUES (@s, @t, @p, @n, @first, @last, @sample)
-                ON CONFLICT (source, provider_type, path) DO UPDATE SET seen_count = excluded.seen_count, last_seen = excluded.last_seen
-                """;
-            var prm = new[] { "s", "t", "p", "n", "first", "last", "sample" }.ToDictionary(x => x, x => AddParameter(paths, x, DBNull.Value));
-            foreach (var row in drift.Paths)
-            {
-                prm["s"].Value = row.Source;
-                prm["t"].Value = row.ProviderType;
-                prm["p"].Value = row.Path;
-                prm["n"].Value = row.State.SeenCount;
-                prm["first"].Value = row.State.FirstSeen;
-                prm["last"].Value = row.State.LastSeen;
-                prm["sample"].Value = row.State.SampleRawId;
-                await paths.ExecuteNonQueryAsync(cancellationToken);
-            }
+            writes.Add(changes, DriftChangeColumns, c.Source, c.ProviderType, c.Path, c.Change, c.DetectedAt, c.SampleRawId);
         }
-        await using (var changes = connection.CreateCommand())
+    }
+
+    /// <summary>
+    /// Parameterized row writes collected for one transaction and run together: as one
+    /// <see cref="DbBatch"/> where the engine batches (PostgreSQL: one round trip for the whole
+    /// commit), else one prepared command per statement, re-bound for each row (SQLite, in-process).
+    /// </summary>
+    private sealed class RowWrites(DbConnection connection, DbTransaction tx)
+    {
+        private readonly List<(string Sql, string[] Names, object?[] Values)> _rows = [];
+
+        public void Add(string sql, string[] names, params object?[] values) => _rows.Add((sql, names, values));
+
+        public async Task ExecuteAsync(CancellationToken cancellationToken)
         {
-            changes.Transaction = tx;
-            changes.CommandText = $"INSERT INTO {Tables.DriftChanges} (source, provider_type, path, change, detected_at, sample_raw_id) "
-                + "VALUES (@s, @t, @p, @c, @at, @sample)";
-            var prm = new[] { "s", "t", "p", "c", "at", "sample" }.ToDictionary(x => x, x => AddParameter(changes, x, DBNull.Value));
-            foreach (var c in drift.Changes)
+            if (_rows.Count == 0) return;
+            if (connection.CanCreateBatch)
             {
-                prm["s"].Value = c.Source;
-                prm["t"].Value = c.ProviderType;
-                prm["p"].Value = c.Path;
-                prm["c"].Value = c.Change;
-                prm["at"].Value = c.DetectedAt;
-                prm["sample"].Value = c.SampleRawId;
-                await changes.ExecuteNonQueryAsync(cancellationToken);
+                await using var batch = connection.CreateBatch();
+                batch.Transaction = tx;
+                foreach (var (sql, names, values) in _rows)
+                {
+                    var command = batch.CreateBatchCommand();
+                    command.CommandText = sql;
+                    for (var i = 0; i < names.Length; i++)
+                    {
+                        var p = command.CreateParameter();
+                        p.ParameterName = names[i];
+                        p.Value = values[i] ?? DBNull.Value;
+                        command.Parameters.Add(p);
+                    }
+                    batch.BatchCommands.Add(command);
+                }
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+                return;
+            }
+
+            var prepared = new Dictionary<string, (DbCommand Command, DbParameter[] Parameters)>(StringComparer.Ordinal);
+            try
+            {
+                foreach (var (sql, names, values) in _rows)
+                {
+                    if (!prepared.TryGetValue(sql, out var entry))
+                    {
+                        var command = connection.CreateCommand();
+                        command.Transaction = tx;
+                        command.CommandText = sql;
+                        entry = (command, names.Select(n => AddParameter(command, n, DBNull.Value)).ToArray());
+                        prepared[sql] = entry;
+                    }
+                    for (var i = 0; i < values.Length; i++) entry.Parameters[i].Value = values[i] ?? DBNull.Value;
+                    await entry.Command.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+            finally
+            {
+                foreach (var (command, _) in prepared.Values) await command.DisposeAsync();
             }
         }
     }

@@ -41,6 +41,18 @@ public sealed class SqliteStore : RelationalStore
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// In WAL mode, NORMAL skips the fsync at commit: a process crash still loses nothing, and a power
+    /// cut can only roll back the newest derived commits together with their cursor, which are then
+    /// redone. The next FULL commit (intake) syncs these frames too.
+    /// </summary>
+    protected override async Task RelaxDurabilityAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA synchronous=NORMAL;";
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     protected override string InsertRawSql =>
         $"""
         INSERT INTO {Tables.RawEvents} (id, source, dedup_key, received_at, trace_id, content_type, headers, body, body_sha256)
