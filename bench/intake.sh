@@ -6,7 +6,7 @@
 #
 # Environment (all optional):
 #   BENCH_DURATION=10        seconds per measured run
-#   BENCH_WARMUP=5           seconds of warm-up load per server process
+#   BENCH_WARMUP=15          seconds of warm-up load per server process
 #   BENCH_ENGINES="sqlite postgres"
 #   BENCH_CONNECTIONS=64     wrk connections
 #   BENCH_NULL_POOL=300000   requests in the null endpoint's pool (it wraps: the null endpoint stores nothing)
@@ -23,7 +23,7 @@ OUT=$BENCH_DIR/out
 LOGS=$OUT/logs
 
 DURATION=${BENCH_DURATION:-10}
-WARMUP=${BENCH_WARMUP:-5}
+WARMUP=${BENCH_WARMUP:-15}
 ENGINES=${BENCH_ENGINES:-"sqlite postgres"}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 NULL_POOL=${BENCH_NULL_POOL:-300000}
