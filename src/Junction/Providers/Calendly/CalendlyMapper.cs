@@ -75,7 +75,7 @@ public sealed class CalendlyMapper : IPayloadMapper
             {
                 var p = Payload(root);
                 var uri = p.RequiredStr("uri");
-                if (p.Bool("rescheduled") == true)
+                if (p.Bool("rescheduled") == true || p.Str("new_invitee") is { Length: > 0 })
                 {
                     return new MapResult.Ignored(
                         $"the cancel half of a reschedule (new invitee {p.Str("new_invitee") ?? "not named"}); the reschedule is one booking.rescheduled, from the new invitee's invitee.created");
