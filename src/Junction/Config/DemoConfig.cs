@@ -14,6 +14,9 @@ public static class DemoConfig
     public const string LemonSqueezySecret = "demo_lemonsqueezy_secret";
     public const string PaddleSecret = "pdl_ntfset_demo_paddle_secret";
     public const string WooCommerceSecret = "demo_woocommerce_secret";
+    public const string CalendlySigningKey = "demo_calendly_signing_key";
+    public const string AcuityApiKey = "demo_acuity_api_key";
+    public const string ZoomSecretToken = "demo_zoom_secret_token";
 
     public static JunctionConfig Create(Func<string, string?>? environment = null)
     {
@@ -47,6 +50,15 @@ public static class DemoConfig
                 ["demo-lemonsqueezy"] = new() { Id = "demo-lemonsqueezy", Provider = "lemonsqueezy", Secrets = [LemonSqueezySecret] },
                 ["demo-paddle"] = new() { Id = "demo-paddle", Provider = "paddle", Secrets = [PaddleSecret] },
                 ["demo-woocommerce"] = new() { Id = "demo-woocommerce", Provider = "woocommerce", Secrets = [WooCommerceSecret] },
+                ["demo-calendly"] = new() { Id = "demo-calendly", Provider = "calendly", Secrets = [CalendlySigningKey] },
+                ["demo-acuity"] = new()
+                {
+                    Id = "demo-acuity",
+                    Provider = "acuity",
+                    Secrets = [AcuityApiKey],
+                    Options = Options(("user_id", "12345"), ("api_key", AcuityApiKey)),
+                },
+                ["demo-zoom"] = new() { Id = "demo-zoom", Provider = "zoom", Secrets = [ZoomSecretToken] },
             },
             Path = null,
         };

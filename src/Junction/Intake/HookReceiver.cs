@@ -72,7 +72,7 @@ public sealed class HookReceiver(
         {
             Query = name => request.Query.TryGetValue(name, out var v) && !StringValues.IsNullOrEmpty(v) ? v.ToString() : null,
         };
-        if (provider is IWebhookHandshake handshake && handshake.Handshake(webhook, source) is { } reply)
+        if (provider is IWebhookHandshake handshake && handshake.Handshake(webhook, source, time.GetUtcNow()) is { } reply)
         {
             return TypedResults.Text(reply.Body, reply.ContentType, System.Text.Encoding.UTF8, reply.Status);
         }

@@ -95,6 +95,12 @@ public interface IWebhookHandshake
 {
     /// <summary>The reply when this request is a handshake; null when it is an ordinary delivery.</summary>
     HandshakeReply? Handshake(WebhookRequest request, Config.SourceConfig source);
+
+    /// <summary>
+    /// What intake calls: with the clock, for a handshake that is itself signed with a timestamp
+    /// (Zoom's URL validation), so it can be checked like a delivery before it is answered.
+    /// </summary>
+    HandshakeReply? Handshake(WebhookRequest request, Config.SourceConfig source, DateTimeOffset now) => Handshake(request, source);
 }
 
 public sealed record HandshakeReply(int Status, string ContentType, string Body);

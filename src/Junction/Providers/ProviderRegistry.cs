@@ -19,6 +19,9 @@ public static class ProviderRegistry
         new LemonSqueezy.LemonSqueezyProvider(),
         new Paddle.PaddleProvider(),
         new WooCommerce.WooCommerceProvider(),
+        new Calendly.CalendlyProvider(),
+        new Acuity.AcuityProvider(),
+        new Zoom.ZoomProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Junction.Providers.Calendly;
+
+/// <summary>
+/// Calendly: <c>Calendly-Webhook-Signature: t=&lt;unix&gt;,v1=&lt;hex&gt;</c>, HMAC-SHA256 keyed with the
+/// subscription's webhook signing key over <c>"{t}." + raw body</c>
+/// (developer.calendly.com/docs/webhooks/overview, "Signature"). Any v1 matching any configured key
+/// is enough, so a key can be rotated; the timestamp is checked after the signature, within the
+/// source's tolerance. Calendly sends no event id: the event name and the invitee's URI
+/// (<c>payload.uri</c>) name a delivery, and stay the same across Calendly's retries.
+/// </summary>
+public sealed class CalendlyProvider : IWebhookProvider
+{
+    public const string SignatureHeader = "Calendly-Webhook-Signature";
+
+    public string Name => "calendly";
+
+    public IReadOnlyList<ProviderOption> Options { get; } =
+    [
+        new("api_key", false, "a Calendly personal access token or OAuth token, to fetch the previous start time of a rescheduled booking"),
+        new("api_base_url", false, "a URL; default https://api.calendly.com"),
+    ];
+
+    public Normalize.IPayloadMapper Mapper { get; } = new CalendlyMapper();
+
+    public IProviderApi Api { get; } = new CalendlyApi();
+
+    public IReadOnlyList<string> KeptHeaders { get; } = ["calendly-webhook-signature", "content-type", "user-agent"];
+
+    public string? ValidateSecret(string secret) => null;
+
+    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
+    {
+        var header = request.Header(SignatureHeader);
+        if (string.IsNullOrEmpty(header)) return SignatureCheck.Missing(SignatureHeader);
+
+        long? timestamp = null;
+        var signatures = new List<string>(2);
+        foreach (var part in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0) continue;
+            var key = part[..eq];
+            var value = part[(eq + 1)..];
+            if (key == "t" && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var t)) timestamp = t;
+            else if (key == "v1") signatures.Add(value);
+        }
+        if (timestamp is null || signatures.Count == 0)
+        {
+            return SignatureCheck.Malformed(SignatureHeader, "t=<unix seconds>,v1=<hex signature>");
+        }
+
+        var prefix = timestamp.Value.ToString(CultureInfo.InvariantCulture) + ".";
+        var matched = false;
+        foreach (var secret in secrets)
+        {
+            var expected = Signatures.HmacSha256(Encoding.UTF8.GetBytes(secret), prefix, request.Body.Span);
+            foreach (var candidate in signatures)
+            {
+                matched |= Signatures.HexEquals(expected, candidate);
+            }
+        }
+        if (!matched) return SignatureCheck.Bad(SignatureHeader);
+        return Signatures.WithinTolerance(timestamp.Value, now, tolerance)
+            ? SignatureCheck.Valid
+            : SignatureCheck.Stale(SignatureHeader, timestamp.Value, now, tolerance);
+    }
+
+    /// <summary><c>{event}:{payload.uri}</c>: the invitee (or no-show) URI, one per booking and event.</summary>
+    public string? DedupKey(WebhookRequest request)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(request.Body);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("event", out var name) || name.ValueKind != JsonValueKind.String
+                || !root.TryGetProperty("payload", out var payload) || payload.ValueKind != JsonValueKind.Object
+                || !payload.TryGetProperty("uri", out var uri) || uri.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+            return $"{name.GetString()}:{uri.GetString()}";
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
