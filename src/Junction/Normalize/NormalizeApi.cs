@@ -53,8 +53,8 @@ public static class NormalizeApi
         {
             return Problems.BadRequest("unknown-source", $"source: no source '{source}' is configured", "source");
         }
-        var page = await store.ListCanonicalAsync(rawId, source, type, after, limit, cancellationToken);
-        var items = page.Items.Select(r => JsonDocument.Parse(r.Json).RootElement).ToList();
+        // The outcome first, then the events: they commit together, so an outcome that says mapped
+        // is never shown beside an event list read before that commit.
         NormalizationView? view = null;
         if (rawId is not null)
         {
@@ -68,6 +68,8 @@ public static class NormalizeApi
                 return Problems.Create(StatusCodes.Status404NotFound, "unknown-raw-event", "Unknown raw event", $"raw_id: no raw event '{rawId}'");
             }
         }
+        var page = await store.ListCanonicalAsync(rawId, source, type, after, limit, cancellationToken);
+        var items = page.Items.Select(r => JsonDocument.Parse(r.Json).RootElement).ToList();
         return TypedResults.Json(new EventsPage(items, page.Next, view), JunctionJson.Default.EventsPage);
     }
 
