@@ -32,19 +32,8 @@ public sealed class AcuityProvider : IWebhookProvider
 
     public string? ValidateSecret(string secret) => null;
 
-    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
-    {
-        var header = request.Header(SignatureHeader);
-        if (string.IsNullOrEmpty(header)) return SignatureCheck.Missing(SignatureHeader);
-
-        var matched = false;
-        foreach (var secret in secrets)
-        {
-            var expected = Signatures.HmacSha256(Encoding.UTF8.GetBytes(secret), "", request.Body.Span);
-            matched |= Signatures.Base64Equals(expected, header.Trim());
-        }
-        return matched ? SignatureCheck.Valid : SignatureCheck.Bad(SignatureHeader);
-    }
+    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now) =>
+        Signatures.VerifyBodyHmac(request, SignatureHeader, secrets, Signatures.Encoding64.Base64);
 
     /// <summary>
     /// <c>scheduled:{id}</c> and <c>canceled:{id}</c> happen once per appointment. The body carries no

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 
 namespace Junction.Providers.Calendly;
@@ -32,42 +30,10 @@ public sealed class CalendlyProvider : IWebhookProvider
 
     public string? ValidateSecret(string secret) => null;
 
-    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
-    {
-        var header = request.Header(SignatureHeader);
-        if (string.IsNullOrEmpty(header)) return SignatureCheck.Missing(SignatureHeader);
+    private static readonly TimestampedScheme Scheme = new(SignatureHeader, ',', "t", "v1", ".");
 
-        long? timestamp = null;
-        var signatures = new List<string>(2);
-        foreach (var part in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = part.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0) continue;
-            var key = part[..eq];
-            var value = part[(eq + 1)..];
-            if (key == "t" && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var t)) timestamp = t;
-            else if (key == "v1") signatures.Add(value);
-        }
-        if (timestamp is null || signatures.Count == 0)
-        {
-            return SignatureCheck.Malformed(SignatureHeader, "t=<unix seconds>,v1=<hex signature>");
-        }
-
-        var prefix = timestamp.Value.ToString(CultureInfo.InvariantCulture) + ".";
-        var matched = false;
-        foreach (var secret in secrets)
-        {
-            var expected = Signatures.HmacSha256(Encoding.UTF8.GetBytes(secret), prefix, request.Body.Span);
-            foreach (var candidate in signatures)
-            {
-                matched |= Signatures.HexEquals(expected, candidate);
-            }
-        }
-        if (!matched) return SignatureCheck.Bad(SignatureHeader);
-        return Signatures.WithinTolerance(timestamp.Value, now, tolerance)
-            ? SignatureCheck.Valid
-            : SignatureCheck.Stale(SignatureHeader, timestamp.Value, now, tolerance);
-    }
+    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now) =>
+        Signatures.VerifyTimestamped(request, Scheme, secrets, tolerance, now);
 
     /// <summary><c>{event}:{payload.uri}</c>: the invitee (or no-show) URI, one per booking and event.</summary>
     public string? DedupKey(WebhookRequest request)

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace Junction.Providers.LemonSqueezy;
@@ -25,19 +24,8 @@ public sealed class LemonSqueezyProvider : IWebhookProvider
     public string? ValidateSecret(string secret) =>
         secret.Length is >= 6 and <= 40 ? null : "expected the webhook's signing secret (6 to 40 characters)";
 
-    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
-    {
-        var header = request.Header(SignatureHeader);
-        if (string.IsNullOrEmpty(header)) return SignatureCheck.Missing(SignatureHeader);
-
-        var matched = false;
-        foreach (var secret in secrets)
-        {
-            var expected = Signatures.HmacSha256(Encoding.UTF8.GetBytes(secret), "", request.Body.Span);
-            matched |= Signatures.HexEquals(expected, header.Trim());
-        }
-        return matched ? SignatureCheck.Valid : SignatureCheck.Bad(SignatureHeader);
-    }
+    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now) =>
+        Signatures.VerifyBodyHmac(request, SignatureHeader, secrets, Signatures.Encoding64.Hex);
 
     public string? DedupKey(WebhookRequest request)
     {

@@ -1,4 +1,3 @@
-using System.Text;
 
 namespace Junction.Providers.Shopify;
 
@@ -32,19 +31,8 @@ public sealed class ShopifyProvider : IWebhookProvider
 
     public string? ValidateSecret(string secret) => null;
 
-    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
-    {
-        var header = request.Header(SignatureHeader);
-        if (string.IsNullOrEmpty(header)) return SignatureCheck.Missing(SignatureHeader);
-
-        var matched = false;
-        foreach (var secret in secrets)
-        {
-            var expected = Signatures.HmacSha256(Encoding.UTF8.GetBytes(secret), "", request.Body.Span);
-            matched |= Signatures.Base64Equals(expected, header.Trim());
-        }
-        return matched ? SignatureCheck.Valid : SignatureCheck.Bad(SignatureHeader);
-    }
+    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now) =>
+        Signatures.VerifyBodyHmac(request, SignatureHeader, secrets, Signatures.Encoding64.Base64);
 
     public string? DedupKey(WebhookRequest request)
     {
