@@ -14,6 +14,9 @@ public static class DemoConfig
     public const string LemonSqueezySecret = "demo_lemonsqueezy_secret";
     public const string PaddleSecret = "pdl_ntfset_demo_paddle_secret";
     public const string WooCommerceSecret = "demo_woocommerce_secret";
+    public const string KitSecret = "demo_kit_token_01234567";
+    public const string MailchimpToken = "demo_mailchimp_token_0123";
+    public const string ActiveCampaignToken = "demo_activecampaign_token_0123";
 
     public static JunctionConfig Create(Func<string, string?>? environment = null)
     {
@@ -47,6 +50,9 @@ public static class DemoConfig
                 ["demo-lemonsqueezy"] = new() { Id = "demo-lemonsqueezy", Provider = "lemonsqueezy", Secrets = [LemonSqueezySecret] },
                 ["demo-paddle"] = new() { Id = "demo-paddle", Provider = "paddle", Secrets = [PaddleSecret] },
                 ["demo-woocommerce"] = new() { Id = "demo-woocommerce", Provider = "woocommerce", Secrets = [WooCommerceSecret] },
+                ["demo-kit"] = new() { Id = "demo-kit", Provider = "kit", Secrets = [KitSecret] },
+                ["demo-mailchimp"] = new() { Id = "demo-mailchimp", Provider = "mailchimp", Secrets = [MailchimpToken] },
+                ["demo-activecampaign"] = new() { Id = "demo-activecampaign", Provider = "activecampaign", Secrets = [ActiveCampaignToken] },
             },
             Path = null,
         };

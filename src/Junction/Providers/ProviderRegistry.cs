@@ -19,6 +19,9 @@ public static class ProviderRegistry
         new LemonSqueezy.LemonSqueezyProvider(),
         new Paddle.PaddleProvider(),
         new WooCommerce.WooCommerceProvider(),
+        new Kit.KitProvider(),
+        new Mailchimp.MailchimpProvider(),
+        new ActiveCampaign.ActiveCampaignProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);
