@@ -187,6 +187,10 @@ public sealed class KitMapper : IPayloadMapper
                 : new MapResult.Ignored(purchase.Reason!) { ProviderType = type };
         }
 
+        if (urlEvent is "subscriber.tag_add" or "subscriber.tag_remove" && rule is not { Name: "tag_id" })
+        {
+            throw new MappingException($"tag_id: required in the hook URL of a {urlEvent} rule (…&tag_id=<Kit tag id>)");
+        }
         var subscribers = LegacySubscribers(root);
         var mapped = new List<CanonicalEvent>();
         var ignored = new List<string>();
@@ -238,7 +242,7 @@ public sealed class KitMapper : IPayloadMapper
             case "subscriber.tag_add":
             case "subscriber.tag_remove":
             {
-                if (rule is not { Name: "tag_id" } tag) throw new MappingException($"tag_id: required in the hook URL of a {kitEvent} rule (…&tag_id=<Kit tag id>)");
+                if (rule is not { Name: "tag_id" } tag) return $"Kit {kitEvent} without a tag_id in the hook URL";
                 var canonical = kitEvent == "subscriber.tag_add" ? EventTypes.TagAdded : EventTypes.TagRemoved;
                 return raw.Event(canonical, Fact(canonical), at, SubjectOf(s), providerType: kitEvent) with { Tags = [tag.Value] };
             }
