@@ -41,7 +41,14 @@ public sealed class KitProvider : IWebhookProvider
     {
         var header = request.Header(SignatureHeader);
         // A request that carries a signature is judged by it alone, never by a URL token as well.
-        if (string.IsNullOrEmpty(header)) return UrlToken.Check(request, secrets);
+        if (string.IsNullOrEmpty(header))
+        {
+            var legacy = UrlToken.Check(request, secrets);
+            return legacy.Failure == SignatureFailure.MissingSignature
+                ? new SignatureCheck(SignatureFailure.MissingSignature,
+                    $"header {SignatureHeader} is missing, and so is query parameter {UrlToken.Parameter} (for Kit's unsigned legacy webhooks)")
+                : legacy;
+        }
 
         long? timestamp = null;
         var signatures = new List<string>(2);

@@ -74,6 +74,7 @@ public sealed class KitTests
 
         Assert.True(Check(new() { ["token"] = Token }).IsValid);
         Assert.Equal(SignatureFailure.MissingSignature, Check([]).Failure);
+        Assert.Equal("header X-Kit-Signature is missing, and so is query parameter token (for Kit's unsigned legacy webhooks)", Check([]).Detail);
         Assert.Equal(SignatureFailure.BadSignature, Check(new() { ["token"] = Token[..^1] }).Failure);
     }
 
