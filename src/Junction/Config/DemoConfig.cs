@@ -17,6 +17,9 @@ public static class DemoConfig
     public const string CalendlySigningKey = "demo_calendly_signing_key";
     public const string AcuityApiKey = "demo_acuity_api_key";
     public const string ZoomSecretToken = "demo_zoom_secret_token";
+    public const string KitSecret = "demo_kit_token_01234567";
+    public const string MailchimpToken = "demo_mailchimp_token_0123";
+    public const string ActiveCampaignToken = "demo_activecampaign_token_0123";
 
     public static JunctionConfig Create(Func<string, string?>? environment = null)
     {
@@ -59,6 +62,9 @@ public static class DemoConfig
                     Options = Options(("user_id", "12345"), ("api_key", AcuityApiKey)),
                 },
                 ["demo-zoom"] = new() { Id = "demo-zoom", Provider = "zoom", Secrets = [ZoomSecretToken] },
+                ["demo-kit"] = new() { Id = "demo-kit", Provider = "kit", Secrets = [KitSecret] },
+                ["demo-mailchimp"] = new() { Id = "demo-mailchimp", Provider = "mailchimp", Secrets = [MailchimpToken] },
+                ["demo-activecampaign"] = new() { Id = "demo-activecampaign", Provider = "activecampaign", Secrets = [ActiveCampaignToken] },
             },
             Path = null,
         };

@@ -104,3 +104,13 @@ public interface IWebhookHandshake
 }
 
 public sealed record HandshakeReply(int Status, string ContentType, string Body);
+
+/// <summary>
+/// For providers that check a hook URL with a GET before sending to it (Mailchimp validates the
+/// callback URL that way and expects a 200). Intake answers such a GET with this reply and stores
+/// nothing; for every other provider a GET on a hook URL stays 405.
+/// </summary>
+public interface IWebhookUrlCheck
+{
+    HandshakeReply AnswerGet(Config.SourceConfig source);
+}

@@ -22,6 +22,9 @@ public static class ProviderRegistry
         new Calendly.CalendlyProvider(),
         new Acuity.AcuityProvider(),
         new Zoom.ZoomProvider(),
+        new Kit.KitProvider(),
+        new Mailchimp.MailchimpProvider(),
+        new ActiveCampaign.ActiveCampaignProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);
