@@ -14,6 +14,9 @@ public static class DemoConfig
     public const string LemonSqueezySecret = "demo_lemonsqueezy_secret";
     public const string PaddleSecret = "pdl_ntfset_demo_paddle_secret";
     public const string WooCommerceSecret = "demo_woocommerce_secret";
+    public const string TeachableToken = "demo_teachable_token_0123";
+    public const string ThinkificSecret = "demo_thinkific_api_key_0123";
+    public const string KajabiToken = "demo_kajabi_token_0123";
 
     public static JunctionConfig Create(Func<string, string?>? environment = null)
     {
@@ -47,6 +50,9 @@ public static class DemoConfig
                 ["demo-lemonsqueezy"] = new() { Id = "demo-lemonsqueezy", Provider = "lemonsqueezy", Secrets = [LemonSqueezySecret] },
                 ["demo-paddle"] = new() { Id = "demo-paddle", Provider = "paddle", Secrets = [PaddleSecret] },
                 ["demo-woocommerce"] = new() { Id = "demo-woocommerce", Provider = "woocommerce", Secrets = [WooCommerceSecret] },
+                ["demo-teachable"] = new() { Id = "demo-teachable", Provider = "teachable", Secrets = [TeachableToken] },
+                ["demo-thinkific"] = new() { Id = "demo-thinkific", Provider = "thinkific", Secrets = [ThinkificSecret] },
+                ["demo-kajabi"] = new() { Id = "demo-kajabi", Provider = "kajabi", Secrets = [KajabiToken] },
             },
             Path = null,
         };

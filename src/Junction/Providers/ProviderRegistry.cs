@@ -19,6 +19,9 @@ public static class ProviderRegistry
         new LemonSqueezy.LemonSqueezyProvider(),
         new Paddle.PaddleProvider(),
         new WooCommerce.WooCommerceProvider(),
+        new Teachable.TeachableProvider(),
+        new Thinkific.ThinkificProvider(),
+        new Kajabi.KajabiProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);
