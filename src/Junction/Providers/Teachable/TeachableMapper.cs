@@ -118,7 +118,7 @@ public sealed class TeachableMapper : IPayloadMapper
             }
             case "Transaction.refunded":
             {
-                var sale = o.Str("sale_id") ?? throw new MappingException("object.sale_id: required, expected the id of the refunded sale (the order id)");
+                var sale = o.Str("sale_id") ?? o.Str("sale.id") ?? throw new MappingException("object.sale_id: required, expected the id of the refunded sale (the order id)");
                 var transaction = o.Str("id") ?? throw new MappingException("object.id: required, expected the transaction id");
                 var refunded = o.Whole("amount_refunded");
                 return One(Event(EventTypes.OrderRefunded, $"{EventTypes.OrderRefunded}:{transaction}:{refunded}", o.Time("refunded_at") ?? at, UserSubject(o)) with

@@ -171,9 +171,9 @@ public sealed class ThinkificMapper : IPayloadMapper
         var orderId = p.Str("order.id") ?? p.Str("order_id")
             ?? throw new MappingException("payload.order.id: required, expected the id of the refunded order (the order.created payload.id)");
         var transaction = p.Str("id") ?? id;
-        // Thinkific Payments amounts are in minor units, like amount_cents on the order.
-        var refunded = p.Whole("refunded_amount") ?? p.Whole("amount")
-            ?? throw new MappingException("payload.refunded_amount: required, expected the refunded amount in minor units");
+        var currency = Money.Currency(p.Str("currency"));
+        var refunded = Amount(p, "refunded_amount", currency) ?? Amount(p, "amount", currency)
+            ?? throw new MappingException("payload.refunded_amount: required, expected the refunded amount");
         return raw.Event(EventTypes.OrderRefunded, $"{EventTypes.OrderRefunded}:{transaction}:{refunded}", at,
             UserSubject(p, "order.user") ?? UserSubject(p, "user") ?? new Subject(), providerType: topic) with
         {
@@ -181,7 +181,7 @@ public sealed class ThinkificMapper : IPayloadMapper
             {
                 OrderId = orderId,
                 Amount = p.Whole("order.amount_cents"),
-                Currency = Money.Currency(p.Str("currency")),
+                Currency = currency,
                 RefundAmount = refunded,
                 RefundId = transaction,
                 RelatedIds = p.Str("order.order_number") is { } number ? [number] : [],
@@ -207,6 +207,26 @@ public sealed class ThinkificMapper : IPayloadMapper
                 Reason = reason,
             },
         };
+    }
+
+    // The docs state no unit for transaction amounts. Thinkific Payments settles through Stripe in
+    // minor units (as amount_cents on orders), so a whole number is read as minor units; a decimal
+    // ("20.00", 20.5) can only be major units and is converted exactly with the currency's exponent.
+    private static long? Amount(JsonElement p, string path, string? currency)
+    {
+        if (p.Path(path) is not { } v) return null;
+        var text = v.ValueKind switch
+        {
+            JsonValueKind.Number => v.GetRawText(),
+            JsonValueKind.String => v.GetString(),
+            _ => throw new MappingException($"payload.{path}: expected an amount"),
+        };
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (!text.Contains('.', StringComparison.Ordinal))
+        {
+            return Money.FromMinor(text) ?? throw new MappingException($"payload.{path}: expected an amount; got '{text}'");
+        }
+        return Money.FromMajor(text, currency ?? "USD") ?? throw new MappingException($"payload.{path}: expected an amount; got '{text}'");
     }
 
     private static Subject? UserSubject(JsonElement p, string path)
