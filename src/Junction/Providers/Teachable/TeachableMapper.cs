@@ -133,6 +133,17 @@ public sealed class TeachableMapper : IPayloadMapper
                     },
                 });
             }
+            // Not in Teachable's documented list (refunds arrive as Transaction.refunded); read if sent,
+            // with the sale itself as the order.
+            case "Sale.refunded":
+            {
+                var sale = o.Str("id") ?? throw new MappingException("object.id: required, expected the sale id");
+                var refunded = o.Whole("amount_refunded");
+                return One(Event(EventTypes.OrderRefunded, $"{EventTypes.OrderRefunded}:sale:{sale}:{refunded}", o.Time("refunded_at") ?? at, UserSubject(o)) with
+                {
+                    Order = new OrderInfo { OrderId = sale, Currency = Currency(o, "currency"), RefundAmount = refunded },
+                });
+            }
             case "Transaction.created":
                 return new MapResult.Ignored("Teachable Transaction.created is one charge of a sale that Sale.created already reports");
             case "Enrollment.created":

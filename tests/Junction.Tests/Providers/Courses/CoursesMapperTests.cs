@@ -125,6 +125,18 @@ public sealed class CoursesMapperTests
     }
 
     [Fact]
+    public void Teachable_RefundedTransaction_NamesItsSaleByNestedSaleToo()
+    {
+        var body = CoursesFixtures.TeachableRefund().Replace("\"sale_id\": 18900212,", "\"sale\": {\"id\": 18900212},", StringComparison.Ordinal);
+
+        var refunded = PaymentsKit.Single(MapTeachable(body));
+
+        Assert.Equal(EventTypes.OrderRefunded, refunded.Type);
+        Assert.Equal("18900212", refunded.Order!.OrderId);
+        Assert.Equal("88001", refunded.Order.RefundId);
+    }
+
+    [Fact]
     public void Teachable_MarketingEmailEvents_AreOptinAndUnsubscribe()
     {
         const string User = """
