@@ -112,15 +112,21 @@ public sealed class KajabiMapper : IPayloadMapper
                 var payload = Payload(root);
                 var submission = Resource(payload, "form_submissions") ?? throw new MappingException("payload: expected a resource of type form_submissions");
                 var a = Attributes(submission, "form_submissions");
-                var email = a.Str("email") ?? throw new MappingException("payload[form_submissions].attributes.email: required, expected the address that opted in");
+                var email = a.Str("email");
+                var phone = a.Str("mobile_phone_number") ?? a.Str("phone_number");
+                if (email is null && phone is null)
+                {
+                    throw new MappingException("payload[form_submissions].attributes.email: required (or a phone number), expected who submitted the form");
+                }
                 var formId = submission.Str("relationships.form.data.id");
                 var title = formId is null ? null : Resource(payload, "forms", formId)?.Str("attributes.title");
                 var form = formId is null ? "kajabi form" : $"kajabi form {formId}";
                 var at = a.Time("created_at") ?? raw.ReceivedAt;
                 var e = raw.Event(EventTypes.Optin, $"{EventTypes.Optin}:form:{formId}:{submission.Str("id")}:{id}", at,
-                    Subject.From(email, phone: a.Str("mobile_phone_number") ?? a.Str("phone_number"), name: a.Str("name")), providerType: name) with
+                    Subject.From(email, phone: phone, name: a.Str("name")), providerType: name) with
                 {
-                    Consent = [new ConsentInfo { Channel = "email", Granted = true, Source = form, At = at }],
+                    // Without an email the submission still identifies the person by phone, but there is no email consent to record.
+                    Consent = email is null ? [] : [new ConsentInfo { Channel = "email", Granted = true, Source = form, At = at }],
                     Tags = title is not null ? [title] : [],
                 };
                 return One(e);

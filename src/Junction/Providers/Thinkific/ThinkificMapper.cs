@@ -67,15 +67,15 @@ public sealed class ThinkificMapper : IPayloadMapper
             {
                 var (p, _, at) = Envelope(root);
                 var sub = p.Str("id") ?? throw new MappingException("payload.id: required, expected the subscription id");
-                var e = raw.Event(EventTypes.SubscriptionCanceled, $"{EventTypes.SubscriptionCanceled}:{sub}", p.Time("cancelled_at") ?? at,
+                var e = raw.Event(EventTypes.SubscriptionCanceled, $"{EventTypes.SubscriptionCanceled}:{sub}", PayloadTime(p, "cancelled_at") ?? at,
                     UserSubject(p, "user") ?? new Subject(), providerType: topic) with
                 {
                     Subscription = new SubscriptionInfo
                     {
                         SubscriptionId = sub,
                         Status = "cancelled",
-                        CanceledAt = p.Time("cancelled_at") ?? at,
-                        EndsAt = p.Time("scheduled_cancellation_at"),
+                        CanceledAt = PayloadTime(p, "cancelled_at") ?? at,
+                        EndsAt = PayloadTime(p, "scheduled_cancellation_at"),
                     },
                 };
                 return Single(e);
@@ -140,11 +140,28 @@ public sealed class ThinkificMapper : IPayloadMapper
         return (payload, id, at);
     }
 
+    // JsonRead names the field relative to the payload; quarantine reasons name it from the body's root.
+    private static DateTimeOffset? PayloadTime(JsonElement p, string path) => InPayload(() => p.Time(path));
+
+    private static long? PayloadWhole(JsonElement p, string path) => InPayload(() => p.Whole(path));
+
+    private static T InPayload<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (MappingException ex)
+        {
+            throw new MappingException("payload." + ex.Message);
+        }
+    }
+
     private static CanonicalEvent Order(RawInput raw, JsonElement root, string topic)
     {
         var (p, _, at) = Envelope(root);
         var orderId = p.Str("id") ?? throw new MappingException("payload.id: required, expected the order id");
-        var cents = p.Whole("amount_cents");
+        var cents = PayloadWhole(p, "amount_cents");
         var item = new OrderItem
         {
             ProductId = p.Str("product_id"),
@@ -180,7 +197,7 @@ public sealed class ThinkificMapper : IPayloadMapper
             Order = new OrderInfo
             {
                 OrderId = orderId,
-                Amount = p.Whole("order.amount_cents"),
+                Amount = PayloadWhole(p, "order.amount_cents"),
                 Currency = currency,
                 RefundAmount = refunded,
                 RefundId = transaction,
@@ -203,7 +220,7 @@ public sealed class ThinkificMapper : IPayloadMapper
                 ProductId = course,
                 ProductName = p.Str("course.name") ?? p.Str("course_name"),
                 EnrollmentId = enrollment,
-                ExpiresAt = p.Time("expiry_date"),
+                ExpiresAt = PayloadTime(p, "expiry_date"),
                 Reason = reason,
             },
         };

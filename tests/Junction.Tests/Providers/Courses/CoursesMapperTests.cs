@@ -104,6 +104,17 @@ public sealed class CoursesMapperTests
     }
 
     [Fact]
+    public void Thinkific_MalformedPayloadTime_IsQuarantinedNamingThePayloadField()
+    {
+        var body = CoursesFixtures.ThinkificEnrollment().Replace("\"expiry_date\": \"2027-11-20T14:18:10.767Z\"", "\"expiry_date\": \"next year\"", StringComparison.Ordinal);
+
+        var result = Assert.IsType<MapResult.Quarantined>(MapThinkific(body));
+
+        Assert.StartsWith("payload.expiry_date:", result.Reason, StringComparison.Ordinal);
+        Assert.Equal("enrollment.created", result.ProviderType);
+    }
+
+    [Fact]
     public void Thinkific_BodyThatIsNotJson_IsQuarantinedNamingTheBody()
     {
         var result = Assert.IsType<MapResult.Quarantined>(MapThinkific("{ not json"));
@@ -202,9 +213,23 @@ public sealed class CoursesMapperTests
     }
 
     [Fact]
-    public void Kajabi_FormSubmissionWithoutEmail_IsQuarantinedNamingTheField()
+    public void Kajabi_FormSubmissionWithOnlyAPhone_KeepsThePhone_AndRecordsNoEmailConsent()
     {
         var body = CoursesFixtures.KajabiFormSubmission().Replace("\"email\": \"jane@example.com\",", "", StringComparison.Ordinal);
+
+        var optin = PaymentsKit.Single(MapKajabi(body));
+
+        Assert.Equal(EventTypes.Optin, optin.Type);
+        Assert.Null(optin.Subject.Email);
+        Assert.Equal("+12125550100", optin.Subject.Phone);
+        Assert.Empty(optin.Consent);
+    }
+
+    [Fact]
+    public void Kajabi_FormSubmissionWithNoEmailOrPhone_IsQuarantinedNamingTheField()
+    {
+        var body = CoursesFixtures.KajabiFormSubmission().Replace("\"email\": \"jane@example.com\",", "", StringComparison.Ordinal)
+            .Replace("\"phone_number\": \"+1 212 555 0100\",", "", StringComparison.Ordinal);
 
         var result = Assert.IsType<MapResult.Quarantined>(MapKajabi(body));
 
