@@ -53,18 +53,18 @@ public sealed class KajabiMapper : IPayloadMapper
                 var purchase = Resource(payload, "purchases") ?? throw new MappingException("payload: expected a resource of type purchases");
                 var a = Attributes(purchase, "purchases");
                 var order = purchase.RequiredStr("id");
-                var cents = a.Whole("amount_in_cents");
+                var cents = Attr(() => a.Whole("amount_in_cents"), "purchases");
                 var currency = Currency(a.Str("currency"), "payload[purchases].attributes.currency");
                 var offers = RelatedIds(purchase, "offer").Concat(RelatedIds(purchase, "offers")).Distinct(StringComparer.Ordinal).ToList();
                 var items = offers.Select(offerId => new OrderItem
                 {
                     ProductId = offerId,
                     Name = Resource(payload, "offers", offerId)?.Str("attributes.title"),
-                    Quantity = (int)(a.Whole("quantity") ?? 1),
+                    Quantity = (int)(Attr(() => a.Whole("quantity"), "purchases") ?? 1),
                     Amount = offers.Count == 1 ? cents : null,
                 }).ToList();
                 var subject = CustomerSubject(payload, purchase);
-                var at = a.Time("created_at") ?? raw.ReceivedAt;
+                var at = Attr(() => a.Time("created_at"), "purchases") ?? raw.ReceivedAt;
                 // One fact: the purchase. Kajabi grants the offer with it; access follows from the order's
                 // offer (product_id) through the products config, so no second access.granted is emitted.
                 var e = raw.Event(EventTypes.OrderPaid, $"{EventTypes.OrderPaid}:{order}", at, subject, providerType: name) with
@@ -89,15 +89,15 @@ public sealed class KajabiMapper : IPayloadMapper
                 {
                     ProductId = i.Str("attributes.offer_id") ?? i.Str("relationships.offer.data.id"),
                     Name = i.Str("attributes.title") ?? i.Str("attributes.name"),
-                    Quantity = (int)(i.Whole("attributes.quantity") ?? 1),
-                    Amount = i.Whole("attributes.total_price_in_cents") ?? i.Whole("attributes.price_in_cents"),
+                    Quantity = (int)(Attr(() => i.Whole("attributes.quantity"), "order_items", "") ?? 1),
+                    Amount = Attr(() => i.Whole("attributes.total_price_in_cents") ?? i.Whole("attributes.price_in_cents"), "order_items", ""),
                 }).ToList();
-                var e = raw.Event(type, $"{type}:{orderId}", a.Time("created_at") ?? raw.ReceivedAt, CustomerSubject(payload, order), providerType: name) with
+                var e = raw.Event(type, $"{type}:{orderId}", Attr(() => a.Time("created_at"), "orders") ?? raw.ReceivedAt, CustomerSubject(payload, order), providerType: name) with
                 {
                     Order = new OrderInfo
                     {
                         OrderId = orderId,
-                        Amount = a.Whole("total_price_in_cents"),
+                        Amount = Attr(() => a.Whole("total_price_in_cents"), "orders"),
                         Currency = Currency(a.Str("currency_code"), "payload[orders].attributes.currency_code"),
                         Items = items,
                         RelatedIds = a.Str("order_number") is { } number ? [number] : [],
@@ -121,7 +121,7 @@ public sealed class KajabiMapper : IPayloadMapper
                 var formId = submission.Str("relationships.form.data.id");
                 var title = formId is null ? null : Resource(payload, "forms", formId)?.Str("attributes.title");
                 var form = formId is null ? "kajabi form" : $"kajabi form {formId}";
-                var at = a.Time("created_at") ?? raw.ReceivedAt;
+                var at = Attr(() => a.Time("created_at"), "form_submissions") ?? raw.ReceivedAt;
                 var e = raw.Event(EventTypes.Optin, $"{EventTypes.Optin}:form:{formId}:{submission.Str("id")}:{id}", at,
                     Subject.From(email, phone: phone, name: a.Str("name")), providerType: name) with
                 {
@@ -192,6 +192,19 @@ public sealed class KajabiMapper : IPayloadMapper
             }
             default:
                 return new MapResult.Ignored($"Kajabi event {name} is not one Junction uses");
+        }
+    }
+
+    // JsonRead names a field relative to the resource; quarantine reasons name it from the body's root.
+    private static T Attr<T>(Func<T> read, string type, string inner = "attributes.")
+    {
+        try
+        {
+            return read();
+        }
+        catch (MappingException ex)
+        {
+            throw new MappingException($"payload[{type}].{inner}{ex.Message}");
         }
     }
 

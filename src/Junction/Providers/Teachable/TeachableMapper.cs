@@ -92,7 +92,7 @@ public sealed class TeachableMapper : IPayloadMapper
             case "Sale.created":
             {
                 var sale = o.Str("id") ?? throw new MappingException("object.id: required, expected the sale id");
-                var cents = o.Whole("final_price") ?? o.Whole("price");
+                var cents = OWhole(o, "final_price") ?? OWhole(o, "price");
                 var currency = Currency(o, "currency") ?? Currency(o, "product.currency");
                 var item = new OrderItem
                 {
@@ -120,8 +120,8 @@ public sealed class TeachableMapper : IPayloadMapper
             {
                 var sale = o.Str("sale_id") ?? o.Str("sale.id") ?? throw new MappingException("object.sale_id: required, expected the id of the refunded sale (the order id)");
                 var transaction = o.Str("id") ?? throw new MappingException("object.id: required, expected the transaction id");
-                var refunded = o.Whole("amount_refunded");
-                return One(Event(EventTypes.OrderRefunded, $"{EventTypes.OrderRefunded}:{transaction}:{refunded}", o.Time("refunded_at") ?? at, UserSubject(o)) with
+                var refunded = OWhole(o, "amount_refunded");
+                return One(Event(EventTypes.OrderRefunded, $"{EventTypes.OrderRefunded}:{transaction}:{refunded}", OTime(o, "refunded_at") ?? at, UserSubject(o)) with
                 {
                     Order = new OrderInfo
                     {
@@ -138,8 +138,8 @@ public sealed class TeachableMapper : IPayloadMapper
             case "Sale.refunded":
             {
                 var sale = o.Str("id") ?? throw new MappingException("object.id: required, expected the sale id");
-                var refunded = o.Whole("amount_refunded");
-                return One(Event(EventTypes.OrderRefunded, $"{EventTypes.OrderRefunded}:sale:{sale}:{refunded}", o.Time("refunded_at") ?? at, UserSubject(o)) with
+                var refunded = OWhole(o, "amount_refunded");
+                return One(Event(EventTypes.OrderRefunded, $"{EventTypes.OrderRefunded}:sale:{sale}:{refunded}", OTime(o, "refunded_at") ?? at, UserSubject(o)) with
                 {
                     Order = new OrderInfo { OrderId = sale, Currency = Currency(o, "currency"), RefundAmount = refunded },
                 });
@@ -161,7 +161,7 @@ public sealed class TeachableMapper : IPayloadMapper
                         ProductId = course,
                         ProductName = o.Str("course.name") ?? o.Str("course_name"),
                         EnrollmentId = enrollment,
-                        ExpiresAt = o.Time("expires_at"),
+                        ExpiresAt = OTime(o, "expires_at"),
                         // Teachable disables an enrollment on manual unenrollment, failed payment or expiry without saying which.
                         Reason = granted ? null : "unenrolled",
                     },
@@ -202,6 +202,23 @@ public sealed class TeachableMapper : IPayloadMapper
                 return new MapResult.Ignored("Teachable User.updated carries the user's current state only, not the previous email, so an email change cannot be told apart");
             default:
                 return new MapResult.Ignored($"Teachable event {type} is not one Junction uses");
+        }
+    }
+
+    // JsonRead names a field relative to the object; quarantine reasons name it from the event.
+    private static long? OWhole(JsonElement o, string path) => InObject(() => o.Whole(path));
+
+    private static DateTimeOffset? OTime(JsonElement o, string path) => InObject(() => o.Time(path));
+
+    private static T InObject<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (MappingException ex)
+        {
+            throw new MappingException("object." + ex.Message);
         }
     }
 

@@ -182,6 +182,16 @@ public sealed class CoursesMapperTests
         Assert.StartsWith("[0].type:", result.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Teachable_MalformedAmount_IsQuarantinedNamingTheObjectFieldAndItsPosition()
+    {
+        var body = CoursesFixtures.TeachableSale().Replace("\"final_price\": 7900", "\"final_price\": \"79 dollars\"", StringComparison.Ordinal);
+
+        var result = Assert.IsType<MapResult.Quarantined>(MapTeachable(body));
+
+        Assert.StartsWith("[0].object.final_price:", result.Reason, StringComparison.Ordinal);
+    }
+
     private static MapResult MapKajabi(string body) => Kajabi.Mapper.Map(PaymentsKit.Raw("kajabi", body));
 
     [Fact]
@@ -203,6 +213,16 @@ public sealed class CoursesMapperTests
         Assert.Empty(paid.Consent);
         Assert.Equal(PaymentsKit.Received, paid.OccurredAt);
         Assert.Equal("purchase.created:9912", Kajabi.DedupKey(PaymentsKit.Request(Body)));
+    }
+
+    [Fact]
+    public void Kajabi_MalformedPurchaseTime_IsQuarantinedNamingTheResourceField()
+    {
+        var body = CoursesFixtures.KajabiPurchase().Replace("\"created_at\": \"2026-11-20T16:59:27.580Z\", \"updated_at\"", "\"created_at\": \"yesterday\", \"updated_at\"", StringComparison.Ordinal);
+
+        var result = Assert.IsType<MapResult.Quarantined>(MapKajabi(body));
+
+        Assert.StartsWith("payload[purchases].attributes.created_at:", result.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
