@@ -52,7 +52,7 @@ public sealed class KajabiMapper : IPayloadMapper
                 var payload = Payload(root);
                 var purchase = Resource(payload, "purchases") ?? throw new MappingException("payload: expected a resource of type purchases");
                 var a = Attributes(purchase, "purchases");
-                var order = purchase.RequiredStr("id");
+                var order = purchase.Str("id") ?? throw new MappingException("payload[purchases].id: required, expected the purchase id");
                 var cents = Attr(() => a.Whole("amount_in_cents"), "purchases");
                 var currency = Currency(a.Str("currency"), "payload[purchases].attributes.currency");
                 var offers = RelatedIds(purchase, "offer").Concat(RelatedIds(purchase, "offers")).Distinct(StringComparer.Ordinal).ToList();
@@ -82,7 +82,7 @@ public sealed class KajabiMapper : IPayloadMapper
                 var payload = Payload(root);
                 var order = Resource(payload, "orders") ?? throw new MappingException("payload: expected a resource of type orders");
                 var a = Attributes(order, "orders");
-                var orderId = order.RequiredStr("id");
+                var orderId = order.Str("id") ?? throw new MappingException("payload[orders].id: required, expected the order id");
                 var state = Resource(payload, "transactions")?.Str("attributes.state");
                 var type = state is null or "succeeded" ? EventTypes.OrderPaid : state == "failed" ? EventTypes.PaymentFailed : EventTypes.OrderPending;
                 var items = Resources(payload, "order_items").Select(i => new OrderItem
