@@ -20,6 +20,9 @@ public static class DemoConfig
     public const string KitSecret = "demo_kit_token_01234567";
     public const string MailchimpToken = "demo_mailchimp_token_0123";
     public const string ActiveCampaignToken = "demo_activecampaign_token_0123";
+    public const string TeachableToken = "demo_teachable_token_0123";
+    public const string ThinkificSecret = "demo_thinkific_api_key_0123";
+    public const string KajabiToken = "demo_kajabi_token_0123";
 
     public static JunctionConfig Create(Func<string, string?>? environment = null)
     {
@@ -65,6 +68,9 @@ public static class DemoConfig
                 ["demo-kit"] = new() { Id = "demo-kit", Provider = "kit", Secrets = [KitSecret] },
                 ["demo-mailchimp"] = new() { Id = "demo-mailchimp", Provider = "mailchimp", Secrets = [MailchimpToken] },
                 ["demo-activecampaign"] = new() { Id = "demo-activecampaign", Provider = "activecampaign", Secrets = [ActiveCampaignToken] },
+                ["demo-teachable"] = new() { Id = "demo-teachable", Provider = "teachable", Secrets = [TeachableToken] },
+                ["demo-thinkific"] = new() { Id = "demo-thinkific", Provider = "thinkific", Secrets = [ThinkificSecret] },
+                ["demo-kajabi"] = new() { Id = "demo-kajabi", Provider = "kajabi", Secrets = [KajabiToken] },
             },
             Path = null,
         };

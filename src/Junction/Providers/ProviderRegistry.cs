@@ -25,6 +25,9 @@ public static class ProviderRegistry
         new Kit.KitProvider(),
         new Mailchimp.MailchimpProvider(),
         new ActiveCampaign.ActiveCampaignProvider(),
+        new Teachable.TeachableProvider(),
+        new Thinkific.ThinkificProvider(),
+        new Kajabi.KajabiProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);
