@@ -19,6 +19,8 @@ public static class ProviderRegistry
         new LemonSqueezy.LemonSqueezyProvider(),
         new Paddle.PaddleProvider(),
         new WooCommerce.WooCommerceProvider(),
+        new Capture.FormProvider(),
+        new Capture.ApiProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);
