@@ -122,6 +122,11 @@ public static partial class ConfigLoader
                 break;
         }
 
+        if (apiKeys.Count == 0 && sources.Values.FirstOrDefault(s => s.Provider == "api") is { } apiSource)
+        {
+            reader.Error("api_keys", $"required because sources.{apiSource.Id} has provider api; expected a list of keys, e.g. [\"${{JUNCTION_API_KEY}}\"]");
+        }
+
         if (reader.Errors.Count > 0) throw new ConfigException(reader.Errors);
 
         return new JunctionConfig
