@@ -53,6 +53,9 @@ public sealed class CaptureIntake(IntakeWriter writer, IntakeMetrics metrics, Ti
         }
     }
 
+    /// <summary>Counts a post refused or discarded before storage (invalid fields, honeypot) in the intake metrics.</summary>
+    public void Refused(string sourceId, string reason) => metrics.Rejected(sourceId, reason);
+
     /// <summary>The dedup key a stored draft got (mirrors <see cref="AppendAsync"/>).</summary>
     public static string DedupKeyOf(string? key, byte[] body) => key ?? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
 

@@ -67,7 +67,11 @@ public static class EventsApi
         {
             errors.Add(new FieldError("Idempotency-Key", $"expected 1 to {MaxIdempotencyKeyLength} characters"));
         }
-        if (errors.Count > 0) return CaptureIntake.Invalid(errors, "event");
+        if (errors.Count > 0)
+        {
+            intake.Refused(source?.Id ?? "_api", "invalid_fields");
+            return CaptureIntake.Invalid(errors, "event");
+        }
 
         var bodyId = CanonicalInput.BodyId(root);
         var dedupKey = idempotencyKey is not null ? "idempotency:" + idempotencyKey

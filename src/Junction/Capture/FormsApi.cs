@@ -67,11 +67,13 @@ public static class FormsApi
         if (FormSubmission.Get(fields, form.Honeypot) is not null)
         {
             // Same answer as a success, so a bot learns nothing; nothing is stored.
+            intake.Refused(sourceConfig.Id, "honeypot");
             return Success(http, form, isForm, new CaptureAccepted(eventId, Guid.CreateVersion7(time.GetUtcNow()).ToString(), false, HookReceiver.TraceIdOf(request)));
         }
 
         if (FormSubmission.Read(fields, FormMapper.ConsentSource(sourceConfig.Id), time.GetUtcNow(), out var errors) is null)
         {
+            intake.Refused(sourceConfig.Id, "invalid_fields");
             return CaptureIntake.Invalid(errors, "form");
         }
 
