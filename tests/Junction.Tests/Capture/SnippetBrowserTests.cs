@@ -55,20 +55,24 @@ public sealed class SnippetBrowserTests
             Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         });
         await using var context = await browser.NewContextAsync();
-        context.SetDefaultTimeout(20_000);
+        // Waits are on explicit conditions (commit, then an element or a script state), never on the
+        // load lifecycle event, which a busy machine's chromium can report late; the bound is generous.
+        context.SetDefaultTimeout(45_000);
+        context.SetDefaultNavigationTimeout(45_000);
         var page = await context.NewPageAsync();
 
         // 1. First visit, from an Instagram campaign.
-        await page.GotoAsync(new Uri(pages.BaseUrl, "/landing?utm_source=ig&utm_campaign=launch").ToString());
+        await page.GotoAsync(new Uri(pages.BaseUrl, "/landing?utm_source=ig&utm_campaign=launch").ToString(), Committed);
         await page.WaitForFunctionAsync("() => window.junction && document.cookie.includes('junction=')");
 
         // 2. On to a page without a query string: the cookie must stay as it is.
         await page.ClickAsync("#next");
-        await page.WaitForURLAsync(new Uri(pages.BaseUrl, "/second").ToString());
+        await page.WaitForURLAsync(new Uri(pages.BaseUrl, "/second").ToString(), new() { WaitUntil = WaitUntilState.Commit });
+        await page.Locator("#back").WaitForAsync();
         await page.WaitForFunctionAsync("() => window.junction && window.junction.values().first_utm_source === 'ig'");
 
         // 3. Back later from the newsletter.
-        await page.GotoAsync(new Uri(pages.BaseUrl, "/landing?utm_source=newsletter").ToString());
+        await page.GotoAsync(new Uri(pages.BaseUrl, "/landing?utm_source=newsletter").ToString(), Committed);
         await page.WaitForFunctionAsync("() => window.junction && window.junction.values().utm_source === 'newsletter'");
 
         var checkout = new Uri((await page.GetAttributeAsync("#buy", "href"))!);
@@ -85,7 +89,7 @@ public sealed class SnippetBrowserTests
             () => page.ClickAsync("button[type=submit]"),
             r => r.Url.StartsWith(junction.ToString().TrimEnd('/') + "/v1/forms/landing", StringComparison.Ordinal));
         Assert.Equal(303, formResponse.Status);
-        await page.WaitForURLAsync(new Uri(pages.BaseUrl, "/thanks").ToString());
+        await page.WaitForURLAsync(new Uri(pages.BaseUrl, "/thanks").ToString(), new() { WaitUntil = WaitUntilState.Commit });
         await page.Locator("#thanks").WaitForAsync();
 
         var optin = await WaitForOneEventAsync(server, Landing);
@@ -100,6 +104,8 @@ public sealed class SnippetBrowserTests
         Assert.Equal(token, optin.Str("subject.purchase_token"));
         Assert.StartsWith("ja_", optin.Str("subject.anonymous_id"), StringComparison.Ordinal);
     }
+
+    private static readonly PageGotoOptions Committed = new() { WaitUntil = WaitUntilState.Commit };
 
     private static async Task<JsonElement> WaitForOneEventAsync(JunctionServer server, string source)
     {
@@ -140,6 +146,6 @@ public sealed class SnippetBrowserTests
     private static string SecondPage(Uri junction) => $"""
         <!doctype html>
         <html><head><meta charset="utf-8"><title>More</title>{Snippet(junction)}</head>
-        <body><a href="/landing">Back</a></body></html>
+        <body><a id="back" href="/landing">Back</a></body></html>
         """;
 }
