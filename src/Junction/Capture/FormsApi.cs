@@ -20,7 +20,7 @@ public static class FormsApi
     {
         app.MapPost("/v1/forms/{source}", PostAsync);
         app.MapMethods("/v1/forms/{source}", ["OPTIONS"], Preflight);
-        app.MapGet("/v1/snippet.js", Snippet.Serve);
+        app.MapMethods("/v1/snippet.js", ["GET", "HEAD"], Snippet.Serve);
         return app;
     }
 

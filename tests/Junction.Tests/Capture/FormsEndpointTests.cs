@@ -225,6 +225,10 @@ public sealed class FormsEndpointTests : IAsyncLifetime
         Assert.Contains("data-junction-checkout", script, StringComparison.Ordinal);
         Assert.Contains("/*JUNCTION_DEFAULTS*/{}", script, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+        using var head = new HttpRequestMessage(HttpMethod.Head, "/v1/snippet.js");
+        using var headResponse = await Server.Client.SendAsync(head);
+        Assert.Equal(HttpStatusCode.OK, headResponse.StatusCode);
+        Assert.Equal("application/javascript", headResponse.Content.Headers.ContentType?.MediaType);
     }
 
     private static string? Header(HttpResponseMessage response, string name) =>

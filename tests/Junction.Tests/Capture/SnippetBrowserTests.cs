@@ -48,12 +48,7 @@ public sealed class SnippetBrowserTests
         junction = server.Client.BaseAddress!;
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        await using var browser = await LaunchAsync(playwright, chromium);
         await using var context = await browser.NewContextAsync();
         // Waits are on explicit conditions (commit, then an element or a script state), never on the
         // load lifecycle event, which a busy machine's chromium can report late; the bound is generous.
@@ -104,6 +99,50 @@ public sealed class SnippetBrowserTests
         Assert.Equal(token, optin.Str("subject.purchase_token"));
         Assert.StartsWith("ja_", optin.Str("subject.anonymous_id"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task WhenTheScriptTagRequiresConsent_NoCookieIsKeptUntilConsent_ThenTheTouchIsKept()
+    {
+        var chromium = ChromiumPath();
+        Uri? junction = null;
+        await using var pages = await FakeApi.StartAsync(app =>
+        {
+            app.MapGet("/gated", () => Html($"""
+                <!doctype html><html><head><meta charset="utf-8"><title>Gated</title>
+                <script src="{new Uri(junction!, "/v1/snippet.js")}" data-require-consent defer></script></head>
+                <body><a id="buy" data-junction-checkout href="https://checkout.example/buy">Buy</a></body></html>
+                """));
+        });
+        await using var server = await JunctionServer.StartAsync(ServerConfig());
+        junction = server.Client.BaseAddress!;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright, chromium);
+        await using var context = await browser.NewContextAsync();
+        context.SetDefaultTimeout(45_000);
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(new Uri(pages.BaseUrl, "/gated?utm_source=ig").ToString(), Committed);
+        await page.WaitForFunctionAsync("() => window.junction && window.junction.values().utm_source === 'ig'");
+        Assert.DoesNotContain("junction=", await page.EvaluateAsync<string>("() => document.cookie"), StringComparison.Ordinal);
+        Assert.False(await page.EvaluateAsync<bool>("() => 'anonymous_id' in window.junction.values()"));
+        // The checkout link still gets a token (it travels in the URL, nothing is stored).
+        Assert.Contains("purchase_token=jt_", await page.GetAttributeAsync("#buy", "href"), StringComparison.Ordinal);
+
+        await page.EvaluateAsync("() => window.junction.consent()");
+        await page.GotoAsync(new Uri(pages.BaseUrl, "/gated").ToString(), Committed);
+        await page.WaitForFunctionAsync("() => window.junction && window.junction.values().first_utm_source === 'ig'");
+        Assert.Contains("junction=", await page.EvaluateAsync<string>("() => document.cookie"), StringComparison.Ordinal);
+        Assert.True(await page.EvaluateAsync<bool>("() => window.junction.values().anonymous_id.startsWith('ja_')"));
+    }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright, string chromium) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        });
 
     private static readonly PageGotoOptions Committed = new() { WaitUntil = WaitUntilState.Commit };
 
