@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 source scripts/pg.sh
 source scripts/chromium.sh
-chromium_install
+# Without chromium the browser test skips, except under CI=true, where a missing browser fails the run.
+chromium_install || [ "${CI:-}" != "true" ]
 trap pg_stop EXIT
 pg_start
 
