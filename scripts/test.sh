@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test: unit, store (real SQLite file and real PostgreSQL server), HTTP over loopback,
-# and the crash test against the real junction process. Starts its own PostgreSQL (installing it
-# from Debian's packages if missing) and stops it afterwards.
+# the crash test against the real junction process, and the landing-page snippet in a real browser.
+# Starts its own PostgreSQL (installing it from Debian's packages if missing) and stops it
+# afterwards; installs Debian's chromium for the browser test when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/pg.sh
+source scripts/chromium.sh
+# Without chromium the browser test skips, except under CI=true, where a missing browser fails the run.
+chromium_install || [ "${CI:-}" != "true" ]
 trap pg_stop EXIT
 pg_start
 

@@ -28,7 +28,7 @@ public static partial class ConfigLoader
     public const string StorageEnvironmentVariable = "JUNCTION_STORAGE";
     public const string DefaultStorage = "sqlite:./data/junction.db";
 
-    private static readonly string[] TopLevelKeys = ["storage", "admin", "sources"];
+    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "sources"];
     private static readonly string[] SourceKeys = ["provider", "secrets", "tolerance_seconds", "max_body_bytes"];
 
     public static JunctionConfig LoadFile(string path, Func<string, string?>? environment = null)
@@ -92,6 +92,13 @@ public static partial class ConfigLoader
             }
         }
 
+        // Bearer keys for POST /v1/events (the creator's own code); like admin tokens, from the environment.
+        var apiKeys = reader.StringList(root, "api_keys", "api_keys", required: false);
+        for (var i = 0; i < apiKeys.Count; i++)
+        {
+            if (apiKeys[i].Length is > 0 and < 16) reader.Error($"api_keys[{i}]", "expected a random key of at least 16 characters");
+        }
+
         var sources = new Dictionary<string, SourceConfig>(StringComparer.Ordinal);
         switch (Reader.Child(root, "sources"))
         {
@@ -115,12 +122,18 @@ public static partial class ConfigLoader
                 break;
         }
 
+        if (apiKeys.Count == 0 && sources.Values.FirstOrDefault(s => s.Provider == "api") is { } apiSource)
+        {
+            reader.Error("api_keys", $"required because sources.{apiSource.Id} has provider api; expected a list of keys, e.g. [\"${{JUNCTION_API_KEY}}\"]");
+        }
+
         if (reader.Errors.Count > 0) throw new ConfigException(reader.Errors);
 
         return new JunctionConfig
         {
             Storage = storage,
             Admin = new AdminConfig(tokens),
+            ApiKeys = apiKeys,
             Sources = sources,
             Path = path,
         };
@@ -154,9 +167,22 @@ public static partial class ConfigLoader
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var option in impl?.Options ?? [])
         {
+            if (option.IsList)
+            {
+                if (Reader.Child(map, option.Key) is not null)
+                {
+                    options[option.Key] = string.Join('\n', reader.StringList(map, option.Key, $"{path}.{option.Key}", required: false));
+                }
+                continue;
+            }
             var value = reader.OptionalString(map, option.Key, $"{path}.{option.Key}");
             if (value is { Length: > 0 }) options[option.Key] = value;
             else if (option.Required && Reader.Child(map, option.Key) is null) reader.Error($"{path}.{option.Key}", $"required for provider {impl!.Name}; expected {option.Expected}");
+        }
+
+        if (impl is IValidatesOptions check)
+        {
+            foreach (var (key, problem) in check.ValidateOptions(options)) reader.Error($"{path}.{key}", problem);
         }
 
         var secrets = reader.StringList(map, "secrets", $"{path}.secrets", required: impl?.RequiresSecrets ?? true);

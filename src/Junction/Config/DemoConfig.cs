@@ -7,6 +7,7 @@ namespace Junction.Config;
 public static class DemoConfig
 {
     public const string AdminToken = "demo-admin-token";
+    public const string ApiKey = "demo-api-key-0123456789";
     public const string StripeSecret = "whsec_demo_stripe_secret";
     public const string ShopifySecret = "demo_shopify_secret";
     public const string StandardWebhooksSecret = "whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rcy1zZWNyZXQ=";
@@ -29,10 +30,12 @@ public static class DemoConfig
         environment ??= Environment.GetEnvironmentVariable;
         var storage = environment(ConfigLoader.StorageEnvironmentVariable);
         var token = environment("JUNCTION_ADMIN_TOKEN");
+        var apiKey = environment("JUNCTION_API_KEY");
         return new JunctionConfig
         {
             Storage = string.IsNullOrEmpty(storage) ? ConfigLoader.DefaultStorage : storage,
             Admin = new AdminConfig([string.IsNullOrEmpty(token) ? AdminToken : token]),
+            ApiKeys = [string.IsNullOrEmpty(apiKey) ? ApiKey : apiKey],
             Sources = new Dictionary<string, SourceConfig>(StringComparer.Ordinal)
             {
                 ["demo-stripe"] = new() { Id = "demo-stripe", Provider = "stripe", Secrets = [StripeSecret] },
@@ -71,6 +74,14 @@ public static class DemoConfig
                 ["demo-teachable"] = new() { Id = "demo-teachable", Provider = "teachable", Secrets = [TeachableToken] },
                 ["demo-thinkific"] = new() { Id = "demo-thinkific", Provider = "thinkific", Secrets = [ThinkificSecret] },
                 ["demo-kajabi"] = new() { Id = "demo-kajabi", Provider = "kajabi", Secrets = [KajabiToken] },
+                ["demo-form"] = new()
+                {
+                    Id = "demo-form",
+                    Provider = "form",
+                    Secrets = [],
+                    Options = Options(("allowed_origins", "http://localhost:8000\nhttp://127.0.0.1:8000")),
+                },
+                ["demo-api"] = new() { Id = "demo-api", Provider = "api", Secrets = [] },
             },
             Path = null,
         };

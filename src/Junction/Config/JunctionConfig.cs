@@ -7,6 +7,9 @@ public sealed record JunctionConfig
     public required AdminConfig Admin { get; init; }
     public required IReadOnlyDictionary<string, SourceConfig> Sources { get; init; }
 
+    /// <summary>Bearer keys accepted by POST /v1/events (<c>api_keys:</c>); none means that endpoint refuses every request.</summary>
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
     /// <summary>Where it came from: a file path, or null for the built-in demo configuration.</summary>
     public string? Path { get; init; }
 

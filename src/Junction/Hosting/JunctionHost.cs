@@ -1,4 +1,5 @@
 using Junction.Admin;
+using Junction.Capture;
 using Junction.Config;
 using Junction.Intake;
 using Junction.Normalize;
@@ -60,8 +61,14 @@ public static class JunctionHost
         builder.Services.AddHttpClient(HookReceiver.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<HookReceiver>();
         builder.Services.AddSingleton<AdminAuth>();
+        builder.Services.AddSingleton<CaptureIntake>();
+        builder.Services.AddSingleton<ApiKeyAuth>();
         builder.Services.AddProblemDetails();
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, JunctionJson.Default));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, JunctionJson.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, CaptureJson.Default);
+        });
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(IntakeMetrics.MeterName)
             .AddPrometheusExporter());
@@ -80,6 +87,8 @@ public static class JunctionHost
         app.MapHooks();
         app.MapAdminApi();
         app.MapNormalizeApi();
+        app.MapFormsApi();
+        app.MapEventsApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

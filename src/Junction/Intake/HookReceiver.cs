@@ -147,7 +147,7 @@ public sealed class HookReceiver(
     }
 
     /// <summary>The body, or null when it is longer than <paramref name="max"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken cancellationToken)
     {
         if (request.ContentLength is long length)
         {
@@ -176,7 +176,7 @@ public sealed class HookReceiver(
     private static string? Header(HttpRequest request, string name) =>
         request.Headers.TryGetValue(name, out var value) && !StringValues.IsNullOrEmpty(value) ? value.ToString() : null;
 
-    private static string TraceIdOf(HttpRequest request)
+    internal static string TraceIdOf(HttpRequest request)
     {
         if (Activity.Current is { } activity) return activity.TraceId.ToHexString();
         if (Header(request, "traceparent") is { Length: 55 } tp
@@ -187,7 +187,7 @@ public sealed class HookReceiver(
         return ActivityTraceId.CreateRandom().ToHexString();
     }
 
-    private static string HeadersJson(HttpRequest request, IReadOnlyList<string> kept)
+    internal static string HeadersJson(HttpRequest request, IReadOnlyList<string> kept)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var json = new Utf8JsonWriter(buffer))

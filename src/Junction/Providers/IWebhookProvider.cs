@@ -44,8 +44,14 @@ public readonly record struct WebhookRequest(ReadOnlyMemory<byte> Body, Func<str
     public string? QueryValue(string name) => Query?.Invoke(name);
 }
 
-/// <summary>A provider-specific key under <c>sources.&lt;id&gt;</c>.</summary>
-public sealed record ProviderOption(string Key, bool Required, string Expected);
+/// <summary>A provider-specific key under <c>sources.&lt;id&gt;</c>. A list option's items are stored joined by newlines.</summary>
+public sealed record ProviderOption(string Key, bool Required, string Expected, bool IsList = false);
+
+/// <summary>For providers whose options need more than presence: each problem as (option key, what was expected).</summary>
+public interface IValidatesOptions
+{
+    IEnumerable<(string Key, string Problem)> ValidateOptions(IReadOnlyDictionary<string, string> options);
+}
 
 /// <summary>
 /// For providers whose check needs the network (PayPal's certificate, IPN's post-back). Intake

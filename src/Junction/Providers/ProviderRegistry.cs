@@ -28,6 +28,8 @@ public static class ProviderRegistry
         new Teachable.TeachableProvider(),
         new Thinkific.ThinkificProvider(),
         new Kajabi.KajabiProvider(),
+        new Capture.FormProvider(),
+        new Capture.ApiProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);

@@ -1,14 +1,18 @@
+using Junction.Capture;
 using Junction.Normalize;
 
 namespace Junction.Providers.StandardWebhooks;
 
 /// <summary>
-/// Standard Webhooks carry whatever the sender defines. Their mapping to canonical events (a
-/// generic canonical-JSON shape) comes with the capture sources; until then they are kept in the
-/// raw log and recorded as ignored, so a later rebuild or retry can map them.
+/// Standard Webhooks (standardwebhooks.com, spec "Payload structure") carry whatever the sender
+/// defines; Junction reads them in the generic canonical JSON shape, flat or inside the spec's
+/// recommended <c>{type, timestamp, data}</c> envelope, validated like POST /v1/events
+/// (<see cref="CanonicalJsonMapper"/>). Invalid → quarantined naming each field; a non-canonical
+/// type → ignored.
 /// </summary>
 public sealed class StandardWebhooksMapper : IPayloadMapper
 {
-    public MapResult Map(RawInput raw) =>
-        new MapResult.Ignored("standard-webhooks payloads are not mapped to canonical events yet (generic canonical JSON mapping is planned)");
+    private readonly CanonicalJsonMapper _inner = new(envelope: true);
+
+    public MapResult Map(RawInput raw) => _inner.Map(raw);
 }
