@@ -169,6 +169,7 @@ public sealed record Attribution
     public string? Referrer { get; init; }
     public string? LandingPage { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsEmpty => UtmSource is null && UtmMedium is null && UtmCampaign is null && UtmTerm is null
         && UtmContent is null && Referrer is null && LandingPage is null;
 }
