@@ -26,14 +26,7 @@ public sealed class ActiveCampaignMapper : IPayloadMapper
         var f = FormBody.Parse(body);
         var type = Get(f, "type");
         if (type is null) return new MapResult.Quarantined("type: required, expected the webhook event (subscribe, unsubscribe, contact_tag_added …)");
-        try
-        {
-            return MapType(raw, f, type) with { ProviderType = type };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = type };
-        }
+        return Mapping.Typed(type, () => MapType(raw, f, type));
     }
 
     private static MapResult MapType(RawInput raw, Dictionary<string, string> f, string type)

@@ -35,14 +35,7 @@ public sealed partial class AcuityMapper : IPayloadMapper
             return new MapResult.Quarantined("action: required, expected a form field such as action=scheduled");
         }
         var action = Action(rawAction);
-        try
-        {
-            return MapAction(raw, form, action) with { ProviderType = action };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = action };
-        }
+        return Mapping.Typed(action, () => MapAction(raw, form, action));
     }
 
     internal static string Action(string action) =>

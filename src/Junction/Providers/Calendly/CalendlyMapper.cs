@@ -26,25 +26,10 @@ public sealed class CalendlyMapper : IPayloadMapper
 
     public MapResult Map(RawInput raw)
     {
-        JsonElement root;
-        try
-        {
-            root = raw.Json();
-        }
-        catch (JsonException ex)
-        {
-            return new MapResult.Quarantined($"body: expected a Calendly webhook event as JSON ({ex.Message})");
-        }
+        if (!Mapping.TryJson(raw, "a Calendly webhook event", out var root, out var problem)) return problem;
         var type = root.ValueKind == JsonValueKind.Object ? root.Str("event") : null;
         if (type is null) return new MapResult.Quarantined("event: required, expected a Calendly event name such as invitee.created");
-        try
-        {
-            return MapType(raw, root, type) with { ProviderType = type };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = type };
-        }
+        return Mapping.Typed(type, () => MapType(raw, root, type));
     }
 
     private static MapResult MapType(RawInput raw, JsonElement root, string type)

@@ -20,26 +20,11 @@ public sealed class KajabiMapper : IPayloadMapper
 {
     public MapResult Map(RawInput raw)
     {
-        JsonElement root;
-        try
-        {
-            root = raw.Json();
-        }
-        catch (JsonException ex)
-        {
-            return new MapResult.Quarantined($"body: expected a Kajabi webhook as JSON ({ex.Message})");
-        }
+        if (!Mapping.TryJson(raw, "a Kajabi webhook", out var root, out var problem)) return problem;
         if (root.ValueKind != JsonValueKind.Object) return new MapResult.Quarantined("body: expected a JSON object with event and payload");
         var name = root.Str("event");
         if (name is null) return new MapResult.Quarantined("event: required, expected an event name such as purchase or form_submission");
-        try
-        {
-            return MapEvent(raw, root, name) with { ProviderType = name };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = name };
-        }
+        return Mapping.Typed(name, () => MapEvent(raw, root, name));
     }
 
     private static MapResult MapEvent(RawInput raw, JsonElement root, string name)

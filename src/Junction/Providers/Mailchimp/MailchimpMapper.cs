@@ -26,14 +26,7 @@ public sealed class MailchimpMapper : IPayloadMapper
         var f = FormBody.Parse(body);
         var type = Get(f, "type");
         if (type is null) return new MapResult.Quarantined("type: required, expected subscribe, unsubscribe, profile, upemail, cleaned or campaign");
-        try
-        {
-            return MapType(raw, f, type) with { ProviderType = type };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = type };
-        }
+        return Mapping.Typed(type, () => MapType(raw, f, type));
     }
 
     private static MapResult MapType(RawInput raw, Dictionary<string, string> f, string type)

@@ -24,14 +24,7 @@ public sealed class ShopifyMapper : IPayloadMapper
         {
             return new MapResult.Quarantined($"body: expected a Shopify resource as JSON ({ex.Message})") { ProviderType = topic };
         }
-        try
-        {
-            return MapTopic(raw, root, topic) with { ProviderType = topic };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = topic };
-        }
+        return Mapping.Typed(topic, () => MapTopic(raw, root, topic));
     }
 
     private static MapResult MapTopic(RawInput raw, JsonElement o, string topic)

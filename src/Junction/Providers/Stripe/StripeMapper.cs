@@ -16,25 +16,10 @@ public sealed class StripeMapper : IPayloadMapper
 
     public MapResult Map(RawInput raw)
     {
-        JsonElement root;
-        try
-        {
-            root = raw.Json();
-        }
-        catch (JsonException ex)
-        {
-            return new MapResult.Quarantined($"body: expected a Stripe event as JSON ({ex.Message})");
-        }
+        if (!Mapping.TryJson(raw, "a Stripe event", out var root, out var problem)) return problem;
         var type = root.Str("type");
         if (type is null) return new MapResult.Quarantined("type: required, expected a Stripe event type such as checkout.session.completed");
-        try
-        {
-            return MapType(raw, root, type) with { ProviderType = type };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = type };
-        }
+        return Mapping.Typed(type, () => MapType(raw, root, type));
     }
 
     private static MapResult MapType(RawInput raw, JsonElement root, string type)

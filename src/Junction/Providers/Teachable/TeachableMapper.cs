@@ -21,15 +21,7 @@ public sealed class TeachableMapper : IPayloadMapper
 
     public MapResult Map(RawInput raw)
     {
-        JsonElement root;
-        try
-        {
-            root = raw.Json();
-        }
-        catch (JsonException ex)
-        {
-            return new MapResult.Quarantined($"body: expected a Teachable webhook as JSON ({ex.Message})");
-        }
+        if (!Mapping.TryJson(raw, "a Teachable webhook", out var root, out var problem)) return problem;
         if (root.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
         {
             return new MapResult.Quarantined("body: expected a Teachable event object or an array of them");

@@ -18,15 +18,7 @@ public sealed class ThinkificMapper : IPayloadMapper
 {
     public MapResult Map(RawInput raw)
     {
-        JsonElement root;
-        try
-        {
-            root = raw.Json();
-        }
-        catch (JsonException ex)
-        {
-            return new MapResult.Quarantined($"body: expected a Thinkific webhook as JSON ({ex.Message})");
-        }
+        if (!Mapping.TryJson(raw, "a Thinkific webhook", out var root, out var problem)) return problem;
         if (root.ValueKind != JsonValueKind.Object) return new MapResult.Quarantined("body: expected a JSON object (the Thinkific webhook envelope)");
 
         var resource = root.Str("resource");
@@ -34,14 +26,7 @@ public sealed class ThinkificMapper : IPayloadMapper
         var topic = resource is not null && action is not null ? $"{resource}.{action}" : raw.Header(ThinkificProvider.TopicHeader);
         if (topic is null) return new MapResult.Quarantined("resource: required, expected the topic's model (e.g. enrollment) with action (e.g. created)");
         topic = topic.ToLowerInvariant();
-        try
-        {
-            return MapTopic(raw, root, topic) with { ProviderType = topic };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = topic };
-        }
+        return Mapping.Typed(topic, () => MapTopic(raw, root, topic));
     }
 
     private static MapResult MapTopic(RawInput raw, JsonElement root, string topic)
