@@ -211,7 +211,7 @@ public sealed class Normalizer(
     }
 
     private static bool HasCredentials(SourceConfig source) =>
-        source.Option("api_key") is not null || source.Option("client_id") is not null;
+        source.Option("api_key") is not null || (source.Option("client_id") is not null && source.Option("client_secret") is not null);
 
     private MapResult SafeMap(RawInput input)
     {
