@@ -206,6 +206,7 @@ public sealed class Normalizer(
             ReceivedAt = summary.ReceivedAt,
             DedupKey = summary.DedupKey,
             CanEnrich = provider.Api is not null && HasCredentials(source),
+            ApiBaseUrl = source.Option("api_base_url"),
             Enrichment = enrichments.ToDictionary(kv => kv.Key, kv => JsonDocument.Parse(kv.Value).RootElement, StringComparer.Ordinal),
         }, null);
     }
