@@ -214,7 +214,7 @@ public sealed class PayPalEndToEndTests : IAsyncLifetime
         Assert.Equal("order.paid", e.GetProperty("type").GetString());
         Assert.Equal("web_accept/Completed", e.GetProperty("provider_type").GetString());
         Assert.Equal("2026-11-20T18:45:12Z", e.GetProperty("occurred_at").GetString());
-        Assert.Equal("PST", e.GetProperty("original_timezone").GetString());
+        Assert.Equal("-08:00", e.GetProperty("original_timezone").GetString());
         Assert.Equal("jose.buyer@example.com", e.GetProperty("subject").GetProperty("email").GetString());
         Assert.Equal("José García", e.GetProperty("subject").GetProperty("name").GetString());
         Assert.Equal("61E67681CH3238416", e.GetProperty("order").GetProperty("order_id").GetString());
