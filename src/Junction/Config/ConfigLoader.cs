@@ -179,6 +179,14 @@ public static partial class ConfigLoader
             if (value is { Length: > 0 }) options[option.Key] = value;
             else if (option.Required && Reader.Child(map, option.Key) is null) reader.Error($"{path}.{option.Key}", $"required for provider {impl!.Name}; expected {option.Expected}");
         }
+        // OAuth client credentials come in pairs: one without the other can neither enrich nor verify.
+        if (optionKeys.Contains("client_id") && optionKeys.Contains("client_secret")
+            && options.ContainsKey("client_id") != options.ContainsKey("client_secret"))
+        {
+            var missing = options.ContainsKey("client_id") ? "client_secret" : "client_id";
+            var given = missing == "client_id" ? "client_secret" : "client_id";
+            reader.Error($"{path}.{missing}", $"required when {given} is set; expected both client_id and client_secret of the REST app");
+        }
 
         if (impl is IValidatesOptions check)
         {

@@ -23,6 +23,12 @@ public sealed record RawInput
     /// <summary>True when the source has API credentials, so a thin payload can ask for enrichment.</summary>
     public bool CanEnrich { get; init; }
 
+    /// <summary>
+    /// The source's configured <c>api_base_url</c>, when set: the one config value a mapper may read,
+    /// e.g. to mark events of a source pointed at a provider's sandbox API as test mode.
+    /// </summary>
+    public string? ApiBaseUrl { get; init; }
+
     /// <summary>Responses fetched from the provider's API, by <see cref="EnrichmentRequest.Key"/>.</summary>
     public IReadOnlyDictionary<string, JsonElement> Enrichment { get; init; } = new Dictionary<string, JsonElement>();
 

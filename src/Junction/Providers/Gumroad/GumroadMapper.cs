@@ -65,15 +65,21 @@ public sealed class GumroadMapper : IPayloadMapper
                 var sale = Required(f, "sale_id");
                 var order = SaleOrder(f, sale);
                 var full = GumroadPing.Flag(f, "refunded");
-                // The ping is sent when the refund happens; sale_timestamp is the original sale's time.
-                var e = raw.Event(EventTypes.OrderRefunded, full ? $"{EventTypes.OrderRefunded}:{sale}" : $"{EventTypes.OrderRefunded}:{sale}:partial",
-                    raw.ReceivedAt, SaleSubject(f), GumroadPing.Flag(f, "test"), resource) with
+                // The ping (Purchase::PingNotification) has no refund amount, no refund id and no
+                // refund time, and refunded is true only once the sale is fully refunded. Two partial
+                // refunds of one sale send identical pings, so each partial refund delivery is its own
+                // fact (its dedup key is unique per delivery, see GumroadProvider.DedupKey); the full
+                // refund is one fact per sale. sale_timestamp is the original sale's time, so the
+                // refund's time is when the ping arrived.
+                var key = full ? $"{EventTypes.OrderRefunded}:{sale}" : $"{EventTypes.OrderRefunded}:{sale}:partial:{raw.DedupKey}";
+                var e = raw.Event(EventTypes.OrderRefunded, key, raw.ReceivedAt, SaleSubject(f), GumroadPing.Flag(f, "test"), resource) with
                 {
-                    // Gumroad sends no refund amount: a full refund gave back the whole price; a partial
-                    // one's amount is unknown (fetch the sale through the API to learn it).
+                    // What one refund gave back is never stated: refund_amount stays null (a full refund
+                    // after partial ones gave back less than the price); refunded_total is the price once
+                    // the sale is fully refunded.
                     Order = order with
                     {
-                        RefundAmount = full ? order.Amount : null,
+                        RefundAmount = null,
                         RefundedTotal = full ? order.Amount : null,
                         FullyRefunded = full,
                     },

@@ -69,6 +69,14 @@ public sealed class GumroadProvider : IWebhookProvider
         var resource = GumroadPing.Get(f, "resource_name") ?? "sale";
         if (GumroadPing.Get(f, "sale_id") is { } sale)
         {
+            // A partial refund ping (refunded still false) is the same body for every partial refund
+            // of the sale: nothing tells a second partial refund from a resend of the first, so each
+            // delivery is kept (a lost 200 can store a resend twice; no amount is counted twice,
+            // since a partial refund ping carries none).
+            if (resource == "refund" && !GumroadPing.Flag(f, "refunded"))
+            {
+                return $"refund:{sale}:partial:{Guid.NewGuid():N}";
+            }
             return $"{resource}:{sale}:refunded={GumroadPing.Flag(f, "refunded")}:disputed={GumroadPing.Flag(f, "disputed")}:dispute_won={GumroadPing.Flag(f, "dispute_won")}";
         }
         if (GumroadPing.Get(f, "subscription_id") is { } subscription)

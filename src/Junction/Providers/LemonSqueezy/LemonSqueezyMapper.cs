@@ -70,10 +70,10 @@ public sealed class LemonSqueezyMapper : IPayloadMapper
             case "order_refunded":
             case "subscription_payment_refunded":
             {
-                // Lemon Squeezy reports only the cumulative refunded_amount (no refund object, no id).
-                // It is refunded_total; it is also this refund's amount for an order's first refund,
-                // the usual case, so refund_amount carries it too: for a later partial refund it
-                // overstates, and refunded_total (a running maximum) is what the ledger must trust.
+                // Lemon Squeezy reports only the cumulative refunded_amount (no refund object, no id,
+                // no previous amount): it is refunded_total. What this one refund was is the difference
+                // from the order's previous refunded_total, which the payload does not carry, so
+                // refund_amount stays null rather than overstate a later partial refund.
                 var refunded = a.Whole("refunded_amount")
                     ?? (a.Bool("refunded") is true ? a.Whole("total") : null)
                     ?? throw new MappingException("data.attributes.refunded_amount: required, expected whole cents");
@@ -82,7 +82,7 @@ public sealed class LemonSqueezyMapper : IPayloadMapper
                 {
                     Order = Order(a, id) with
                     {
-                        RefundAmount = refunded,
+                        RefundAmount = null,
                         RefundedTotal = refunded,
                         FullyRefunded = a.Str("status") == "refunded",
                     },

@@ -9,8 +9,9 @@ namespace Junction.Providers.Paddle;
 /// transaction (<c>txn_…</c>), which its refunds and chargebacks (adjustments) name in
 /// <c>transaction_id</c>. Amounts are strings in minor units. Transactions carry no email, only
 /// <c>customer_id</c>: with an API key, the customer is fetched (<c>GET /customers/{id}</c>) for
-/// order.paid and subscription.renewed. Paddle payloads carry no live/sandbox flag, so test_mode is
-/// false; give a sandbox account its own source.
+/// order.paid and subscription.renewed. Paddle payloads carry no live/sandbox flag and sandbox ids
+/// look like live ones, so test_mode comes from the source: true when its <c>api_base_url</c> is
+/// Paddle's sandbox API (<c>sandbox-api.paddle.com</c>), as a sandbox account's source must set it.
 /// </summary>
 public sealed class PaddleMapper : IPayloadMapper
 {
@@ -47,6 +48,21 @@ public sealed class PaddleMapper : IPayloadMapper
         }
         var eventId = root.RequiredStr("event_id");
         var occurred = root.Time("occurred_at") ?? throw new MappingException("occurred_at: required, expected an RFC 3339 time");
+        var test = IsSandbox(raw);
+        return MapEntity(raw, root, type, d, eventId, occurred) switch
+        {
+            MapResult.Mapped m => new MapResult.Mapped(m.Events.Select(e => e with { TestMode = test }).ToList()),
+            var other => other,
+        };
+    }
+
+    /// <summary>A source whose api_base_url names Paddle's sandbox host receives sandbox notifications.</summary>
+    private static bool IsSandbox(RawInput raw) =>
+        Uri.TryCreate(raw.ApiBaseUrl, UriKind.Absolute, out var u) && u.Host.StartsWith("sandbox-", StringComparison.OrdinalIgnoreCase)
+        && u.Host.EndsWith("paddle.com", StringComparison.OrdinalIgnoreCase);
+
+    private static MapResult MapEntity(RawInput raw, JsonElement root, string type, JsonElement d, string eventId, DateTimeOffset occurred)
+    {
 
         switch (type)
         {

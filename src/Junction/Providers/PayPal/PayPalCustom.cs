@@ -27,6 +27,13 @@ internal static class PayPalCustom
         return (Get("purchase_token") ?? Get("junction_token") ?? Get("token"), AttributionParser.FromValues(values));
     }
 
+    /// <summary>
+    /// The merchant-set field as an id for <c>related_ids</c>: plain text (often the shop's own order
+    /// id) is an id; a query string of tokens and utm_* is not, and is only parsed.
+    /// </summary>
+    public static string? Id(string? custom) =>
+        string.IsNullOrWhiteSpace(custom) || custom.Contains('=', StringComparison.Ordinal) ? null : custom.Trim();
+
     private static string Unescape(string s)
     {
         try

@@ -5,14 +5,19 @@ using Junction.Normalize;
 namespace Junction.Providers.PayPal;
 
 /// <summary>
-/// PayPal REST webhook events → canonical events. The order id is the PayPal order (Orders v2 id,
-/// <c>supplementary_data.related_ids.order_id</c>), which a purchase and its refunds share; the
-/// capture id, <c>custom_id</c> and <c>invoice_id</c> go into <see cref="OrderInfo.RelatedIds"/>.
+/// PayPal REST webhook events → canonical events (PayPal's webhook event names page, the Payments v2,
+/// Orders v2, Payments v1 sale/refund, Disputes v1 and Subscriptions v1 references).
+/// Order id: the id every payload names without an API call, so that a purchase, its refunds and its
+/// disputes share it: the Payments v2 <b>capture</b> id (a capture's own <c>id</c>; a refund's
+/// <c>links[rel=up]</c>; a dispute's <c>disputed_transactions[].seller_transaction_id</c>; a completed
+/// order's <c>purchase_units[].payments.captures[].id</c>), or for Subscriptions payments the Payments
+/// v1 <b>sale</b> id (a sale's <c>id</c>, a sale refund's <c>sale_id</c>). The Orders v2 order id
+/// (<c>supplementary_data.related_ids.order_id</c>) goes to <see cref="OrderInfo.RelatedIds"/>; an
+/// <c>order.pending</c> (approved order, pending capture) is about the order before money moved and
+/// uses the Orders v2 id, so both reports of it are one fact.
 /// Capture payloads carry neither the buyer nor the items, so with client credentials the order is
-/// fetched (<c>GET /v2/checkout/orders/{id}</c>); a refund names only its capture (in
-/// <c>links[rel=up]</c>), so the capture is fetched first for the order id. Without credentials the
-/// capture id stands in as the order id. Disputes name the disputed transaction (a capture or sale
-/// id): that is their order id, and the same id is in the purchase's related ids.
+/// fetched (<c>GET /v2/checkout/orders/{id}</c>); a refund names only its capture, so the capture is
+/// fetched first for the order id.
 /// Test mode: the <c>PAYPAL-CERT-URL</c> header or any link in the event points at a
 /// <c>sandbox.paypal.com</c> host (PayPal's events carry no livemode flag).
 /// </summary>
@@ -57,11 +62,22 @@ public sealed class PayPalMapper : IPayloadMapper
             case "PAYMENT.CAPTURE.REFUNDED":
             case "PAYMENT.CAPTURE.REVERSED":
             case "CUSTOMER.DISPUTE.CREATED":
+            case "CUSTOMER.DISPUTE.UPDATED":
             case "CUSTOMER.DISPUTE.RESOLVED":
             case "BILLING.SUBSCRIPTION.CANCELLED":
+            case "BILLING.SUBSCRIPTION.EXPIRED":
+            case "BILLING.SUBSCRIPTION.PAYMENT.FAILED":
             case "PAYMENT.SALE.COMPLETED":
+            case "PAYMENT.SALE.REFUNDED":
+            case "PAYMENT.SALE.REVERSED":
             case "CHECKOUT.ORDER.APPROVED":
+            case "CHECKOUT.ORDER.COMPLETED":
                 break;
+            case "BILLING.SUBSCRIPTION.SUSPENDED":
+                // Suspended (by the merchant, or after too many failed payments: those come as
+                // BILLING.SUBSCRIPTION.PAYMENT.FAILED first) is reversible: ACTIVATED follows a reactivation,
+                // and Junction has no type that would undo a cancel. Only CANCELLED/EXPIRED end it.
+                return new MapResult.Ignored("BILLING.SUBSCRIPTION.SUSPENDED: a suspension can be reactivated, so it is not a cancellation; payment failures arrive as BILLING.SUBSCRIPTION.PAYMENT.FAILED");
             default:
                 return new MapResult.Ignored($"PayPal event type {type} is not one Junction uses");
         }
@@ -90,16 +106,20 @@ public sealed class PayPalMapper : IPayloadMapper
                 if (orderId is not null && Wants(raw, OrderKey)) return Fetch(OrderKey, OrderPath(orderId));
                 var order = Enriched(raw, OrderKey);
                 var (amount, currency) = Amount(root, "resource.amount");
-                var (token, attribution) = PayPalCustom.Parse(root.Str("resource.custom_id"));
-                return Single(raw.Event(canonical, $"{canonical}:{captureId}", When(root, created), Payer(order, token), test, type) with
+                var custom = root.Str("resource.custom_id");
+                var (token, attribution) = PayPalCustom.Parse(custom);
+                // A pending payment is about the order (an approved order reports the same fact before any capture exists).
+                var pending = canonical == EventTypes.OrderPending;
+                var key = pending ? $"{canonical}:{orderId ?? captureId}" : $"{canonical}:{captureId}";
+                return Single(raw.Event(canonical, key, When(root, created), Payer(order, token), test, type) with
                 {
                     Order = new OrderInfo
                     {
-                        OrderId = orderId ?? captureId,
+                        OrderId = pending ? orderId ?? captureId : captureId,
                         Amount = amount,
                         Currency = currency,
                         Items = Items(order),
-                        RelatedIds = Related(captureId, root.Str("resource.custom_id"), root.Str("resource.invoice_id")),
+                        RelatedIds = Related(pending ? captureId : orderId, root.Str("resource.invoice_id"), PayPalCustom.Id(custom)),
                     },
                     Attribution = attribution,
                 });
@@ -109,10 +129,21 @@ public sealed class PayPalMapper : IPayloadMapper
             case "PAYMENT.CAPTURE.REVERSED":
                 return Refund(raw, root, type, test, created);
 
+            case "PAYMENT.SALE.REFUNDED":
+            case "PAYMENT.SALE.REVERSED":
+                return SaleRefund(root, raw, type, test, created);
+
             case "CUSTOMER.DISPUTE.CREATED":
+            case "CUSTOMER.DISPUTE.UPDATED":
             case "CUSTOMER.DISPUTE.RESOLVED":
             {
-                var resolved = type == "CUSTOMER.DISPUTE.RESOLVED";
+                // An update matters only when it carries the outcome (PayPal may report the end of a
+                // dispute as an update); other updates (messages, stage changes) are ignored.
+                if (type == "CUSTOMER.DISPUTE.UPDATED" && root.Str("resource.dispute_outcome.outcome_code") is null)
+                {
+                    return new MapResult.Ignored("CUSTOMER.DISPUTE.UPDATED without dispute_outcome: a progress update, not an outcome");
+                }
+                var resolved = type != "CUSTOMER.DISPUTE.CREATED";
                 var disputeId = root.RequiredStr("resource.dispute_id");
                 var transaction = root.Array("resource.disputed_transactions").FirstOrDefault();
                 var sellerTransaction = transaction.ValueKind == JsonValueKind.Object ? transaction.Str("seller_transaction_id") : null;
@@ -123,13 +154,16 @@ public sealed class PayPalMapper : IPayloadMapper
                 var (amount, currency) = Amount(root, "resource.dispute_amount");
                 var canonical = resolved ? EventTypes.ChargebackClosed : EventTypes.ChargebackOpened;
                 var when = (resolved ? root.Time("resource.update_time") : root.Time("resource.create_time")) ?? created;
-                return Single(raw.Event(canonical, $"{canonical}:{disputeId}", when, new Subject(), test, type) with
+                var custom = transaction.Str("custom");
+                var (token, _) = PayPalCustom.Parse(custom);
+                return Single(raw.Event(canonical, $"{canonical}:{disputeId}", when, Subject.From(null, purchaseToken: token), test, type) with
                 {
                     Order = new OrderInfo
                     {
+                        // The disputed capture (or sale): the purchase's own order id.
                         OrderId = sellerTransaction,
                         Currency = currency,
-                        RelatedIds = Related(sellerTransaction, transaction.Str("buyer_transaction_id"), transaction.Str("invoice_number"), transaction.Str("custom")),
+                        RelatedIds = Related(transaction.Str("buyer_transaction_id"), transaction.Str("invoice_number"), PayPalCustom.Id(custom)),
                     },
                     Chargeback = new ChargebackInfo
                     {
@@ -144,7 +178,10 @@ public sealed class PayPalMapper : IPayloadMapper
             }
 
             case "BILLING.SUBSCRIPTION.CANCELLED":
+            case "BILLING.SUBSCRIPTION.EXPIRED":
             {
+                // CANCELLED ends a subscription at once; EXPIRED when its fixed number of cycles ran out.
+                // A subscription does only one of the two: one fact.
                 var subscriptionId = root.RequiredStr("resource.id");
                 var canceledAt = root.Time("resource.status_update_time");
                 var (token, attribution) = PayPalCustom.Parse(root.Str("resource.custom_id"));
@@ -156,9 +193,36 @@ public sealed class PayPalMapper : IPayloadMapper
                         SubscriptionId = subscriptionId,
                         Status = root.Str("resource.status"),
                         CanceledAt = canceledAt?.ToUniversalTime(),
-                        Reason = root.Str("resource.status_change_note"),
+                        EndsAt = type == "BILLING.SUBSCRIPTION.EXPIRED" ? canceledAt?.ToUniversalTime() : null,
+                        Reason = type == "BILLING.SUBSCRIPTION.EXPIRED" ? "expired" : root.Str("resource.status_change_note"),
                     },
                     Order = PlanOrder(root.Path("resource"), subscriptionId),
+                    Attribution = attribution,
+                });
+            }
+
+            case "BILLING.SUBSCRIPTION.PAYMENT.FAILED":
+            {
+                // The resource is the subscription; billing_info.last_failed_payment is the attempt.
+                var subscriptionId = root.RequiredStr("resource.id");
+                var failedAt = root.Time("resource.billing_info.last_failed_payment.time");
+                var attempt = root.Whole("resource.billing_info.failed_payments_count");
+                var (amount, currency) = Amount(root, "resource.billing_info.last_failed_payment.amount");
+                var (token, attribution) = PayPalCustom.Parse(root.Str("resource.custom_id"));
+                var plan = PlanOrder(root.Path("resource"), subscriptionId);
+                var attemptKey = failedAt?.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture)
+                    ?? attempt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? root.Str("id") ?? raw.DedupKey;
+                return Single(raw.Event(EventTypes.PaymentFailed, $"{EventTypes.PaymentFailed}:{subscriptionId}:{attemptKey}",
+                    failedAt ?? created, Subscriber(root.Path("resource"), token), test, type) with
+                {
+                    Order = new OrderInfo
+                    {
+                        OrderId = subscriptionId,
+                        Amount = amount,
+                        Currency = currency,
+                        Items = plan?.Items ?? [],
+                    },
+                    Subscription = new SubscriptionInfo { SubscriptionId = subscriptionId, Status = root.Str("resource.status") },
                     Attribution = attribution,
                 });
             }
@@ -167,17 +231,16 @@ public sealed class PayPalMapper : IPayloadMapper
             {
                 // Payments v1 sales are what Subscriptions bill; a sale without an agreement is a
                 // legacy one-off payment, which Junction takes from Payments v2 captures instead.
+                // The sale says nothing about which cycle it pays, so the first payment is
+                // subscription.renewed too (BILLING.SUBSCRIPTION.ACTIVATED, which Junction ignores, marks the start).
                 var agreement = root.Str("resource.billing_agreement_id");
                 if (agreement is null) return new MapResult.Ignored("PAYMENT.SALE.COMPLETED without billing_agreement_id: a legacy one-off sale, not a subscription payment");
                 var saleId = root.RequiredStr("resource.id");
                 if (Wants(raw, SubscriptionKey)) return Fetch(SubscriptionKey, $"/v1/billing/subscriptions/{Uri.EscapeDataString(agreement)}");
                 var subscription = Enriched(raw, SubscriptionKey);
-                // v1 money is {total, currency}, not v2's {value, currency_code}.
-                var currency = Money.Currency(root.Str("resource.amount.currency"))
-                    ?? throw new MappingException("resource.amount.currency: required, expected an ISO 4217 code");
-                var amount = Money.FromMajor(root.Str("resource.amount.total"), currency)
-                    ?? throw new MappingException("resource.amount.total: required, expected a decimal amount such as \"14.90\"");
-                var (token, attribution) = PayPalCustom.Parse(root.Str("resource.custom") ?? subscription?.Str("custom_id"));
+                var (amount, currency) = V1Amount(root, "resource.amount");
+                var custom = root.Str("resource.custom") ?? subscription?.Str("custom_id");
+                var (token, attribution) = PayPalCustom.Parse(custom);
                 return Single(raw.Event(EventTypes.SubscriptionRenewed, $"{EventTypes.SubscriptionRenewed}:{saleId}", When(root, created),
                     Subscriber(subscription, token), test, type) with
                 {
@@ -187,7 +250,7 @@ public sealed class PayPalMapper : IPayloadMapper
                         Amount = amount,
                         Currency = currency,
                         Items = PlanOrder(subscription, saleId)?.Items ?? [],
-                        RelatedIds = Related(saleId, agreement, root.Str("resource.invoice_number")),
+                        RelatedIds = Related(agreement, root.Str("resource.invoice_number"), PayPalCustom.Id(custom)),
                     },
                     Subscription = new SubscriptionInfo { SubscriptionId = agreement, Status = subscription?.Str("status") ?? "ACTIVE" },
                     Attribution = attribution,
@@ -196,12 +259,16 @@ public sealed class PayPalMapper : IPayloadMapper
 
             case "CHECKOUT.ORDER.APPROVED":
             {
-                // The resource is the order itself: buyer and items are here, but nothing is captured yet.
+                // The resource is the order itself: buyer and items are here, but nothing is captured
+                // yet, so there is no capture id: order.pending names the Orders v2 order (the same
+                // fact as a PAYMENT.CAPTURE.PENDING of this order).
                 var orderId = root.RequiredStr("resource.id");
                 var order = root.Path("resource");
                 var unit = root.Array("resource.purchase_units").FirstOrDefault();
-                var (amount, currency) = unit.ValueKind == JsonValueKind.Object ? Amount(unit, "amount", "resource.purchase_units[0].amount") : (null, null);
-                var (token, attribution) = PayPalCustom.Parse(unit.ValueKind == JsonValueKind.Object ? unit.Str("custom_id") : null);
+                var hasUnit = unit.ValueKind == JsonValueKind.Object;
+                var (amount, currency) = hasUnit ? Amount(unit, "amount", "resource.purchase_units[0].amount") : (null, null);
+                var custom = hasUnit ? unit.Str("custom_id") : null;
+                var (token, attribution) = PayPalCustom.Parse(custom);
                 return Single(raw.Event(EventTypes.OrderPending, $"{EventTypes.OrderPending}:{orderId}", When(root, created), Payer(order, token), test, type) with
                 {
                     Order = new OrderInfo
@@ -210,13 +277,131 @@ public sealed class PayPalMapper : IPayloadMapper
                         Amount = amount,
                         Currency = currency,
                         Items = Items(order),
-                        RelatedIds = Related(unit.ValueKind == JsonValueKind.Object ? unit.Str("invoice_id") : null),
+                        RelatedIds = Related(hasUnit ? unit.Str("invoice_id") : null, PayPalCustom.Id(custom)),
+                    },
+                    Attribution = attribution,
+                });
+            }
+
+            case "CHECKOUT.ORDER.COMPLETED":
+                return OrderCompleted(raw, root, type, test, created);
+        }
+        throw new InvalidOperationException($"unhandled PayPal event type {type}");
+    }
+
+    /// <summary>
+    /// CHECKOUT.ORDER.COMPLETED: the Orders v2 order with its captures
+    /// (<c>purchase_units[].payments.captures[]</c>). A completed capture is the same fact as its
+    /// PAYMENT.CAPTURE.COMPLETED (<c>order.paid:&lt;capture id&gt;</c>), here with buyer and items;
+    /// a pending one is the order's <c>order.pending</c>.
+    /// </summary>
+    private static MapResult OrderCompleted(RawInput raw, JsonElement root, string type, bool test, DateTimeOffset created)
+    {
+        var orderId = root.RequiredStr("resource.id");
+        var order = root.Path("resource");
+        var events = new List<CanonicalEvent>();
+        var units = root.Array("resource.purchase_units").ToList();
+        for (var u = 0; u < units.Count; u++)
+        {
+            var unit = units[u];
+            var custom = unit.Str("custom_id");
+            var (token, attribution) = PayPalCustom.Parse(custom);
+            var captures = unit.Array("payments.captures").ToList();
+            for (var c = 0; c < captures.Count; c++)
+            {
+                var capture = captures[c];
+                var at = $"resource.purchase_units[{u}].payments.captures[{c}]";
+                var captureId = capture.Str("id") ?? throw new MappingException($"{at}.id: required, expected the capture id");
+                var canonical = capture.Str("status") switch
+                {
+                    "COMPLETED" or "PARTIALLY_REFUNDED" or "REFUNDED" => EventTypes.OrderPaid,
+                    "PENDING" => EventTypes.OrderPending,
+                    "DECLINED" or "FAILED" => EventTypes.PaymentFailed,
+                    _ => null,
+                };
+                if (canonical is null) continue;
+                var pending = canonical == EventTypes.OrderPending;
+                var (amount, currency) = Amount(capture, "amount", at + ".amount");
+                var when = capture.Time("update_time") ?? capture.Time("create_time") ?? When(root, created);
+                events.Add(raw.Event(canonical, pending ? $"{canonical}:{orderId}" : $"{canonical}:{captureId}", when, Payer(order, token), test, type) with
+                {
+                    Order = new OrderInfo
+                    {
+                        OrderId = pending ? orderId : captureId,
+                        Amount = amount,
+                        Currency = currency,
+                        Items = Items(order),
+                        RelatedIds = Related(pending ? captureId : orderId, capture.Str("invoice_id") ?? unit.Str("invoice_id"), PayPalCustom.Id(custom)),
                     },
                     Attribution = attribution,
                 });
             }
         }
-        throw new InvalidOperationException($"unhandled PayPal event type {type}");
+        return events.Count > 0
+            ? new MapResult.Mapped(events)
+            : new MapResult.Ignored("CHECKOUT.ORDER.COMPLETED without captures (an authorize-intent order): the payment is reported when captured");
+    }
+
+    /// <summary>
+    /// PAYMENT.SALE.REFUNDED (resource: a Payments v1 refund: <c>id</c>, <c>sale_id</c>, <c>amount.{total, currency}</c>)
+    /// and PAYMENT.SALE.REVERSED (resource: the reversed sale, or a refund-shaped reversal naming <c>sale_id</c>).
+    /// The order id is the sale, as on its PAYMENT.SALE.COMPLETED.
+    /// </summary>
+    private static MapResult.Mapped SaleRefund(JsonElement root, RawInput raw, string type, bool test, DateTimeOffset created)
+    {
+        var reversed = type == "PAYMENT.SALE.REVERSED";
+        var id = root.RequiredStr("resource.id");
+        var saleId = root.Str("resource.sale_id") ?? UpSale(root) ?? (reversed ? id : null)
+            ?? throw new MappingException("resource.sale_id: required, expected the id of the refunded sale");
+        var (amount, currency) = V1Amount(root, "resource.amount");
+        var refunded = amount is { } a ? Math.Abs(a) : (long?)null; // older samples write refunds as negative totals
+        var (total, _) = V1Amount(root, "resource.total_refunded_amount", optional: true);
+        var custom = root.Str("resource.custom");
+        var (token, _) = PayPalCustom.Parse(custom);
+        var when = root.Time("resource.create_time") ?? created;
+        return Single(raw.Event(EventTypes.OrderRefunded, $"{EventTypes.OrderRefunded}:{id}", when, Subject.From(null, purchaseToken: token), test, type) with
+        {
+            Order = new OrderInfo
+            {
+                OrderId = saleId,
+                Currency = currency,
+                RefundAmount = refunded,
+                RefundId = id,
+                RefundedTotal = total,
+                FullyRefunded = reversed ? true : null,
+                RelatedIds = Related(root.Str("resource.billing_agreement_id"), root.Str("resource.parent_payment"),
+                    root.Str("resource.invoice_number"), PayPalCustom.Id(custom)),
+            },
+            Subscription = root.Str("resource.billing_agreement_id") is { } agreement ? new SubscriptionInfo { SubscriptionId = agreement } : null,
+        });
+    }
+
+    /// <summary>A v1 money object (<c>{total, currency}</c>) in minor units.</summary>
+    private static (long? Amount, string? Currency) V1Amount(JsonElement root, string path, bool optional = false)
+    {
+        if (root.Path(path) is not { ValueKind: JsonValueKind.Object } m)
+        {
+            return optional ? (null, null) : throw new MappingException($"{path}: required, expected {{total, currency}}");
+        }
+        var currency = Money.Currency(m.Str("currency"))
+            ?? throw new MappingException($"{path}.currency: required, expected an ISO 4217 code");
+        var total = m.Str("total");
+        var amount = Money.FromMajor(total, currency)
+            ?? throw new MappingException($"{path}.total: required, expected a decimal amount such as \"14.90\"; got '{total}'");
+        return (amount, currency);
+    }
+
+    /// <summary>The sale id in a v1 refund's <c>links[rel=sale]</c> (…/v1/payments/sale/{id}).</summary>
+    private static string? UpSale(JsonElement root)
+    {
+        foreach (var link in root.Array("resource.links"))
+        {
+            if (link.Str("rel") is not ("sale" or "up") || !Uri.TryCreate(link.Str("href"), UriKind.Absolute, out var href)) continue;
+            var segments = href.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var at = Array.IndexOf(segments, "sale");
+            if (at > 0 && at == segments.Length - 2) return Uri.UnescapeDataString(segments[at + 1]);
+        }
+        return null;
     }
 
     private static MapResult Refund(RawInput raw, JsonElement root, string type, bool test, DateTimeOffset created)
@@ -247,7 +432,8 @@ public sealed class PayPalMapper : IPayloadMapper
         {
             Order = new OrderInfo
             {
-                OrderId = orderId ?? captureId,
+                // The capture, as on its PAYMENT.CAPTURE.COMPLETED: known from the payload, with or without credentials.
+                OrderId = captureId,
                 Amount = captured,
                 Currency = currency,
                 Items = Items(order),
@@ -255,7 +441,7 @@ public sealed class PayPalMapper : IPayloadMapper
                 RefundId = refundId,
                 RefundedTotal = total,
                 FullyRefunded = full,
-                RelatedIds = Related(captureId, custom, root.Str("resource.invoice_id") ?? capture?.Str("invoice_id")),
+                RelatedIds = Related(orderId, root.Str("resource.invoice_id") ?? capture?.Str("invoice_id"), PayPalCustom.Id(custom)),
             },
         });
     }

@@ -12,11 +12,13 @@ namespace Junction.Providers.PayPalIpn;
 /// renewed too), Pending → order.pending, Failed/Denied → payment.failed, Refunded/Reversed →
 /// order.refunded on the <c>parent_txn_id</c> (a Reversed for a chargeback also opens a chargeback,
 /// which Canceled_Reversal closes as won; the dispute id is the reversed payment's id). By
-/// <c>txn_type</c>: subscr_cancel → subscription.canceled. Order id <c>txn_id</c>; buyer
+/// <c>txn_type</c>: subscr_cancel, subscr_eot, recurring_payment_profile_cancel → subscription.canceled;
+/// subscr_failed, recurring_payment_failed/skipped → payment.failed; adjustment with reason_code
+/// chargeback_settlement / chargeback_reimbursement → chargeback.closed lost / won. Order id <c>txn_id</c>; buyer
 /// <c>payer_email</c>/<c>payer_id</c>; amount <c>mc_gross</c> in <c>mc_currency</c>; items
 /// <c>item_number</c>/<c>item_name</c>/<c>quantity</c>, or numbered 1..n for carts;
 /// <c>custom</c> as in <see cref="PayPalCustom"/>; <c>test_ipn=1</c> is test mode. PayPal writes
-/// times in Pacific time (<c>10:45:12 Nov 20, 2026 PST</c>); the zone it named is kept.
+/// times in Pacific time (<c>10:45:12 Nov 20, 2026 PST</c>); its offset (−08:00 / −07:00) is kept.
 /// </summary>
 public sealed class PayPalIpnMapper : IPayloadMapper
 {
@@ -61,19 +63,76 @@ public sealed class PayPalIpnMapper : IPayloadMapper
             name: string.Join(' ', new[] { f.Get("first_name"), f.Get("last_name") }.Where(n => n is not null)));
         var providerType = string.Join('/', new[] { txnType, status }.Where(s => s is not null));
 
+        // original_timezone is the offset PayPal's zone stood for (PST −08:00, PDT −07:00), as for every provider.
         CanonicalEvent Event(string type, string factKey, (DateTimeOffset At, string? Zone) when, Subject who) =>
-            raw.Event(type, factKey, when.At, who, test, providerType) with { OriginalTimezone = when.Zone };
+            raw.Event(type, factKey, when.At, who, test, providerType);
 
-        if (txnType == "subscr_cancel")
+        switch (txnType)
         {
-            var subscriptionId = f.Required("subscr_id");
-            // subscr_date is the cancellation date on subscr_cancel.
-            (DateTimeOffset At, string? Zone) when = PacificTime(f, "subscr_date") is { } t ? t : (raw.ReceivedAt, null);
-            return Single(Event(EventTypes.SubscriptionCanceled, $"{EventTypes.SubscriptionCanceled}:{subscriptionId}", when, subject) with
+            case "subscr_cancel":
+            case "subscr_eot":
+            case "recurring_payment_profile_cancel":
             {
-                Subscription = new SubscriptionInfo { SubscriptionId = subscriptionId, Status = "canceled", CanceledAt = when.At.ToUniversalTime() },
-                Attribution = attribution,
-            });
+                // subscr_cancel: the buyer or seller cancelled (subscr_date is the cancellation date);
+                // subscr_eot: the subscription term ended (a separate fact, as it comes after a cancel too);
+                // recurring_payment_profile_cancel: an Express Checkout recurring profile was cancelled.
+                var eot = txnType == "subscr_eot";
+                var subscriptionId = txnType == "recurring_payment_profile_cancel" ? f.Required("recurring_payment_id") : f.Required("subscr_id");
+                (DateTimeOffset At, string? Zone) when = PacificTime(f, "subscr_date") is { } t ? t : (raw.ReceivedAt, null);
+                return Single(Event(EventTypes.SubscriptionCanceled, $"{EventTypes.SubscriptionCanceled}:{subscriptionId}{(eot ? ":eot" : "")}", when, subject) with
+                {
+                    Subscription = new SubscriptionInfo
+                    {
+                        SubscriptionId = subscriptionId,
+                        Status = eot ? "expired" : "canceled",
+                        CanceledAt = eot ? null : when.At.ToUniversalTime(),
+                        EndsAt = eot ? when.At.ToUniversalTime() : null,
+                        Reason = txnType,
+                    },
+                    Attribution = attribution,
+                });
+            }
+            case "subscr_failed":
+            case "recurring_payment_failed":
+            case "recurring_payment_skipped":
+            {
+                // A subscription payment attempt failed (no payment_status on these messages).
+                var subscriptionId = f.Get("subscr_id") ?? f.Get("recurring_payment_id")
+                    ?? throw new MappingException("subscr_id: required on a failed subscription payment (recurring_payment_id for recurring profiles)");
+                (DateTimeOffset At, string? Zone) when = PacificTime(f, "payment_date") ?? PacificTime(f, "subscr_date") ?? (raw.ReceivedAt, null);
+                var cur = Money.Currency(f.Get("mc_currency") ?? f.Get("currency_code"));
+                var amount = cur is null ? null : Money.FromMajor(f.Get("mc_gross") ?? f.Get("mc_amount3") ?? f.Get("amount"), cur);
+                var attempt = f.Get("ipn_track_id") ?? raw.DedupKey;
+                return Single(Event(EventTypes.PaymentFailed, $"{EventTypes.PaymentFailed}:{subscriptionId}:{attempt}", when, subject) with
+                {
+                    Order = new OrderInfo { OrderId = subscriptionId, Amount = amount, Currency = cur, RelatedIds = Related(f.Get("invoice")) },
+                    Subscription = new SubscriptionInfo { SubscriptionId = subscriptionId, Status = "past_due" },
+                    Attribution = attribution,
+                });
+            }
+            case "adjustment" when f.Get("reason_code") is "chargeback_reimbursement" or "chargeback_settlement":
+            {
+                // A dispute's money moved at its end (IPN reason_code): reimbursed to the seller → won;
+                // settled against the seller → lost. parent_txn_id is the disputed payment.
+                var parent = f.Required("parent_txn_id");
+                var won = f.Get("reason_code") == "chargeback_reimbursement";
+                var when = PacificTime(f, "payment_date") ?? (raw.ReceivedAt, null);
+                var cur = Money.Currency(f.Get("mc_currency"));
+                var amount = cur is null ? null : Money.FromMajor(f.Get("mc_gross"), cur);
+                return Single(Event(EventTypes.ChargebackClosed, $"{EventTypes.ChargebackClosed}:{parent}", when, subject) with
+                {
+                    Order = new OrderInfo { OrderId = parent, Currency = cur, RelatedIds = Related(f.Get("txn_id"), f.Get("invoice")) },
+                    Chargeback = new ChargebackInfo
+                    {
+                        DisputeId = f.Get("case_id") ?? parent,
+                        Status = f.Get("reason_code"),
+                        Outcome = won ? "won" : "lost",
+                        Reason = f.Get("case_type") ?? f.Get("reason_code"),
+                        Amount = amount is { } a ? Math.Abs(a) : null,
+                        Currency = cur,
+                    },
+                });
+            }
         }
         if (status is null || txnType is "masspay" or "payout" or "adjustment" or "new_case")
         {
@@ -135,7 +194,8 @@ public sealed class PayPalIpnMapper : IPayloadMapper
                         Currency = currency,
                         RefundAmount = Math.Abs(gross),
                         RefundId = txnId,
-                        FullyRefunded = status == "Reversed" ? true : null,
+                        // A reversal can be partial and the message does not carry the original amount.
+                        FullyRefunded = null,
                         RelatedIds = Related(f.Get("invoice")),
                     },
                 };

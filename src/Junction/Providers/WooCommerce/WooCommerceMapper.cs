@@ -124,12 +124,24 @@ public sealed class WooCommerceMapper : IPayloadMapper
             };
             yield break;
         }
+        // The refund that makes the order fully refunded is keyed like the record-less full refund
+        // above: a `refunded` snapshot sent before its refund record exists (WooCommerce sets the
+        // status, then creates the refund) and a later one listing it are one fact, not two.
+        var fullAt = -1;
+        long sum = 0;
+        for (var i = 0; i < refunds.Count && fullAt < 0; i++)
+        {
+            sum += refunds[i].Amount;
+            if (total is { } t && sum >= t) fullAt = i;
+        }
+        if (fullAt < 0 && status == "refunded") fullAt = refunds.Count - 1;
         long running = 0;
         for (var i = 0; i < refunds.Count; i++)
         {
             running += refunds[i].Amount;
             var last = i == refunds.Count - 1;
-            yield return makeEvent(EventTypes.OrderRefunded, $"{EventTypes.OrderRefunded}:{refunds[i].Id}", modified) with
+            var key = i == fullAt ? $"{EventTypes.OrderRefunded}:{id}:full" : $"{EventTypes.OrderRefunded}:{refunds[i].Id}";
+            yield return makeEvent(EventTypes.OrderRefunded, key, modified) with
             {
                 Order = order with
                 {
@@ -181,13 +193,35 @@ public sealed class WooCommerceMapper : IPayloadMapper
         };
     }
 
-    /// <summary><c>meta_data[]</c> entries with string values, by key (utm_*, purchase_token).</summary>
+    private const string AttributionPrefix = "_wc_order_attribution_";
+
+    /// <summary>
+    /// <c>meta_data[]</c> entries with string values, by key (utm_*, purchase_token), plus WooCommerce's
+    /// own order attribution (8.5+): <c>_wc_order_attribution_utm_*</c>, <c>_wc_order_attribution_referrer</c>
+    /// and <c>_wc_order_attribution_session_entry</c> (the landing page), where no plain key gives them.
+    /// </summary>
     private static Dictionary<string, string> Meta(JsonElement o)
     {
         var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var woo = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var m in o.Array("meta_data"))
         {
-            if (m.Str("key") is { } key && m.Path("value") is { ValueKind: JsonValueKind.String } value) result[key] = value.GetString()!;
+            if (m.Str("key") is not { } key || m.Path("value") is not { ValueKind: JsonValueKind.String } value) continue;
+            if (key.StartsWith(AttributionPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                var name = key[AttributionPrefix.Length..];
+                woo[name.Equals("session_entry", StringComparison.OrdinalIgnoreCase) ? "landing_page" : name] = value.GetString()!;
+            }
+            else
+            {
+                result[key] = value.GetString()!;
+            }
+        }
+        foreach (var (key, value) in woo)
+        {
+            // "(none)" is what the attribution script writes for a missing value.
+            if (value is "(none)" or "") continue;
+            result.TryAdd(key, value);
         }
         return result;
     }

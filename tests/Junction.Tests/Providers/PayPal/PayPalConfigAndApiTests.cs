@@ -54,6 +54,25 @@ public sealed class PayPalConfigAndApiTests
         Assert.Contains(errors, e => e.Contains("sources.paypal.secrets[0]", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("client_id: AYSq3RDGsmBLJE-otTkBtM", "sources.paypal.client_secret")]
+    [InlineData("client_secret: ECYYrrSHdKfk", "sources.paypal.client_id")]
+    public void Config_RefusesHalfAPairOfClientCredentials_NamingTheMissingKey(string given, string missing)
+    {
+        var errors = Assert.Throws<ConfigException>(() => Parse($"""
+            storage: sqlite:/tmp/junction.db
+            admin:
+              tokens: [t0123456789]
+            sources:
+              paypal:
+                provider: paypal
+                webhook_id: 8PT597110X687430LKGECATA
+                {given}
+            """)).Errors.Select(e => e.ToString()).ToList();
+
+        Assert.Contains(errors, e => e.Contains(missing, StringComparison.Ordinal) && e.Contains("required when", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Backfill_PagesThroughTheEventList_SendingTheTokenOnlyToTheConfiguredHost()
     {

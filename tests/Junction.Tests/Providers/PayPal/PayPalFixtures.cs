@@ -330,6 +330,111 @@ internal static class PayPalFixtures
         }
         """;
 
+    /// <summary>PAYMENT.SALE.REFUNDED: a Payments v1 refund of a subscription sale (sample in PayPal's webhook docs, sale_id and links[rel=sale]).</summary>
+    public static string SaleRefunded(string total = "14.90", string type = "PAYMENT.SALE.REFUNDED") => $$"""
+        {
+          "id": "WH-2N242548W9943490U-1JU23391CS4765624",
+          "event_version": "1.0",
+          "create_time": "2023-09-12T15:42:24Z",
+          "resource_type": "refund",
+          "event_type": "{{type}}",
+          "summary": "A 14.90 USD sale payment was refunded",
+          "resource": {
+            "sale_id": "5CS38179PL895402Y",
+            "parent_payment": "PAYID-MT4ZQ2Y6XB123456K1234567",
+            "update_time": "2023-09-12T08:41:51-07:00",
+            "amount": { "total": "{{total}}", "currency": "USD" },
+            "create_time": "2023-09-12T08:41:51-07:00",
+            "links": [
+              { "href": "https://api.sandbox.paypal.com/v1/payments/refund/6YX43824R4443062K", "rel": "self", "method": "GET" },
+              { "href": "https://api.sandbox.paypal.com/v1/payments/payment/PAYID-MT4ZQ2Y6XB123456K1234567", "rel": "parent_payment", "method": "GET" },
+              { "href": "https://api.sandbox.paypal.com/v1/payments/sale/5CS38179PL895402Y", "rel": "sale", "method": "GET" }
+            ],
+            "id": "6YX43824R4443062K",
+            "state": "completed"
+          },
+          "links": [ { "href": "https://api.sandbox.paypal.com/v1/notifications/webhooks-events/WH-2N242548W9943490U-1JU23391CS4765624", "rel": "self", "method": "GET" } ]
+        }
+        """;
+
+    /// <summary>BILLING.SUBSCRIPTION.PAYMENT.FAILED: the subscription resource with billing_info.last_failed_payment (Subscriptions v1).</summary>
+    public const string SubscriptionPaymentFailed = """
+        {
+          "id": "WH-7R6823418M0713208-2FE90713WT381823N",
+          "event_version": "1.0",
+          "create_time": "2023-10-07T07:14:01.512Z",
+          "resource_type": "subscription",
+          "resource_version": "2.0",
+          "event_type": "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
+          "summary": "Subscription payment failed",
+          "resource": {
+            "id": "I-0HNJGFKLTLMP",
+            "plan_id": "P-5ML4271244454362WXNWU5NQ",
+            "status": "ACTIVE",
+            "quantity": "1",
+            "custom_id": "jt_sub_1",
+            "subscriber": {
+              "email_address": "sb-5z4c4317507113@personal.example.com",
+              "payer_id": "9B84P2Q6BE4BN",
+              "name": { "given_name": "John", "surname": "Doe" }
+            },
+            "billing_info": {
+              "outstanding_balance": { "currency_code": "USD", "value": "14.90" },
+              "failed_payments_count": 1,
+              "last_failed_payment": { "amount": { "currency_code": "USD", "value": "14.90" }, "time": "2023-10-07T07:13:25Z" }
+            },
+            "links": [ { "href": "https://api.sandbox.paypal.com/v1/billing/subscriptions/I-0HNJGFKLTLMP", "rel": "self", "method": "GET" } ]
+          }
+        }
+        """;
+
+    /// <summary>CHECKOUT.ORDER.COMPLETED: the Orders v2 order with its capture (purchase_units[].payments.captures[]).</summary>
+    public static string OrderCompleted(string captureStatus = "COMPLETED") => $$"""
+        {
+          "id": "WH-55TG7562XN2588878-8YH955435R661687G",
+          "event_version": "1.0",
+          "create_time": "2022-02-02T00:22:45.101Z",
+          "resource_type": "checkout-order",
+          "resource_version": "2.0",
+          "event_type": "CHECKOUT.ORDER.COMPLETED",
+          "summary": "Checkout Order Completed",
+          "resource": {
+            "id": "89T257400V0473133",
+            "status": "COMPLETED",
+            "intent": "CAPTURE",
+            "payer": {
+              "name": { "given_name": "Ada", "surname": "Lovelace" },
+              "email_address": "ada.lovelace+course@example.com",
+              "payer_id": "QYR5Z8XDVJNXQ"
+            },
+            "purchase_units": [
+              {
+                "reference_id": "default",
+                "custom_id": "purchase_token=jt_8f3a2c&utm_source=ig",
+                "invoice_id": "INV-2022-0042",
+                "amount": { "currency_code": "USD", "value": "100.00" },
+                "items": [ { "name": "Course Pro", "unit_amount": { "currency_code": "USD", "value": "100.00" }, "quantity": "1", "sku": "course-pro" } ],
+                "payments": {
+                  "captures": [
+                    {
+                      "id": "29Y24445UY2083144",
+                      "status": "{{captureStatus}}",
+                      "amount": { "currency_code": "USD", "value": "100.00" },
+                      "final_capture": true,
+                      "create_time": "2022-02-02T00:22:38Z",
+                      "update_time": "2022-02-02T00:22:38Z"
+                    }
+                  ]
+                }
+              }
+            ],
+            "create_time": "2022-02-02T00:21:50Z",
+            "update_time": "2022-02-02T00:22:38Z",
+            "links": [ { "href": "https://api.sandbox.paypal.com/v2/checkout/orders/89T257400V0473133", "rel": "self", "method": "GET" } ]
+          }
+        }
+        """;
+
     /// <summary>An IPN body as PayPal posts it (web_accept; field order and encoding as sent).</summary>
     public static string IpnWebAccept(string status = "Completed", string receiver = "seller%40example.com", string extra = "") =>
         "mc_gross=49.00&protection_eligibility=Eligible&address_status=confirmed&payer_id=LPLWNMTBWMFAY&tax=0.00"

@@ -168,7 +168,7 @@ public sealed class PayPalIpnTests : IAsyncLifetime
         Assert.Equal(1, item.Quantity);
         Assert.Equal(new DateTimeOffset(2026, 11, 20, 18, 45, 12, TimeSpan.Zero), e.OccurredAt);
         Assert.Equal(TimeSpan.Zero, e.OccurredAt.Offset);
-        Assert.Equal("PST", e.OriginalTimezone);
+        Assert.Equal("-08:00", e.OriginalTimezone);
         Assert.True(e.TestMode);
         Assert.Equal(CanonicalEvent.MakeId("ipn", "order.paid:61E67681CH3238416"), e.Id);
     }
@@ -181,7 +181,7 @@ public sealed class PayPalIpnTests : IAsyncLifetime
         var e = Only(Mapper.Map(Raw(form)));
 
         Assert.Equal(new DateTimeOffset(2026, 7, 4, 16, 5, 1, TimeSpan.Zero), e.OccurredAt);
-        Assert.Equal("PDT", e.OriginalTimezone);
+        Assert.Equal("-07:00", e.OriginalTimezone);
     }
 
     [Fact]
@@ -253,7 +253,7 @@ public sealed class PayPalIpnTests : IAsyncLifetime
             {
                 Assert.Equal(EventTypes.OrderRefunded, refund.Type);
                 Assert.Equal(4900, refund.Order!.RefundAmount);
-                Assert.True(refund.Order.FullyRefunded);
+                Assert.Null(refund.Order.FullyRefunded); // a reversal can be partial; the original amount is not in the message
             },
             opened =>
             {
@@ -283,8 +283,51 @@ public sealed class PayPalIpnTests : IAsyncLifetime
         Assert.Equal(EventTypes.SubscriptionCanceled, cancel.Type);
         Assert.Equal("I-NARPL1C0KAHA", cancel.Subscription!.SubscriptionId);
         Assert.Equal(new DateTimeOffset(2026, 5, 3, 1, 20, 5, TimeSpan.Zero), cancel.Subscription.CanceledAt);
-        Assert.Equal("PDT", cancel.OriginalTimezone);
+        Assert.Equal("-07:00", cancel.OriginalTimezone);
         Assert.Equal("buyer@example.com", cancel.Subject.Email);
+    }
+
+    [Fact]
+    public void EndOfTerm_ProfileCancel_AndFailedSubscriptionPayments_AreMapped()
+    {
+        var eot = Only(Mapper.Map(Raw("txn_type=subscr_eot&subscr_id=I-NARPL1C0KAHA&subscr_date=18%3A20%3A05+Jun+2%2C+2026+PDT"
+            + "&payer_email=buyer%40example.com&payer_id=K48P3FBQZNRH4&charset=windows-1252&ipn_track_id=c1a4df432b881")));
+        Assert.Equal(EventTypes.SubscriptionCanceled, eot.Type);
+        Assert.Equal("I-NARPL1C0KAHA", eot.Subscription!.SubscriptionId);
+        Assert.Equal(new DateTimeOffset(2026, 6, 3, 1, 20, 5, TimeSpan.Zero), eot.Subscription.EndsAt);
+        Assert.Equal(CanonicalEvent.MakeId("ipn", "subscription.canceled:I-NARPL1C0KAHA:eot"), eot.Id);
+
+        var profile = Only(Mapper.Map(Raw("txn_type=recurring_payment_profile_cancel&recurring_payment_id=I-FW1PDN5VHYCN&profile_status=Cancelled"
+            + "&payer_email=buyer%40example.com&charset=windows-1252&ipn_track_id=3e2a1b9c7d001")));
+        Assert.Equal(EventTypes.SubscriptionCanceled, profile.Type);
+        Assert.Equal("I-FW1PDN5VHYCN", profile.Subscription!.SubscriptionId);
+        Assert.Equal(Now, profile.OccurredAt);
+
+        var failed = Only(Mapper.Map(Raw("txn_type=subscr_failed&subscr_id=I-NARPL1C0KAHA&mc_gross=5.50&mc_currency=AUD"
+            + "&payment_date=03%3A11%3A02+May+17%2C+2026+PDT&payer_email=buyer%40example.com&charset=windows-1252&ipn_track_id=9f0e1d2c3b4a5")));
+        Assert.Equal(EventTypes.PaymentFailed, failed.Type);
+        Assert.Equal("I-NARPL1C0KAHA", failed.Subscription!.SubscriptionId);
+        Assert.Equal(550, failed.Order!.Amount);
+        Assert.Equal(new DateTimeOffset(2026, 5, 17, 10, 11, 2, TimeSpan.Zero), failed.OccurredAt);
+        Assert.Equal("buyer@example.com", failed.Subject.Email);
+    }
+
+    [Fact]
+    public void ChargebackSettlement_ClosesTheChargebackLost_ReimbursementWon()
+    {
+        static string Adjustment(string reason) => "txn_type=adjustment&payment_status=Completed&reason_code=" + reason
+            + "&parent_txn_id=61E67681CH3238416&txn_id=8MY2937UJ7736581L&mc_gross=-49.00&mc_currency=USD"
+            + "&payment_date=09%3A12%3A44+Dec+14%2C+2026+PST&charset=windows-1252&ipn_track_id=7b3c2d1e0f9a8";
+
+        var lost = Only(Mapper.Map(Raw(Adjustment("chargeback_settlement"))));
+        Assert.Equal(EventTypes.ChargebackClosed, lost.Type);
+        Assert.Equal("lost", lost.Chargeback!.Outcome);
+        Assert.Equal("61E67681CH3238416", lost.Order!.OrderId);
+        Assert.Equal(4900, lost.Chargeback.Amount);
+        Assert.Equal(CanonicalEvent.MakeId("ipn", "chargeback.closed:61E67681CH3238416"), lost.Id);
+
+        Assert.Equal("won", Only(Mapper.Map(Raw(Adjustment("chargeback_reimbursement")))).Chargeback!.Outcome);
+        Assert.IsType<MapResult.Ignored>(Mapper.Map(Raw(Adjustment("other"))));
     }
 
     [Fact]

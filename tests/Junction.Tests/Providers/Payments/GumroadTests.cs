@@ -207,7 +207,7 @@ public sealed class GumroadTests
     }
 
     [Fact]
-    public void FullRefund_IsOrderRefunded_ForTheWholePrice_NamingTheSale()
+    public void FullRefund_IsOrderRefunded_FullyRefundedAtThePrice_NamingTheSale()
     {
         var e = PaymentsKit.Single(Map(Sale("refund", refunded: true)));
 
@@ -217,12 +217,25 @@ public sealed class GumroadTests
         Assert.Equal("ada.lovelace@example.com", e.Subject.Email);
         var order = e.Order!;
         Assert.Equal(SaleId, order.OrderId);
-        Assert.Equal(4900, order.RefundAmount);
+        Assert.Null(order.RefundAmount); // not stated: partial refunds may have come first
         Assert.Equal(4900, order.RefundedTotal);
         Assert.True(order.FullyRefunded);
         Assert.Null(order.RefundId);
         Assert.Equal("USD", order.Currency);
         Assert.NotEqual(PaymentsKit.Single(Map(Sale())).Id, e.Id);
+    }
+
+    [Fact]
+    public void TwoPartialRefundsOfOneSale_AreTwoRawEvents_AndTwoFacts()
+    {
+        var firstKey = Provider.DedupKey(PaymentsKit.Request(Sale("refund")));
+        var secondKey = Provider.DedupKey(PaymentsKit.Request(Sale("refund")));
+        Assert.NotEqual(firstKey, secondKey); // identical pings: a second partial refund is not dropped at intake
+
+        var first = PaymentsKit.Single(Provider.Mapper.Map(PaymentsKit.Raw("gumroad", Sale("refund"), "application/x-www-form-urlencoded") with { DedupKey = firstKey! }));
+        var second = PaymentsKit.Single(Provider.Mapper.Map(PaymentsKit.Raw("gumroad", Sale("refund"), "application/x-www-form-urlencoded") with { DedupKey = secondKey! }));
+        Assert.NotEqual(first.Id, second.Id);
+        Assert.Equal(SaleId, second.Order!.OrderId);
     }
 
     [Fact]

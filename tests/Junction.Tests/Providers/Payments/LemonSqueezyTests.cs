@@ -223,7 +223,7 @@ public sealed class LemonSqueezyTests
         Assert.Equal(EventTypes.OrderRefunded, e.Type);
         Assert.Equal(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero), e.OccurredAt);
         Assert.Equal("1", e.Order!.OrderId);
-        Assert.Equal(1199, e.Order.RefundAmount);
+        Assert.Null(e.Order.RefundAmount); // refunded_amount is cumulative: what this refund was is not in the payload
         Assert.Equal(1199, e.Order.RefundedTotal);
         Assert.True(e.Order.FullyRefunded);
         Assert.Equal("gernser@yahoo.com", e.Subject.Email);
@@ -238,11 +238,13 @@ public sealed class LemonSqueezyTests
 
         Assert.Equal(first.Id, retried.Id);
         Assert.False(first.Order!.FullyRefunded);
-        Assert.Equal(500, first.Order.RefundAmount);
         Assert.Equal(500, first.Order.RefundedTotal);
         Assert.NotEqual(first.Id, rest.Id);
         Assert.Equal(1199, rest.Order!.RefundedTotal);
         Assert.True(rest.Order.FullyRefunded);
+        // The second refund was 699, not the cumulative 1199: never overstate it as this refund's amount.
+        Assert.Null(first.Order.RefundAmount);
+        Assert.Null(rest.Order.RefundAmount);
     }
 
     [Fact]

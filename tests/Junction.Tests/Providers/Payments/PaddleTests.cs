@@ -229,6 +229,19 @@ public sealed class PaddleTests
         Assert.Equal("/customers/ctm_01hv6y1jedq4p1n0yqn5ba3ky4", request.PathAndQuery);
     }
 
+    [Theory]
+    [InlineData("https://sandbox-api.paddle.com", true)]
+    [InlineData("https://api.paddle.com", false)]
+    [InlineData(null, false)]
+    public void TestMode_FollowsTheSourcesApiBaseUrl_ForEveryEventType(string? apiBaseUrl, bool test)
+    {
+        foreach (var body in new[] { Transaction(), Adjustment(), Adjustment(action: "chargeback") })
+        {
+            var raw = PaymentsKit.Raw("paddle", body) with { ApiBaseUrl = apiBaseUrl };
+            Assert.Equal(test, PaymentsKit.Single(Provider.Mapper.Map(raw)).TestMode);
+        }
+    }
+
     [Fact]
     public void TransactionCompleted_IsOrderPaid_FieldByField_WithTheFetchedEmail()
     {

@@ -123,7 +123,7 @@ public sealed class PaymentsEndToEndTests : IAsyncLifetime
         var (refundRaw, _) = await Accepted(await PostGumroad(PaymentsKit.Form(GumroadTests.SaleFields("refund", refunded: true))));
         var refunded = Only(await Server.NormalizedAsync(refundRaw), "order.refunded");
         Assert.Equal("5wJbZ1wddUJlIm5zYmb9Tw==", Str(refunded, "order.order_id"));
-        Assert.Equal("4900", Str(refunded, "order.refund_amount"));
+        Assert.Equal("4900", Str(refunded, "order.refunded_total"));
         Assert.Equal("true", Str(refunded, "order.fully_refunded"));
     }
 

@@ -267,6 +267,56 @@ public sealed class WooCommerceTests
     }
 
     [Fact]
+    public void RefundedStatusFirstWithoutRecords_ThenListingTheRefund_IsOneFact()
+    {
+        var before = Of(Map(Order("refunded")), EventTypes.OrderRefunded);
+        var after = Of(Map(Order("refunded", refunds: """[{"id": 731, "reason": "", "total": "-29.35"}]""")), EventTypes.OrderRefunded);
+
+        Assert.Equal(before.Id, after.Id);
+        Assert.Equal(2935, after.Order!.RefundAmount);
+        Assert.True(after.Order.FullyRefunded);
+    }
+
+    [Fact]
+    public void PartialThenFullRefund_TheCompletingRefundIsTheFullRefundFact()
+    {
+        var withoutRecords = Of(Map(Order("refunded")), EventTypes.OrderRefunded);
+        var refunds = PaymentsKit.Events(Map(Order("refunded", refunds: """[{"id": 731, "reason": "", "total": "-19.35"}, {"id": 730, "reason": "damaged", "total": "-10.00"}]""")))
+            .Where(e => e.Type == EventTypes.OrderRefunded).ToList();
+
+        Assert.Equal(2, refunds.Count);
+        Assert.NotEqual(withoutRecords.Id, refunds[0].Id); // 730, partial
+        Assert.Equal(withoutRecords.Id, refunds[1].Id);    // 731 completes the order
+        Assert.Equal("731", refunds[1].Order!.RefundId);
+    }
+
+    [Fact]
+    public void WooCommerceOrderAttributionMeta_GivesUtmReferrerAndLandingPage()
+    {
+        // WooCommerce 8.5+ order attribution, as its meta_data entries appear in a REST order.
+        const string attribution = """
+            {"id": 4617761, "key": "_wc_order_attribution_source_type", "value": "utm"},
+            {"id": 4617762, "key": "_wc_order_attribution_referrer", "value": "https://www.google.com/"},
+            {"id": 4617766, "key": "_wc_order_attribution_utm_source", "value": "google"},
+            {"id": 4617767, "key": "_wc_order_attribution_utm_medium", "value": "cpc"},
+            {"id": 4617769, "key": "_wc_order_attribution_utm_content", "value": "(none)"},
+            {"id": 4617768, "key": "_wc_order_attribution_session_entry", "value": "https://shop.example.com/course/?utm_source=google"},
+            """;
+        var body = Order()
+            .Replace("""{"id": 13107, "key": "utm_source", "value": "facebook"},""", attribution, StringComparison.Ordinal)
+            .Replace("""{"id": 13108, "key": "utm_campaign", "value": "spring-sale"},""", "", StringComparison.Ordinal);
+        Assert.Contains("_wc_order_attribution_utm_source", body, StringComparison.Ordinal);
+
+        var a = Of(Map(body), EventTypes.OrderPaid).Attribution!;
+
+        Assert.Equal("google", a.UtmSource);
+        Assert.Equal("cpc", a.UtmMedium);
+        Assert.Null(a.UtmContent);
+        Assert.Equal("https://www.google.com/", a.Referrer);
+        Assert.Equal("https://shop.example.com/course/?utm_source=google", a.LandingPage);
+    }
+
+    [Fact]
     public void OtherTopics_AreIgnored_AndAMissingTopicIsQuarantined()
     {
         Assert.IsType<MapResult.Ignored>(Map("""{"id": 93, "name": "Woo Single #1"}""", "product.updated"));
