@@ -28,14 +28,7 @@ public sealed class GumroadMapper : IPayloadMapper
             return new MapResult.Quarantined($"body: expected a Gumroad ping as form fields or JSON ({ex.Message})");
         }
         var resource = GumroadPing.Get(f, "resource_name") ?? "sale";
-        try
-        {
-            return MapResource(raw, f, resource) with { ProviderType = resource };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = resource };
-        }
+        return Mapping.Typed(resource, () => MapResource(raw, f, resource));
     }
 
     private static MapResult MapResource(RawInput raw, Dictionary<string, string> f, string resource)

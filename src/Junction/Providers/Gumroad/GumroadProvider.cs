@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 
 namespace Junction.Providers.Gumroad;
@@ -13,8 +11,7 @@ namespace Junction.Providers.Gumroad;
 /// </summary>
 public sealed class GumroadProvider : IWebhookProvider
 {
-    public const string TokenParameter = "token";
-    private const int MinTokenLength = 16;
+    public const string TokenParameter = UrlToken.Parameter;
 
     public string Name => "gumroad";
 
@@ -22,33 +19,10 @@ public sealed class GumroadProvider : IWebhookProvider
 
     public IReadOnlyList<string> KeptHeaders { get; } = ["content-type", "user-agent"];
 
-    public string? ValidateSecret(string secret)
-    {
-        // The token travels in the URL, so it must need no escaping, and it is the only credential.
-        if (secret.Length < MinTokenLength) return $"expected a random URL token of at least {MinTokenLength} characters";
-        return secret.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~')
-            ? null
-            : "expected a URL token of letters, digits, '-', '_', '.' or '~' only";
-    }
+    public string? ValidateSecret(string secret) => UrlToken.Validate(secret);
 
-    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
-    {
-        var token = request.QueryValue(TokenParameter);
-        if (string.IsNullOrEmpty(token))
-        {
-            return new SignatureCheck(SignatureFailure.MissingSignature, $"query parameter {TokenParameter} is missing");
-        }
-        // Hashing first makes the comparison constant-time in the length as well as the content.
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(token));
-        var matched = false;
-        foreach (var secret in secrets)
-        {
-            matched |= CryptographicOperations.FixedTimeEquals(presented, SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
-        }
-        return matched
-            ? SignatureCheck.Valid
-            : new SignatureCheck(SignatureFailure.BadSignature, $"query parameter {TokenParameter} matches no configured secret");
-    }
+    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now) =>
+        UrlToken.Check(request, secrets);
 
     /// <summary>
     /// <c>sale_id</c> + <c>resource_name</c> + the refunded/disputed/dispute_won flags, so a refund

@@ -1,7 +1,5 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Security.Cryptography;
 
 namespace Junction.Providers.Kit;
 
@@ -37,6 +35,8 @@ public sealed class KitProvider : IWebhookProvider
         return secret.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) ? "expected no spaces or control characters" : null;
     }
 
+    private static readonly TimestampedScheme Scheme = new(SignatureHeader, ',', "t", "v1", ".");
+
     public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
     {
         var header = request.Header(SignatureHeader);
@@ -50,36 +50,7 @@ public sealed class KitProvider : IWebhookProvider
                 : legacy;
         }
 
-        long? timestamp = null;
-        var signatures = new List<string>(2);
-        foreach (var part in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = part.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0) continue;
-            var key = part[..eq];
-            var value = part[(eq + 1)..];
-            if (key == "t" && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var t)) timestamp = t;
-            else if (key == "v1") signatures.Add(value);
-        }
-        if (timestamp is null || signatures.Count == 0)
-        {
-            return SignatureCheck.Malformed(SignatureHeader, "t=<unix seconds>,v1=<hex signature>");
-        }
-
-        var prefix = timestamp.Value.ToString(CultureInfo.InvariantCulture) + ".";
-        var matched = false;
-        foreach (var secret in secrets)
-        {
-            var expected = Signatures.HmacSha256(Encoding.UTF8.GetBytes(secret), prefix, request.Body.Span);
-            foreach (var candidate in signatures)
-            {
-                matched |= Signatures.HexEquals(expected, candidate);
-            }
-        }
-        if (!matched) return SignatureCheck.Bad(SignatureHeader);
-        return Signatures.WithinTolerance(timestamp.Value, now, tolerance)
-            ? SignatureCheck.Valid
-            : SignatureCheck.Stale(SignatureHeader, timestamp.Value, now, tolerance);
+        return Signatures.VerifyTimestamped(request, Scheme, secrets, tolerance, now);
     }
 
     /// <summary>

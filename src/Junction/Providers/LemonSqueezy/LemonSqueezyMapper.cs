@@ -16,25 +16,10 @@ public sealed class LemonSqueezyMapper : IPayloadMapper
 {
     public MapResult Map(RawInput raw)
     {
-        JsonElement root;
-        try
-        {
-            root = raw.Json();
-        }
-        catch (JsonException ex)
-        {
-            return new MapResult.Quarantined($"body: expected a Lemon Squeezy webhook as JSON ({ex.Message})");
-        }
+        if (!Mapping.TryJson(raw, "a Lemon Squeezy webhook", out var root, out var problem)) return problem;
         var name = root.Str("meta.event_name") ?? raw.Header(LemonSqueezyProvider.EventHeader);
         if (name is null) return new MapResult.Quarantined("meta.event_name: required, expected an event name such as order_created");
-        try
-        {
-            return MapEvent(raw, root, name) with { ProviderType = name };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = name };
-        }
+        return Mapping.Typed(name, () => MapEvent(raw, root, name));
     }
 
     private static MapResult MapEvent(RawInput raw, JsonElement root, string name)

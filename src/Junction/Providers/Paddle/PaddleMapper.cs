@@ -19,25 +19,10 @@ public sealed class PaddleMapper : IPayloadMapper
 
     public MapResult Map(RawInput raw)
     {
-        JsonElement root;
-        try
-        {
-            root = raw.Json();
-        }
-        catch (JsonException ex)
-        {
-            return new MapResult.Quarantined($"body: expected a Paddle notification as JSON ({ex.Message})");
-        }
+        if (!Mapping.TryJson(raw, "a Paddle notification", out var root, out var problem)) return problem;
         var type = root.Str("event_type");
         if (type is null) return new MapResult.Quarantined("event_type: required, expected a Paddle event type such as transaction.completed");
-        try
-        {
-            return MapType(raw, root, type) with { ProviderType = type };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = type };
-        }
+        return Mapping.Typed(type, () => MapType(raw, root, type));
     }
 
     private static MapResult MapType(RawInput raw, JsonElement root, string type)

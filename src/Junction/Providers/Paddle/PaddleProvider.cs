@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 
 namespace Junction.Providers.Paddle;
 
@@ -30,42 +28,10 @@ public sealed class PaddleProvider : IWebhookProvider
 
     public string? ValidateSecret(string secret) => null;
 
-    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
-    {
-        var header = request.Header(SignatureHeader);
-        if (string.IsNullOrEmpty(header)) return SignatureCheck.Missing(SignatureHeader);
+    private static readonly TimestampedScheme Scheme = new(SignatureHeader, ';', "ts", "h1", ":");
 
-        long? timestamp = null;
-        var signatures = new List<string>(2);
-        foreach (var part in header.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = part.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0) continue;
-            var key = part[..eq];
-            var value = part[(eq + 1)..];
-            if (key == "ts" && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ts)) timestamp = ts;
-            else if (key == "h1") signatures.Add(value);
-        }
-        if (timestamp is null || signatures.Count == 0)
-        {
-            return SignatureCheck.Malformed(SignatureHeader, "ts=<unix seconds>;h1=<hex signature>");
-        }
-
-        var prefix = timestamp.Value.ToString(CultureInfo.InvariantCulture) + ":";
-        var matched = false;
-        foreach (var secret in secrets)
-        {
-            var expected = Signatures.HmacSha256(Encoding.UTF8.GetBytes(secret), prefix, request.Body.Span);
-            foreach (var candidate in signatures)
-            {
-                matched |= Signatures.HexEquals(expected, candidate);
-            }
-        }
-        if (!matched) return SignatureCheck.Bad(SignatureHeader);
-        return Signatures.WithinTolerance(timestamp.Value, now, tolerance)
-            ? SignatureCheck.Valid
-            : SignatureCheck.Stale(SignatureHeader, timestamp.Value, now, tolerance);
-    }
+    public SignatureCheck Verify(WebhookRequest request, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now) =>
+        Signatures.VerifyTimestamped(request, Scheme, secrets, tolerance, now);
 
     /// <summary>The event id (<c>evt_…</c>), the same on every retry; <c>notification_id</c> is per destination.</summary>
     public string? DedupKey(WebhookRequest request) => JsonProbe.TopLevelString(request.Body.Span, "event_id"u8);

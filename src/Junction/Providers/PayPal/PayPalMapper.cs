@@ -30,25 +30,10 @@ public sealed class PayPalMapper : IPayloadMapper
 
     public MapResult Map(RawInput raw)
     {
-        JsonElement root;
-        try
-        {
-            root = raw.Json();
-        }
-        catch (JsonException ex)
-        {
-            return new MapResult.Quarantined($"body: expected a PayPal webhook event as JSON ({ex.Message})");
-        }
+        if (!Mapping.TryJson(raw, "a PayPal webhook event", out var root, out var problem)) return problem;
         var type = root.ValueKind == JsonValueKind.Object ? root.Str("event_type") : null;
         if (type is null) return new MapResult.Quarantined("event_type: required, expected a PayPal event type such as PAYMENT.CAPTURE.COMPLETED");
-        try
-        {
-            return MapType(raw, root, type) with { ProviderType = type };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = type };
-        }
+        return Mapping.Typed(type, () => MapType(raw, root, type));
     }
 
     private static MapResult MapType(RawInput raw, JsonElement root, string type)

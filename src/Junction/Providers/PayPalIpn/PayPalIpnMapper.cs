@@ -45,14 +45,7 @@ public sealed class PayPalIpnMapper : IPayloadMapper
             return new MapResult.Quarantined("txn_type, payment_status: expected an IPN message with at least one of them");
         }
         var providerType = string.Join('/', new[] { txnType, status }.Where(s => s is not null));
-        try
-        {
-            return MapFields(raw, f, txnType, status) with { ProviderType = providerType };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = providerType };
-        }
+        return Mapping.Typed(providerType, () => MapFields(raw, f, txnType, status));
     }
 
     private static MapResult MapFields(RawInput raw, Fields f, string? txnType, string? status)

@@ -34,14 +34,7 @@ public sealed class WooCommerceMapper : IPayloadMapper
         {
             return new MapResult.Quarantined($"body: expected a WooCommerce order as JSON ({ex.Message})") { ProviderType = topic };
         }
-        try
-        {
-            return MapOrder(raw, root, topic) with { ProviderType = topic };
-        }
-        catch (MappingException ex)
-        {
-            return new MapResult.Quarantined(ex.Message) { ProviderType = topic };
-        }
+        return Mapping.Typed(topic, () => MapOrder(raw, root, topic));
     }
 
     private static MapResult MapOrder(RawInput raw, JsonElement o, string topic)
