@@ -28,7 +28,7 @@ public static partial class ConfigLoader
     public const string StorageEnvironmentVariable = "JUNCTION_STORAGE";
     public const string DefaultStorage = "sqlite:./data/junction.db";
 
-    private static readonly string[] TopLevelKeys = ["storage", "admin", "sources"];
+    private static readonly string[] TopLevelKeys = ["storage", "admin", "sources", "tags", "products", "ownership", "identity", "lifecycle"];
     private static readonly string[] SourceKeys = ["provider", "secrets", "tolerance_seconds", "max_body_bytes"];
 
     public static JunctionConfig LoadFile(string path, Func<string, string?>? environment = null)
@@ -115,10 +115,13 @@ public static partial class ConfigLoader
                 break;
         }
 
+        var policy = ReadPolicy(reader, root, sources);
+
         if (reader.Errors.Count > 0) throw new ConfigException(reader.Errors);
 
         return new JunctionConfig
         {
+            Policy = policy,
             Storage = storage,
             Admin = new AdminConfig(tokens),
             Sources = sources,

@@ -7,6 +7,9 @@ public sealed record JunctionConfig
     public required AdminConfig Admin { get; init; }
     public required IReadOnlyDictionary<string, SourceConfig> Sources { get; init; }
 
+    /// <summary>tags:, products:, ownership:, identity: and lifecycle: — what the person-state fold and identity resolution read.</summary>
+    public State.Policy Policy { get; init; } = State.Policy.Empty;
+
     /// <summary>Where it came from: a file path, or null for the built-in demo configuration.</summary>
     public string? Path { get; init; }
 
