@@ -58,7 +58,7 @@ public sealed record IdentityDecision
 
     public IdentityConflict? Conflict { get; init; }
 
-    /// <summary>Set on payment events that carry an email: the person's purchase email.</summary>
+    /// <summary>Set on order.paid / subscription.renewed that carry an email: the person's purchase email.</summary>
     public string? PurchaseEmail { get; init; }
 
     /// <summary>Set on email.changed: the address the person uses now.</summary>
@@ -119,7 +119,7 @@ public static class IdentityResolver
         var junk = new List<IdentifierRef>();
         var ids = IdentifierExtraction.Extract(e, policy, junk);
         var dropped = junk.Select(j => new DroppedIdentifier(j.Key, "junk value")).ToList();
-        var purchaseEmail = e.Type is EventTypes.OrderPaid or EventTypes.OrderPending or EventTypes.SubscriptionRenewed ? e.Subject.Email : null;
+        var purchaseEmail = e.Type is EventTypes.OrderPaid or EventTypes.SubscriptionRenewed ? e.Subject.Email : null;
         var primaryEmail = e.Type == EventTypes.EmailChanged ? e.Subject.Email : null;
         if (purchaseEmail is not null && IdentifierExtraction.IsJunk(purchaseEmail, policy)) purchaseEmail = null;
         if (primaryEmail is not null && IdentifierExtraction.IsJunk(primaryEmail, policy)) primaryEmail = null;

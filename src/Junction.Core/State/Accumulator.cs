@@ -31,13 +31,14 @@ internal sealed class Accumulator(Policy policy)
     {
         CollectIdentity(e);
         Touch(e);
-        Lifecycle(e);
 
         switch (e.Type)
         {
             case EventTypes.OrderPaid or EventTypes.OrderPending or EventTypes.PaymentFailed or EventTypes.OrderRefunded
                 or EventTypes.ChargebackOpened or EventTypes.ChargebackClosed or EventTypes.SubscriptionRenewed:
-                if (Owns(Ownership.Money, e)) Money(e);
+                // A refused money write starts no timer either (a non-owner's order.paid does not reset winback).
+                if (!Owns(Ownership.Money, e)) return;
+                Money(e);
                 break;
             case EventTypes.OrderFulfilled:
                 if (e.Order is { } fulfilled) Order(e.Source, fulfilled.OrderId).FulfilledAt ??= e.OccurredAt;
@@ -59,6 +60,7 @@ internal sealed class Accumulator(Policy policy)
                 if (e.Booking is not null && Owns(Ownership.Bookings, e)) Booking(e);
                 break;
         }
+        Lifecycle(e);
     }
 
     private bool Owns(string field, CanonicalEvent e)

@@ -444,6 +444,26 @@ public sealed class PersonFoldTests
     }
 
     [Fact]
+    public void RefusedMoneyWrite_DoesNotResetWinback()
+    {
+        var s = Fold([Paid("e1", "o1", 0), Paid("e2", "o2", 24 * 60) with { Source = "kit-main", Provider = "kit" }], At(24 * 90));
+
+        Assert.Contains("winback", s.Tags);
+    }
+
+    [Fact]
+    public void LifecycleRuleWithAProduct_CountsOnlyOrdersOfThatProduct()
+    {
+        var policy = Rules with
+        {
+            Lifecycle = [new LifecycleRule { Name = "review-due", After = EventTypes.OrderFulfilled, Product = "course-pro", Delay = TimeSpan.FromDays(7), AddTag = "review-due:course-pro" }],
+        };
+
+        Assert.Contains("review-due:course-pro", Fold([Paid("e1", "o1", 1), Fulfilled("e2", "o1", 2)], Later, policy).Tags);
+        Assert.DoesNotContain("review-due:course-pro", Fold([Paid("e1", "o1", 1, price: "price_coach"), Fulfilled("e2", "o1", 2)], Later, policy).Tags);
+    }
+
+    [Fact]
     public void AbandonedCheckout_IsDueAfterTheTimeout_UnlessPaid()
     {
         var abandoned = Fold([CheckoutStarted("e1", 1)], At(3));
