@@ -229,11 +229,13 @@ public static class IdentityResolver
     private static (List<IdentifierRef> Attach, List<DroppedIdentifier> Dropped) Fit(
         string? target, List<string> merged, List<IdentifierRef> ids, IIdentityView view, IdentityPolicy policy)
     {
+        var attach = new List<IdentifierRef>();
+        var dropped = new List<DroppedIdentifier>();
+        // The common case: every identifier is already held; no limit to check.
+        if (ids.TrueForAll(i => view.OwnerOf(i.Key) is not null)) return (attach, dropped);
         var held = new HashSet<IdentifierKey>();
         if (target is not null) held.UnionWith(view.IdentifiersOf(target));
         foreach (var m in merged) held.UnionWith(view.IdentifiersOf(m));
-        var attach = new List<IdentifierRef>();
-        var dropped = new List<DroppedIdentifier>();
         foreach (var i in ids)
         {
             if (view.OwnerOf(i.Key) is not null) continue;
