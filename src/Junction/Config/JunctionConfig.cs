@@ -9,6 +9,8 @@ public sealed record JunctionConfig
 
     /// <summary>Bearer keys accepted by POST /v1/events (<c>api_keys:</c>); none means that endpoint refuses every request.</summary>
     public IReadOnlyList<string> ApiKeys { get; init; } = [];
+    /// <summary>tags:, products:, ownership:, identity: and lifecycle: — what the person-state fold and identity resolution read.</summary>
+    public State.Policy Policy { get; init; } = State.Policy.Empty;
 
     /// <summary>Where it came from: a file path, or null for the built-in demo configuration.</summary>
     public string? Path { get; init; }

@@ -1,0 +1,219 @@
+using System.Globalization;
+
+namespace Junction.State;
+
+/// <summary>
+/// The parts of <c>junction.yaml</c> the person-state fold and identity resolution read:
+/// <c>tags:</c>, <c>products:</c>, <c>ownership:</c>, <c>identity:</c> and <c>lifecycle:</c>.
+/// Built by the config loader (which validates it); tests build it directly.
+/// </summary>
+public sealed record Policy
+{
+    public static readonly Policy Empty = new();
+
+    /// <summary>The tag vocabulary. Only these tags are ever applied.</summary>
+    public IReadOnlySet<string> Tags { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    public IReadOnlyList<ProductPolicy> Products { get; init; } = [];
+
+    public Ownership Ownership { get; init; } = Ownership.Default;
+
+    public IdentityPolicy Identity { get; init; } = IdentityPolicy.Default;
+
+    public IReadOnlyList<LifecycleRule> Lifecycle { get; init; } = [];
+}
+
+public enum RevokeOn
+{
+    /// <summary>Revoke when the order is refunded in full (the default) or a chargeback is lost.</summary>
+    FullRefund,
+
+    /// <summary>Revoke on any refund, partial included (and on a lost chargeback).</summary>
+    AnyRefund,
+}
+
+/// <summary>A product in <c>products:</c>: which ids of which sources grant it, and what follows from it.</summary>
+public sealed record ProductPolicy
+{
+    public required string Id { get; init; }
+    public required IReadOnlyList<ProductMatch> Match { get; init; }
+    public IReadOnlyList<string> TagsWhileActive { get; init; } = [];
+    public RevokeOn RevokeOn { get; init; } = RevokeOn.FullRefund;
+
+    /// <summary>When set, a revocation takes effect this long after its cause; meanwhile the entitlement is <c>pending_revocation</c>.</summary>
+    public TimeSpan? RevokeAfter { get; init; }
+
+    public bool Matches(string source, Canonical.OrderItem item)
+    {
+        foreach (var m in Match)
+        {
+            if (m.Matches(source, item.PriceId, item.ProductId, item.Sku)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>A course platform's access.granted/revoked names the platform's product id.</summary>
+    public bool MatchesAccess(string source, string productId)
+    {
+        foreach (var m in Match)
+        {
+            if (m.Matches(source, null, productId, null)) return true;
+        }
+        return false;
+    }
+}
+
+/// <summary>One <c>match:</c> entry: a source and one id (price, product or SKU) of that source.</summary>
+public sealed record ProductMatch(string Source, string? Price = null, string? Product = null, string? Sku = null)
+{
+    public bool Matches(string source, string? price, string? product, string? sku) =>
+        string.Equals(source, Source, StringComparison.Ordinal)
+        && ((Price is not null && string.Equals(price, Price, StringComparison.Ordinal))
+            || (Product is not null && string.Equals(product, Product, StringComparison.Ordinal))
+            || (Sku is not null && string.Equals(sku, Sku, StringComparison.Ordinal)));
+}
+
+/// <summary>
+/// Which systems may write which group of fields. An owner entry names a provider kind
+/// (<see cref="ProviderKinds"/>), a provider or a source id. A field with no entry may be written by anyone.
+/// </summary>
+public sealed record Ownership(IReadOnlyDictionary<string, IReadOnlyList<string>> Owners)
+{
+    public const string Money = "money";
+    public const string Access = "access";
+    public const string SubscriptionPreferences = "subscription_preferences";
+    public const string Tags = "tags";
+    public const string Webinars = "webinars";
+    public const string Bookings = "bookings";
+
+    public static readonly IReadOnlyList<string> Fields = [Money, Access, SubscriptionPreferences, Tags, Webinars, Bookings];
+
+    /// <summary>Payments own money, course platforms own access, email platforms and forms own subscription preferences.</summary>
+    public static readonly Ownership Default = new(new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+    {
+        [Money] = [ProviderKinds.Payments],
+        [Access] = [ProviderKinds.Courses],
+        [SubscriptionPreferences] = [ProviderKinds.Email, ProviderKinds.Forms],
+    });
+
+    /// <summary>The defaults with the configured entries replacing theirs.</summary>
+    public static Ownership WithOverrides(IReadOnlyDictionary<string, IReadOnlyList<string>> configured)
+    {
+        var owners = new Dictionary<string, IReadOnlyList<string>>(Default.Owners, StringComparer.Ordinal);
+        foreach (var (field, list) in configured) owners[field] = list;
+        return new Ownership(owners);
+    }
+
+    public bool MayWrite(string field, string source, string provider)
+    {
+        if (!Owners.TryGetValue(field, out var owners)) return true;
+        var kind = ProviderKinds.Of(provider);
+        foreach (var owner in owners)
+        {
+            if (string.Equals(owner, source, StringComparison.Ordinal)
+                || string.Equals(owner, provider, StringComparison.Ordinal)
+                || string.Equals(owner, kind, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
+
+/// <summary>The <c>identity:</c> section.</summary>
+public sealed record IdentityPolicy
+{
+    public static readonly IdentityPolicy Default = new();
+
+    public int EmailLimit { get; init; } = 5;
+    public int PhoneLimit { get; init; } = 3;
+    public int AnonymousIdLimit { get; init; } = 20;
+
+    /// <summary>Values that never link anything, besides the built-in ones (compared trimmed, lower case).</summary>
+    public IReadOnlyList<string> JunkValues { get; init; } = [];
+}
+
+/// <summary>
+/// A <c>lifecycle:</c> rule. Either <c>after: TYPE, delay: D</c> (due D after the latest TYPE
+/// event, unless an <c>unless:</c> event follows it) or <c>no: TYPE, for: D</c> (due when D has
+/// passed since the latest TYPE event with none since). When due it adds a tag and/or asks for an event to be emitted.
+/// </summary>
+public sealed record LifecycleRule
+{
+    public required string Name { get; init; }
+    public string? After { get; init; }
+    public string? No { get; init; }
+    public required TimeSpan Delay { get; init; }
+    public string? Unless { get; init; }
+
+    /// <summary>Only events whose order has an item of this product count (for order events).</summary>
+    public string? Product { get; init; }
+
+    public string? AddTag { get; init; }
+    public string? Emit { get; init; }
+
+    public string TriggerType => After ?? No ?? "";
+}
+
+/// <summary>Durations in config: a whole number and a unit, <c>30s</c>, <c>30m</c>, <c>12h</c>, <c>7d</c>, <c>2w</c>.</summary>
+public static class Durations
+{
+    public static bool TryParse(string? text, out TimeSpan value)
+    {
+        value = default;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        var t = text.Trim();
+        if (t.Length < 2) return false;
+        if (!long.TryParse(t.AsSpan(0, t.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 100_000)
+        {
+            return false;
+        }
+        value = t[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(n),
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            'd' => TimeSpan.FromDays(n),
+            'w' => TimeSpan.FromDays(7 * n),
+            _ => TimeSpan.Zero,
+        };
+        return value > TimeSpan.Zero;
+    }
+
+    public static string Format(TimeSpan value) =>
+        value.TotalDays >= 1 && value.Ticks % TimeSpan.TicksPerDay == 0 ? $"{(long)value.TotalDays}d"
+        : value.Ticks % TimeSpan.TicksPerHour == 0 ? $"{(long)value.TotalHours}h"
+        : value.Ticks % TimeSpan.TicksPerMinute == 0 ? $"{(long)value.TotalMinutes}m"
+        : $"{(long)value.TotalSeconds}s";
+}
+
+/// <summary>What kind of system a provider is, for <c>ownership:</c>. Unknown providers are <c>custom</c>.</summary>
+public static class ProviderKinds
+{
+    public const string Payments = "payments";
+    public const string Email = "email";
+    public const string Courses = "courses";
+    public const string Webinars = "webinars";
+    public const string Bookings = "bookings";
+    public const string Forms = "forms";
+    public const string Custom = "custom";
+
+    public static readonly IReadOnlyList<string> All = [Payments, Email, Courses, Webinars, Bookings, Forms, Custom];
+
+    // One line per provider; a provider missing here is "custom" until added.
+    private static readonly Dictionary<string, string> Kinds = new(StringComparer.Ordinal)
+    {
+        ["stripe"] = Payments, ["shopify"] = Payments, ["paypal"] = Payments, ["paypal-ipn"] = Payments,
+        ["gumroad"] = Payments, ["lemonsqueezy"] = Payments, ["paddle"] = Payments, ["woocommerce"] = Payments,
+        ["kit"] = Email, ["convertkit"] = Email, ["mailchimp"] = Email, ["activecampaign"] = Email,
+        ["mailerlite"] = Email, ["beehiiv"] = Email, ["klaviyo"] = Email, ["brevo"] = Email,
+        ["teachable"] = Courses, ["thinkific"] = Courses, ["kajabi"] = Courses, ["podia"] = Courses,
+        ["learndash"] = Courses, ["memberpress"] = Courses, ["circle"] = Courses,
+        ["zoom"] = Webinars, ["webinarjam"] = Webinars, ["everwebinar"] = Webinars, ["demio"] = Webinars, ["livestorm"] = Webinars,
+        ["calendly"] = Bookings, ["acuity"] = Bookings, ["calcom"] = Bookings, ["cal-com"] = Bookings,
+        ["form"] = Forms, ["forms"] = Forms, ["capture"] = Forms, ["typeform"] = Forms, ["tally"] = Forms, ["jotform"] = Forms,
+    };
+
+    public static string Of(string provider) => Kinds.TryGetValue(provider, out var kind) ? kind : Custom;
+}
