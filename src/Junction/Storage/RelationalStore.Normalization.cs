@@ -75,6 +75,7 @@ public abstract partial class RelationalStore
         DriftUpdate? drift, CancellationToken cancellationToken)
     {
         var now = Time.GetUtcNow();
+        using var gate = await EnterWriteAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
@@ -285,6 +286,7 @@ public abstract partial class RelationalStore
     /// <summary>Puts quarantined events (all, a source's, or the given ids) back to pending, due now. Returns how many.</summary>
     public async Task<int> RequeueQuarantinedAsync(IReadOnlyList<string>? rawIds, string? source, long nowMs, CancellationToken cancellationToken)
     {
+        using var gate = await EnterWriteAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var total = 0;

@@ -29,6 +29,24 @@ public sealed class SqliteStore : RelationalStore
 
     public string FilePath { get; }
 
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    protected override async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        return new Release(_writer);
+    }
+
+    private sealed class Release(SemaphoreSlim semaphore) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) semaphore.Release();
+        }
+    }
+
     public override string Engine => "sqlite";
 
     protected override DbConnection CreateConnection() => new SqliteConnection(_connectionString);
