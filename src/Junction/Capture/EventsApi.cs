@@ -23,7 +23,7 @@ public static class EventsApi
         return app;
     }
 
-    private static async Task<IResult> PostAsync(HttpContext http, ApiKeyAuth auth, JunctionConfig config, CaptureIntake intake, TimeProvider time)
+    private static async Task<IResult> PostAsync(HttpContext http, ApiKeyAuth auth, JunctionConfig config, CaptureIntake intake, RawAppend append, TimeProvider time)
     {
         var started = time.GetTimestamp();
         var request = http.Request;
@@ -33,7 +33,7 @@ public static class EventsApi
             return Problems.Create(StatusCodes.Status401Unauthorized, "api-key", "Unauthorized",
                 "POST /v1/events needs 'Authorization: Bearer <key>' with one of the keys in api_keys:.");
         }
-        if (!CaptureIntake.IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
+        if (!MediaTypes.IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
         if (request.ContentLength > MaxBodyBytes) return Problems.TooLarge(request.ContentLength, MaxBodyBytes);
 
         byte[]? body;
@@ -62,7 +62,7 @@ public static class EventsApi
         CanonicalInput.Parse(root, out var eventErrors);
         errors.AddRange(eventErrors);
 
-        var idempotencyKey = CaptureIntake.Header(request, "Idempotency-Key")?.Trim();
+        var idempotencyKey = HookReceiver.Header(request, "Idempotency-Key")?.Trim();
         if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
         {
             errors.Add(new FieldError("Idempotency-Key", $"expected 1 to {MaxIdempotencyKeyLength} characters"));
@@ -78,10 +78,10 @@ public static class EventsApi
             : bodyId is not null ? "id:" + bodyId
             : null;
         var keptHeaders = Providers.ProviderRegistry.Get(source!.Provider).KeptHeaders;
-        var (outcome, problem) = await intake.AppendAsync(source, request, body, dedupKey, keptHeaders, started);
+        var (outcome, problem) = await append.AppendAsync(source, request, body, dedupKey, keptHeaders, started);
         if (problem is not null) return problem;
 
-        var eventId = CanonicalEvent.MakeId(source.Id, CanonicalInput.FactKey(bodyId, CaptureIntake.DedupKeyOf(dedupKey, body)));
+        var eventId = CanonicalEvent.MakeId(source.Id, CanonicalInput.FactKey(bodyId, RawAppend.DedupKeyOf(dedupKey, body)));
         var o = outcome!.Value;
         return TypedResults.Json(new CaptureAccepted(eventId, o.Id, o.Duplicate, o.TraceId), CaptureJson.Default.CaptureAccepted);
     }

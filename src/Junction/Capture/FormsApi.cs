@@ -24,7 +24,7 @@ public static class FormsApi
         return app;
     }
 
-    private static async Task<IResult> PostAsync(string source, HttpContext http, JunctionConfig config, CaptureIntake intake, TimeProvider time)
+    private static async Task<IResult> PostAsync(string source, HttpContext http, JunctionConfig config, CaptureIntake intake, RawAppend append, TimeProvider time)
     {
         var started = time.GetTimestamp();
         var request = http.Request;
@@ -35,8 +35,8 @@ public static class FormsApi
         var form = FormSource.From(sourceConfig);
         AddCors(http, form, preflight: false);
 
-        var isForm = CaptureIntake.IsForm(request.ContentType);
-        if (!isForm && !CaptureIntake.IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
+        var isForm = MediaTypes.IsForm(request.ContentType);
+        if (!isForm && !MediaTypes.IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
         if (request.ContentLength > sourceConfig.MaxBodyBytes) return Problems.TooLarge(request.ContentLength, sourceConfig.MaxBodyBytes);
 
         byte[]? body;
@@ -60,9 +60,9 @@ public static class FormsApi
             return Problems.BadRequest("body-not-json", $"body: expected a flat JSON object of form fields; {ex.Message}", "body");
         }
 
-        var submissionId = CaptureIntake.Header(request, "Idempotency-Key") ?? FormSubmission.Get(fields, "submission_id");
+        var submissionId = HookReceiver.Header(request, "Idempotency-Key") ?? FormSubmission.Get(fields, "submission_id");
         var dedupKey = submissionId is { Length: <= 200 } ? "submission:" + submissionId.Trim() : null;
-        var eventId = CanonicalEvent.MakeId(sourceConfig.Id, FormMapper.FactKey(CaptureIntake.DedupKeyOf(dedupKey, body)));
+        var eventId = CanonicalEvent.MakeId(sourceConfig.Id, FormMapper.FactKey(RawAppend.DedupKeyOf(dedupKey, body)));
 
         if (FormSubmission.Get(fields, form.Honeypot) is not null)
         {
@@ -77,7 +77,7 @@ public static class FormsApi
             return CaptureIntake.Invalid(errors, "form");
         }
 
-        var (outcome, problem) = await intake.AppendAsync(sourceConfig, request, body, dedupKey,
+        var (outcome, problem) = await append.AppendAsync(sourceConfig, request, body, dedupKey,
             Providers.ProviderRegistry.Get(FormProvider.ProviderName).KeptHeaders, started);
         if (problem is not null) return problem;
         var o = outcome!.Value;

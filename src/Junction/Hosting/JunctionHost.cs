@@ -59,6 +59,7 @@ public static class JunctionHost
         builder.Services.AddSingleton<RejectionLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RejectionLog>());
         builder.Services.AddHttpClient(HookReceiver.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<RawAppend>();
         builder.Services.AddSingleton<HookReceiver>();
         builder.Services.AddSingleton<AdminAuth>();
         builder.Services.AddSingleton<CaptureIntake>();

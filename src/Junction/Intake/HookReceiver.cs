@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Junction.Config;
 using Junction.Observability;
@@ -16,7 +15,7 @@ namespace Junction.Intake;
 /// </summary>
 public sealed class HookReceiver(
     JunctionConfig config,
-    IntakeWriter writer,
+    RawAppend append,
     RejectionLog rejections,
     IntakeMetrics metrics,
     TimeProvider time,
@@ -87,34 +86,10 @@ public sealed class HookReceiver(
             return Problems.Unauthorized(reason, check.Detail);
         }
 
-        var sha = Convert.ToHexStringLower(SHA256.HashData(body));
         // A verified body without the provider's id is still kept (keyed by its hash), so that
         // normalization can quarantine it with a reason instead of it being lost here.
-        var dedupKey = provider.DedupKey(webhook) ?? "sha256:" + sha;
-        var draft = new RawEventDraft(
-            Id: Guid.CreateVersion7(time.GetUtcNow()).ToString(),
-            Source: source.Id,
-            DedupKey: dedupKey,
-            ReceivedAt: time.GetUtcNow(),
-            TraceId: TraceIdOf(request),
-            ContentType: request.ContentType ?? "",
-            HeadersJson: HeadersJson(request, provider.KeptHeaders),
-            Body: body,
-            BodySha256: sha);
-
-        AppendOutcome outcome;
-        try
-        {
-            // Not cancelled when the client goes away: once queued, the event is stored regardless.
-            outcome = await writer.AppendAsync(draft, CancellationToken.None);
-        }
-        catch (Exception)
-        {
-            metrics.Rejected(source.Id, "store_unavailable");
-            return Problems.StoreUnavailable();
-        }
-
-        metrics.Accepted(source.Id, outcome.Duplicate, time.GetElapsedTime(started).TotalSeconds);
+        var (appended, problem) = await append.AppendAsync(source, request, body, provider.DedupKey(webhook), provider.KeptHeaders, started);
+        if (appended is not { } outcome) return problem!;
         return TypedResults.Json(new HookAccepted(outcome.Id, outcome.Duplicate, outcome.TraceId), JunctionJson.Default.HookAccepted);
     }
 
@@ -133,18 +108,7 @@ public sealed class HookReceiver(
         _ => "bad_signature",
     };
 
-    internal static bool IsAcceptedContentType(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType)) return false;
-        var media = contentType.AsSpan();
-        var semi = media.IndexOf(';');
-        if (semi >= 0) media = media[..semi];
-        media = media.Trim();
-        return media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || media.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
-            || (media.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
-                && media.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
-    }
+    internal static bool IsAcceptedContentType(string? contentType) => MediaTypes.IsJson(contentType) || MediaTypes.IsForm(contentType);
 
     /// <summary>The body, or null when it is longer than <paramref name="max"/>.</summary>
     internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken cancellationToken)
@@ -173,7 +137,7 @@ public sealed class HookReceiver(
         }
     }
 
-    private static string? Header(HttpRequest request, string name) =>
+    internal static string? Header(HttpRequest request, string name) =>
         request.Headers.TryGetValue(name, out var value) && !StringValues.IsNullOrEmpty(value) ? value.ToString() : null;
 
     internal static string TraceIdOf(HttpRequest request)
