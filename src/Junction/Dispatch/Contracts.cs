@@ -1,0 +1,196 @@
+using Junction.Canonical;
+using Junction.Identity;
+using Junction.State;
+
+namespace Junction.Dispatch;
+
+// The seam between the stages that decide (project, plan) and the stage that delivers
+// (dispatch). The projector hands each person change to an IDeliveryPlanner and writes the
+// drafts it returns in the same transaction as the new person state (transactional outbox); the
+// dispatcher claims them and calls an IDestinationConnector.
+
+/// <summary>Destination kinds: state destinations converge to a desired state, event destinations receive events.</summary>
+public static class DestinationTypes
+{
+    public const string Kit = "kit";
+    public const string Mailchimp = "mailchimp";
+    public const string Teachable = "teachable";
+    public const string Webhook = "webhook";
+    public const string Ga4 = "ga4";
+
+    public static bool IsStateType(string type) => type is Kit or Mailchimp or Teachable;
+}
+
+/// <summary><c>destinations: &lt;id&gt;:</c> — validated by ConfigLoader.</summary>
+public sealed record DestinationConfig
+{
+    public required string Id { get; init; }
+
+    /// <summary><see cref="DestinationTypes"/>.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>The real API by default; overridable for tests and sandboxes.</summary>
+    public required Uri BaseUrl { get; init; }
+
+    /// <summary>Already expanded from the environment (api_key, api_secret, signing secret …). Never logged.</summary>
+    public IReadOnlyDictionary<string, string> Credentials { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Requests per second; defaults from the API's documented limit.</summary>
+    public required double RateLimit { get; init; }
+
+    /// <summary>How long transient failures are retried before the task goes to the DLQ (default 24 h).</summary>
+    public TimeSpan RetryMaxAge { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>First backoff step (exponential with full jitter after it).</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Vocabulary tag → the destination's tag name (state destinations). Unmapped tags are not sent.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Person field (email, first_name, last_name, buyer_status, ltv …) → destination field name.</summary>
+    public IReadOnlyDictionary<string, string> Fields { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Product (from <c>products:</c>) → destination course id (Teachable) while the entitlement is active.</summary>
+    public IReadOnlyDictionary<string, string> Courses { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Event destinations: canonical event types sent (empty = all).</summary>
+    public IReadOnlyList<string> Events { get; init; } = [];
+
+    /// <summary>Type-specific keys (Mailchimp list_id, GA4 measurement_id …).</summary>
+    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    public bool IsState => DestinationTypes.IsStateType(Type);
+}
+
+/// <summary>What a person should look like in one state destination. Lists are sorted (value equality by content).</summary>
+public sealed record DesiredContact
+{
+    public required string Email { get; init; }
+
+    /// <summary>Destination field name → value (already mapped through <see cref="DestinationConfig.Fields"/>), sorted by key.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Fields { get; init; } = [];
+
+    /// <summary>Destination tag names, sorted.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Destination course ids, sorted.</summary>
+    public IReadOnlyList<string> Courses { get; init; } = [];
+
+    /// <summary>False after an unsubscribe or spam complaint (or when consent was never given).</summary>
+    public required bool Subscribed { get; init; }
+
+    public bool Equivalent(DesiredContact? other) =>
+        other is not null && Email == other.Email && Subscribed == other.Subscribed
+        && Fields.SequenceEqual(other.Fields) && Tags.SequenceEqual(other.Tags) && Courses.SequenceEqual(other.Courses);
+}
+
+/// <summary>One person's change, as the projector hands it to planning.</summary>
+public sealed record PersonChange
+{
+    public required string PersonId { get; init; }
+    public required PersonIdentity Identity { get; init; }
+
+    /// <summary>The state before this change; null for a new person.</summary>
+    public PersonState? Before { get; init; }
+
+    public required PersonState After { get; init; }
+
+    /// <summary>The canonical events this change folded in (empty for a timer or an override).</summary>
+    public IReadOnlyList<CanonicalEvent> NewEvents { get; init; } = [];
+
+    public string? TraceId { get; init; }
+}
+
+public static class DeliveryKinds
+{
+    /// <summary>Converge the destination to <see cref="DesiredContact"/> (coalescable per person).</summary>
+    public const string State = "state";
+
+    /// <summary>Send one canonical event (at least once, with a stable idempotency key).</summary>
+    public const string Event = "event";
+}
+
+/// <summary>A task to write to the outbox in the same transaction as the state change.</summary>
+public sealed record DeliveryDraft
+{
+    public required string Destination { get; init; }
+    public required string PersonId { get; init; }
+
+    /// <summary><see cref="DeliveryKinds"/>.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Kind=event: the canonical event id (with the destination, the idempotency key).</summary>
+    public string? EventId { get; init; }
+
+    /// <summary>Kind=state: the serialized <see cref="DesiredContact"/>; kind=event: the canonical event JSON.</summary>
+    public required string Payload { get; init; }
+
+    public string? TraceId { get; init; }
+}
+
+/// <summary>Decides what to deliver for a person change. Pure: no I/O.</summary>
+public interface IDeliveryPlanner
+{
+    IReadOnlyList<DeliveryDraft> Plan(PersonChange change);
+}
+
+/// <summary>A claimed task, as the dispatcher hands it to a connector.</summary>
+public sealed record DeliveryWork
+{
+    public required long TaskId { get; init; }
+    public required string PersonId { get; init; }
+    public required string Kind { get; init; }
+
+    /// <summary>Kind=state: what the person should look like now.</summary>
+    public DesiredContact? Desired { get; init; }
+
+    /// <summary>Kind=state: what was last synced successfully (null = never synced): the connector writes only the differences.</summary>
+    public DesiredContact? LastSynced { get; init; }
+
+    /// <summary>Kind=event.</summary>
+    public CanonicalEvent? Event { get; init; }
+
+    /// <summary>Stable across retries and replays (Standard Webhooks webhook-id, GA4 transaction id basis).</summary>
+    public required string IdempotencyKey { get; init; }
+
+    public string? TraceId { get; init; }
+    public int Attempt { get; init; }
+}
+
+public enum DeliveryOutcome
+{
+    Succeeded,
+
+    /// <summary>429 or the API's own limit signal: not a failure of the task; wait <see cref="DeliveryResult.RetryAfter"/>.</summary>
+    RateLimited,
+
+    /// <summary>5xx, timeouts, connection errors: retried with backoff.</summary>
+    Transient,
+
+    /// <summary>A 4xx that will not change (e.g. Mailchimp "Member In Compliance State"): straight to the DLQ.</summary>
+    Permanent,
+}
+
+public sealed record DeliveryResult
+{
+    public required DeliveryOutcome Outcome { get; init; }
+    public int? Status { get; init; }
+    public string? Error { get; init; }
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>What was sent (method, path, body without credentials) — kept in the DLQ.</summary>
+    public IReadOnlyList<string> Requests { get; init; } = [];
+
+    /// <summary>Last response body (truncated), for the DLQ.</summary>
+    public string? Response { get; init; }
+
+    public static DeliveryResult Ok(IReadOnlyList<string> requests) => new() { Outcome = DeliveryOutcome.Succeeded, Status = 200, Requests = requests };
+}
+
+/// <summary>One destination's API client. Single attempt per call: retries, backoff and rate limits belong to the dispatcher.</summary>
+public interface IDestinationConnector
+{
+    DestinationConfig Config { get; }
+
+    Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken);
+}
