@@ -15,6 +15,7 @@ public sealed class InMemoryIdentityGraph(IdentityPolicy policy) : IIdentityGrap
     private readonly Dictionary<string, string> _mergedInto = new(StringComparer.Ordinal);
     private readonly List<IdentityLogEntry> _log = [];
     private readonly List<IdentityConflict> _conflicts = [];
+    private long _logSeq;
 
     public InMemoryIdentityGraph() : this(IdentityPolicy.Default)
     {
@@ -99,7 +100,7 @@ public sealed class InMemoryIdentityGraph(IdentityPolicy policy) : IIdentityGrap
             _mergedInto[mergedId] = id;
             _log.Add(new IdentityLogEntry
             {
-                Seq = _log.Count + 1,
+                Seq = ++_logSeq,
                 Kind = "merge",
                 PersonId = id,
                 MergedId = mergedId,
@@ -115,7 +116,7 @@ public sealed class InMemoryIdentityGraph(IdentityPolicy policy) : IIdentityGrap
             if (person.Identifiers.Remove(key))
             {
                 _owner.Remove(key);
-                _log.Add(new IdentityLogEntry { Seq = _log.Count + 1, Kind = "retire", PersonId = id, Identifiers = [key], EventId = e.Id, Reason = "email changed at the email limit", At = at });
+                _log.Add(new IdentityLogEntry { Seq = ++_logSeq, Kind = "retire", PersonId = id, Identifiers = [key], EventId = e.Id, Reason = "email changed at the email limit", At = at });
             }
         }
 
@@ -131,6 +132,33 @@ public sealed class InMemoryIdentityGraph(IdentityPolicy policy) : IIdentityGrap
         if (decision.Conflict is { } conflict) _conflicts.Add(conflict);
     }
 
+    /// <summary>Loads a surviving person as a store kept it (the projector's start-up).</summary>
+    public void Restore(string personId, DateTimeOffset firstSeenAt, string? primaryEmail, string? purchaseEmail, IEnumerable<IdentifierEntry> identifiers)
+    {
+        ArgumentNullException.ThrowIfNull(identifiers);
+        var node = new Node(firstSeenAt) { PrimaryEmail = primaryEmail, PurchaseEmail = purchaseEmail };
+        foreach (var entry in identifiers)
+        {
+            node.Identifiers[entry.Key] = entry;
+            _owner[entry.Key] = personId;
+        }
+        _people[personId] = node;
+    }
+
+    /// <summary>Loads a merge as a store kept it: <paramref name="mergedId"/> resolves to <paramref name="into"/>.</summary>
+    public void RestoreMerged(string mergedId, string into)
+    {
+        _mergedInto[mergedId] = into;
+        if (_people.TryGetValue(into, out var node)) node.MergedIds.Add(mergedId);
+    }
+
+    /// <summary>Drops the in-memory log and conflicts once a caller has stored them (a long-running projector).</summary>
+    public void ClearHistory()
+    {
+        _log.Clear();
+        _conflicts.Clear();
+    }
+
     public bool Detach(IdentifierKey key, string reason, DateTimeOffset at)
     {
         if (!_owner.Remove(key, out var id)) return false;
@@ -141,7 +169,7 @@ public sealed class InMemoryIdentityGraph(IdentityPolicy policy) : IIdentityGrap
             if (person.PrimaryEmail == key.Value) person.PrimaryEmail = null;
             if (person.PurchaseEmail == key.Value) person.PurchaseEmail = null;
         }
-        _log.Add(new IdentityLogEntry { Seq = _log.Count + 1, Kind = "detach", PersonId = id, Identifiers = [key], Reason = reason, At = at.ToUniversalTime() });
+        _log.Add(new IdentityLogEntry { Seq = ++_logSeq, Kind = "detach", PersonId = id, Identifiers = [key], Reason = reason, At = at.ToUniversalTime() });
         return true;
     }
 

@@ -14,6 +14,7 @@ public sealed class CliServices : IAsyncDisposable
     public JunctionConfig Config => _provider.GetRequiredService<JunctionConfig>();
     public IJunctionStore Store => _provider.GetRequiredService<IJunctionStore>();
     public Normalizer Normalizer => _provider.GetRequiredService<Normalizer>();
+    public Project.Projector Projector => _provider.GetRequiredService<Project.Projector>();
     public IHttpClientFactory Http => _provider.GetRequiredService<IHttpClientFactory>();
     public TimeProvider Time => _provider.GetRequiredService<TimeProvider>();
 
@@ -25,6 +26,9 @@ public sealed class CliServices : IAsyncDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => StoreFactory.Open(config.Storage, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<NormalizeSignal>();
+        services.AddSingleton<Project.ProjectSignal>();
+        services.AddSingleton<Dispatch.IDeliveryPlanner, Project.NoDeliveries>();
+        services.AddSingleton<Project.Projector>();
         services.AddSingleton<Normalizer>();
         services.AddHttpClient(Normalizer.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
         var cli = new CliServices(services.BuildServiceProvider());

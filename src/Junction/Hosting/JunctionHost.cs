@@ -4,6 +4,7 @@ using Junction.Config;
 using Junction.Intake;
 using Junction.Normalize;
 using Junction.Observability;
+using Junction.Project;
 using Junction.Storage;
 using OpenTelemetry.Metrics;
 
@@ -51,6 +52,10 @@ public static class JunctionHost
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IntakeMetrics>();
         builder.Services.AddSingleton<NormalizeSignal>();
+        builder.Services.AddSingleton<Project.ProjectSignal>();
+        builder.Services.AddSingleton<Dispatch.IDeliveryPlanner, Project.NoDeliveries>();
+        builder.Services.AddSingleton<Project.Projector>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Project.Projector>());
         builder.Services.AddSingleton<Normalizer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Normalizer>());
         builder.Services.AddHttpClient(Normalizer.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
@@ -90,6 +95,7 @@ public static class JunctionHost
         app.MapNormalizeApi();
         app.MapFormsApi();
         app.MapEventsApi();
+        app.MapPeopleApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

@@ -13,8 +13,14 @@ public sealed partial class CanonicalJson : JsonSerializerContext
 {
     public static string Serialize(CanonicalEvent e) => JsonSerializer.Serialize(e, Default.CanonicalEvent);
 
-    public static CanonicalEvent Deserialize(string json) =>
-        JsonSerializer.Deserialize(json, Default.CanonicalEvent) ?? throw new JsonException("not a canonical event");
+    public static CanonicalEvent Deserialize(string json)
+    {
+        var e = JsonSerializer.Deserialize(json, Default.CanonicalEvent) ?? throw new JsonException("not a canonical event");
+        // A stored null list (older rows, or a mapper that left one unset) reads as empty, as the model declares.
+        if (e.Order is { } o && (o.RelatedIds is null || o.Items is null)) e = e with { Order = o with { RelatedIds = o.RelatedIds ?? [], Items = o.Items ?? [] } };
+        if (e.Tags is null || e.Consent is null) e = e with { Tags = e.Tags ?? [], Consent = e.Consent ?? [] };
+        return e;
+    }
 }
 
 public sealed class UtcTimeConverter : JsonConverter<DateTimeOffset>

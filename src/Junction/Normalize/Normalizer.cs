@@ -19,6 +19,7 @@ public sealed class Normalizer(
     TimeProvider time,
     IHttpClientFactory httpClients,
     NormalizeSignal signal,
+    Project.ProjectSignal projectSignal,
     ILogger<Normalizer> logger) : BackgroundService
 {
     public const string CursorName = "normalize";
@@ -136,6 +137,7 @@ public sealed class Normalizer(
         }
         var drift = _drift.Observe(observed, now);
         await store.CommitNormalizationAsync(outcomes, CursorName, batch[^1].Seq, drift, cancellationToken);
+        projectSignal.Notify();
         return batch.Count;
     }
 
@@ -147,6 +149,7 @@ public sealed class Normalizer(
             var state = await store.GetNormalizationAsync(stored.Raw.Summary.Id, cancellationToken);
             var outcome = await ResolveAsync(stored, state, cancellationToken);
             await store.CommitNormalizationAsync([outcome], null, 0, null, cancellationToken);
+            projectSignal.Notify();
         }
         return due.Count;
     }

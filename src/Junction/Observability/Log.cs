@@ -30,4 +30,7 @@ internal static partial class Log
 
     [LoggerMessage(3001, LogLevel.Error, "The {Provider} mapper threw on raw event {RawId}; quarantined")]
     public static partial void MapperFailed(ILogger logger, string provider, string rawId, Exception exception);
+
+    [LoggerMessage(4000, LogLevel.Error, "Projection step failed; the identity graph is reloaded and the step retried")]
+    public static partial void ProjectFailed(ILogger logger, Exception exception);
 }

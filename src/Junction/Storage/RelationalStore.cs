@@ -316,6 +316,14 @@ public static class Tables
     public const string DriftTypes = "drift_types";
     public const string DriftPaths = "drift_paths";
     public const string DriftChanges = "drift_changes";
+    public const string People = "people";
+    public const string PersonIdentifiers = "person_identifiers";
+    public const string PersonEvents = "person_events";
+    public const string IdentityLog = "identity_log";
+    public const string IdentityConflicts = "identity_conflicts";
+    public const string PersonOverrides = "person_overrides";
+    public const string StateChanges = "state_changes";
+    public const string Timers = "timers";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>

@@ -1,0 +1,275 @@
+using System.Text.Json;
+using Junction.Canonical;
+using Junction.Config;
+using Junction.Dispatch;
+using Junction.Identity;
+using Junction.Normalize;
+using Junction.State;
+using Junction.Storage;
+
+namespace Junction.Project;
+
+/// <summary>
+/// The project stage: reads canonical events from the log in order, resolves who each is about
+/// (the identity graph, held in memory and restored from the store at start), folds it into that
+/// person's state, and writes people, identifiers, state changes, timers and delivery drafts with
+/// its cursor in one transaction. Also applies operator overrides and fires due timers, so one
+/// writer owns person state. A failed commit drops the in-memory graph and cache; the next step
+/// restores them from the store and retries from the stored cursor.
+/// </summary>
+public sealed class Projector(
+    IJunctionStore store,
+    JunctionConfig config,
+    TimeProvider time,
+    ProjectSignal signal,
+    IDeliveryPlanner planner,
+    ILogger<Projector> logger) : BackgroundService
+{
+    private const int BatchSize = 500;
+    private const int CacheLimit = 20_000;
+    private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
+
+    private readonly RelationalStore _store = store as RelationalStore ?? throw new ArgumentException("the projector needs the relational store", nameof(store));
+    private readonly Dictionary<string, Cached> _cache = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _step = new(1, 1);
+    private InMemoryIdentityGraph? _graph;
+    private long _cursor;
+    private long _overrideCursor;
+
+    /// <summary>The log position projected so far.</summary>
+    public long Cursor => Interlocked.Read(ref _cursor);
+
+    /// <summary>The last override (by seq) applied.</summary>
+    public long OverridesApplied => Interlocked.Read(ref _overrideCursor);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await using var lead = await _store.TryLeadAsync("project", stoppingToken);
+            if (lead is null)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken);
+                continue;
+            }
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    if (!await StepAsync(stoppingToken)) await signal.WaitAsync(await IdleTimeoutAsync(stoppingToken), stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    Observability.Log.ProjectFailed(logger, ex);
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                }
+            }
+        }
+    }
+
+    private async Task<TimeSpan> IdleTimeoutAsync(CancellationToken cancellationToken)
+    {
+        var next = await _store.NextTimerDueAsync(cancellationToken);
+        if (next is null) return IdleWait;
+        var wait = TimeSpan.FromMilliseconds(next.Value - time.GetUtcNow().ToUnixTimeMilliseconds());
+        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait < IdleWait ? wait : IdleWait;
+    }
+
+    /// <summary>Projects until the log, the overrides and the due timers are all caught up. Returns the events projected.</summary>
+    public async Task<long> CatchUpAsync(IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await EnsureLoadedAsync(cancellationToken);
+        var start = Cursor;
+        while (await StepAsync(cancellationToken)) progress?.Report(Cursor - start);
+        return Cursor - start;
+    }
+
+    /// <summary>One batch: new canonical events, new overrides, due timers; committed together. False when there was nothing to do.</summary>
+    public async Task<bool> StepAsync(CancellationToken cancellationToken)
+    {
+        await _step.WaitAsync(cancellationToken);
+        try
+        {
+            await EnsureLoadedAsync(cancellationToken);
+            return await StepCoreAsync(cancellationToken);
+        }
+        catch
+        {
+            _graph = null;
+            _cache.Clear();
+            throw;
+        }
+        finally
+        {
+            _step.Release();
+        }
+    }
+
+    private async Task EnsureLoadedAsync(CancellationToken cancellationToken)
+    {
+        if (_graph is not null) return;
+        var graph = new InMemoryIdentityGraph(config.Policy.Identity);
+        var snapshot = await _store.LoadIdentityAsync(cancellationToken);
+        var identifiers = snapshot.Identifiers.GroupBy(i => i.PersonId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(i => i.Entry).ToList(), StringComparer.Ordinal);
+        foreach (var p in snapshot.People)
+        {
+            graph.Restore(p.PersonId, p.FirstSeenAt, p.PrimaryEmail, p.PurchaseEmail, identifiers.GetValueOrDefault(p.PersonId) ?? []);
+        }
+        foreach (var (merged, into) in snapshot.Merged) graph.RestoreMerged(merged, into);
+        Interlocked.Exchange(ref _cursor, await _store.GetCursorAsync(RelationalStore.ProjectCursor, cancellationToken));
+        Interlocked.Exchange(ref _overrideCursor, await _store.GetCursorAsync(RelationalStore.OverrideCursor, cancellationToken));
+        _cache.Clear();
+        _graph = graph;
+    }
+
+    private async Task<bool> StepCoreAsync(CancellationToken cancellationToken)
+    {
+        var graph = _graph!;
+        var commit = new ProjectionCommit();
+        var touched = new Dictionary<string, Touch>(StringComparer.Ordinal);
+
+        var rows = await _store.ReadProjectRowsAsync(Cursor, BatchSize, cancellationToken);
+        foreach (var row in rows)
+        {
+            var e = CanonicalJson.Deserialize(row.Json);
+            var logBefore = graph.Log.Count;
+            var decision = graph.Resolve(e);
+            for (var i = logBefore; i < graph.Log.Count; i++) commit.Log.Add((graph.Log[i], row.Seq));
+            if (decision.Conflict is { } conflict) commit.Conflicts.Add(conflict);
+            if (decision.PersonId is not { } personId) continue;
+
+            var person = await PersonAsync(personId, cancellationToken);
+            foreach (var mergedId in decision.Merged)
+            {
+                var loser = await PersonAsync(mergedId, cancellationToken);
+                person.Fold.Absorb(loser.Fold);
+                _cache.Remove(mergedId);
+                commit.Merges.Add(new MergeWrite(mergedId, personId, e.OccurredAt));
+                var into = TouchOf(touched, personId, "merge", mergedId, row.TraceId);
+                if (touched.Remove(mergedId, out var merged)) into.Events.AddRange(merged.Events);
+            }
+            person.Fold.Apply(e);
+            commit.PersonEvents.Add((e.Id, personId, row.Seq));
+            var touch = TouchOf(touched, personId, "event", e.Id, row.TraceId);
+            touch.Events.Add(e);
+            touch.Cause = "event";
+            touch.CauseId = e.Id;
+            touch.TraceId = row.TraceId ?? touch.TraceId;
+        }
+        if (rows.Count > 0) commit.Cursor = rows[^1].Seq;
+
+        var overrides = await _store.LoadOverridesAsync(null, OverridesApplied, cancellationToken);
+        foreach (var o in overrides)
+        {
+            if (graph.Canonical(o.PersonId) is { } personId)
+            {
+                (await PersonAsync(personId, cancellationToken)).Fold.ApplyOverride(o.Override);
+                TouchOf(touched, personId, "override", o.Override.Id, null);
+            }
+        }
+        if (overrides.Count > 0) commit.OverrideCursor = overrides[^1].Seq;
+
+        var now = time.GetUtcNow();
+        foreach (var timer in await _store.DueTimersAsync(now.ToUnixTimeMilliseconds(), BatchSize, cancellationToken))
+        {
+            var personId = graph.Canonical(timer.PersonId) ?? timer.PersonId;
+            await PersonAsync(personId, cancellationToken);
+            TouchOf(touched, personId, "timer", timer.Key, null);
+            if (graph.Person(personId) is null) commit.Timers.Add((personId, []));
+        }
+
+        if (touched.Count == 0 && commit.IsEmpty) return false;
+
+        var updates = new List<(Cached Person, PersonState State, string Digest)>();
+        foreach (var (personId, touch) in touched)
+        {
+            if (graph.Person(personId) is not { } identity) continue;
+            var person = _cache[personId];
+            var after = person.Fold.Snapshot(now);
+            var digest = after.Digest();
+            commit.People.Add(new PersonWrite(identity, after.ToJson(), digest));
+            commit.Timers.Add((personId, after.Timers));
+            if (digest != person.Digest)
+            {
+                var changes = StateDiff.Describe(person.State, after);
+                commit.Changes.Add(new StateChangeRow(personId, now, touch.Cause, touch.CauseId, changes, digest, touch.TraceId));
+                commit.Deliveries.AddRange(planner.Plan(new PersonChange
+                {
+                    PersonId = personId, Identity = identity, Before = person.State, After = after, NewEvents = touch.Events, TraceId = touch.TraceId,
+                }));
+            }
+            updates.Add((person, after, digest));
+        }
+
+        await _store.CommitProjectionAsync(commit, cancellationToken);
+        foreach (var (person, state, digest) in updates)
+        {
+            person.State = state;
+            person.Digest = digest;
+        }
+        if (commit.Cursor is { } cursor) Interlocked.Exchange(ref _cursor, cursor);
+        if (commit.OverrideCursor is { } overrideCursor) Interlocked.Exchange(ref _overrideCursor, overrideCursor);
+        graph.ClearHistory();
+        if (_cache.Count > CacheLimit) _cache.Clear();
+        return true;
+    }
+
+    private static Touch TouchOf(Dictionary<string, Touch> touched, string personId, string cause, string? causeId, string? traceId)
+    {
+        if (!touched.TryGetValue(personId, out var touch))
+        {
+            touch = new Touch { Cause = cause, CauseId = causeId, TraceId = traceId };
+            touched[personId] = touch;
+        }
+        return touch;
+    }
+
+    private async Task<Cached> PersonAsync(string personId, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(personId, out var cached)) return cached;
+        var fold = new PersonFold(config.Policy);
+        foreach (var json in await _store.LoadPersonEventsAsync(personId, cancellationToken)) fold.Apply(CanonicalJson.Deserialize(json));
+        foreach (var o in await _store.LoadOverridesAsync(personId, 0, cancellationToken)) fold.ApplyOverride(o.Override);
+        var stored = await _store.GetPersonAsync(personId, cancellationToken);
+        cached = new Cached(fold);
+        if (stored is not null && stored.PersonId == personId && stored.State is { } state)
+        {
+            cached.State = JsonSerializer.Deserialize<PersonState>(state, PersonState.JsonOptions);
+            cached.Digest = stored.Digest;
+        }
+        _cache[personId] = cached;
+        return cached;
+    }
+
+    private sealed class Cached(PersonFold fold)
+    {
+        public PersonFold Fold { get; } = fold;
+        public PersonState? State { get; set; }
+        public string? Digest { get; set; }
+    }
+
+    private sealed class Touch
+    {
+        public required string Cause { get; set; }
+        public string? CauseId { get; set; }
+        public string? TraceId { get; set; }
+        public List<CanonicalEvent> Events { get; } = [];
+    }
+
+    public override void Dispose()
+    {
+        _step.Dispose();
+        base.Dispose();
+    }
+}
+
+/// <summary>Plans nothing: used until destinations are configured.</summary>
+public sealed class NoDeliveries : IDeliveryPlanner
+{
+    public IReadOnlyList<DeliveryDraft> Plan(PersonChange change) => [];
+}
