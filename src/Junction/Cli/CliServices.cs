@@ -18,6 +18,8 @@ public sealed class CliServices : IAsyncDisposable
     public IHttpClientFactory Http => _provider.GetRequiredService<IHttpClientFactory>();
     public TimeProvider Time => _provider.GetRequiredService<TimeProvider>();
 
+    public T Get<T>() where T : notnull => _provider.GetRequiredService<T>();
+
     public static async Task<CliServices> CreateAsync(JunctionConfig config, CancellationToken cancellationToken)
     {
         var services = new ServiceCollection();
@@ -37,6 +39,47 @@ public sealed class CliServices : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _provider.DisposeAsync();
+}
+
+/// <summary>A progress bar per phase on a terminal (one line rewritten in place); a line every few seconds otherwise.</summary>
+public sealed class ConsoleProgressBar : Project.IRebuildProgress
+{
+    private const int Width = 30;
+    private readonly bool _terminal = !Console.IsErrorRedirected;
+    private readonly object _gate = new();
+    private string? _phase;
+    private long _lastLine;
+
+    public void Report(string phase, long done, long total)
+    {
+        lock (_gate)
+        {
+            var finished = done >= total;
+            if (phase != _phase)
+            {
+                if (_phase is not null && _terminal) Console.Error.WriteLine();
+                _phase = phase;
+                _lastLine = 0;
+            }
+            var fraction = total > 0 ? Math.Clamp((double)done / total, 0, 1) : 1;
+            var filled = (int)(fraction * Width);
+            var line = $"{phase,-22} [{new string('#', filled)}{new string('.', Width - filled)}] {fraction,4:P0} {done}/{total}";
+            if (_terminal)
+            {
+                Console.Error.Write("\r" + line);
+            }
+            else if (finished || Environment.TickCount64 - _lastLine > 2000)
+            {
+                Console.Error.WriteLine(line);
+                _lastLine = Environment.TickCount64;
+            }
+        }
+    }
+
+    public void Done()
+    {
+        if (_terminal && _phase is not null) Console.Error.WriteLine();
+    }
 }
 
 /// <summary>Progress for long work: a line that rewrites itself on a terminal, periodic lines otherwise.</summary>

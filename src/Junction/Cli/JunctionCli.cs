@@ -18,6 +18,8 @@ public static class JunctionCli
             CheckConfigCommand(),
             NormalizeCommands.Quarantine(ConfigOption),
             NormalizeCommands.Backfill(ConfigOption),
+            PeopleCommands.Trace(ConfigOption),
+            PeopleCommands.Rebuild(ConfigOption),
         };
         return await root.Parse(args).InvokeAsync();
     }

@@ -51,6 +51,7 @@ public sealed record TimelineRow(DateTimeOffset At, string Kind, string? Id, str
 public sealed class RebuildWrite
 {
     public required long Cursor { get; init; }
+    public long? OverrideCursor { get; init; }
     public required IReadOnlyList<PersonWrite> People { get; init; }
     public required IReadOnlyList<(string Merged, string Into, DateTimeOffset At)> Merged { get; init; }
     public required IReadOnlyList<(string EventId, string PersonId, long Seq)> PersonEvents { get; init; }

@@ -259,6 +259,7 @@ public abstract partial class RelationalStore
         foreach (var change in rebuild.Changes) AddChange(rest, change);
         rest.Add($"UPDATE {Tables.PersonOverrides} SET person_id = COALESCE((SELECT merged_into FROM {Tables.People} WHERE {Tables.People}.person_id = {Tables.PersonOverrides}.person_id), person_id)", []);
         AddCursor(rest, ProjectCursor, rebuild.Cursor);
+        if (rebuild.OverrideCursor is { } overrideCursor) AddCursor(rest, OverrideCursor, overrideCursor);
         await rest.ExecuteAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }

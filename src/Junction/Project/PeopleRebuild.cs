@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Junction.Canonical;
+using Junction.Config;
+using Junction.Identity;
+using Junction.Normalize;
+using Junction.State;
+using Junction.Storage;
+
+namespace Junction.Project;
+
+public sealed record RebuildReport(long Events, int People, int Merges, string Before, string After, int Changed, TimeSpan Elapsed)
+{
+    public bool Identical => Before == After;
+    public double EventsPerSecond => Elapsed.TotalSeconds > 0 ? Events / Elapsed.TotalSeconds : Events;
+}
+
+/// <summary>Progress of a rebuild: the phase, how far it is, and of how much.</summary>
+public interface IRebuildProgress
+{
+    void Report(string phase, long done, long total);
+}
+
+/// <summary>
+/// Recomputes every person from the log: one serial identity pass in log order (the same decisions
+/// the projector made, so the same person ids), then every person's fold in parallel at one instant,
+/// then one transaction that replaces the derived tables. Overrides are kept and re-applied.
+/// </summary>
+public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
+{
+    private const int PageSize = 20_000;
+    private readonly RelationalStore _store = (RelationalStore)store;
+
+    /// <summary>SHA-256 over every surviving person's id and state digest, in id order: equal states, equal digest.</summary>
+    public static string CombinedDigest(IEnumerable<(string PersonId, string Digest)> people)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (id, digest) in people.OrderBy(p => p.PersonId, StringComparer.Ordinal))
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(id + " " + digest + "\n"));
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    public async Task<string> CurrentDigestAsync(CancellationToken cancellationToken) =>
+        CombinedDigest(await _store.ListDigestsAsync(cancellationToken));
+
+    public async Task<RebuildReport> RunAsync(DateTimeOffset asOf, IRebuildProgress? progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var storedDigests = (await _store.ListDigestsAsync(cancellationToken)).ToDictionary(d => d.PersonId, d => d.Digest, StringComparer.Ordinal);
+        var before = CombinedDigest(storedDigests.Select(kv => (kv.Key, kv.Value)));
+
+        // 1. Read the log, parsing each page in parallel.
+        var total = await _store.MaxCanonicalSeqAsync(cancellationToken);
+        var seqs = new List<long>();
+        var events = new List<CanonicalEvent>();
+        long after = 0;
+        while (true)
+        {
+            var rows = await _store.ReadProjectRowsAsync(after, PageSize, cancellationToken);
+            if (rows.Count == 0) break;
+            var parsed = new CanonicalEvent[rows.Count];
+            Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => parsed[i] = CanonicalJson.Deserialize(rows[i].Json));
+            foreach (var r in rows) seqs.Add(r.Seq);
+            events.AddRange(parsed);
+            after = rows[^1].Seq;
+            progress?.Report("reading the log", after, total);
+        }
+
+        // 2. Identity, serially, in log order.
+        var graph = new InMemoryIdentityGraph(config.Policy.Identity);
+        var personAt = new string?[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            personAt[i] = graph.Resolve(events[i]).PersonId;
+            if ((i & 0xFFFF) == 0) progress?.Report("resolving identities", i, events.Count);
+        }
+        progress?.Report("resolving identities", events.Count, events.Count);
+        var logSeq = new List<(IdentityLogEntry, long)>();
+        {
+            // Each log entry happened at the event that caused it.
+            var seqOfEvent = new Dictionary<string, long>(StringComparer.Ordinal);
+            for (var i = 0; i < events.Count; i++) seqOfEvent.TryAdd(events[i].Id, seqs[i]);
+            foreach (var entry in graph.Log) logSeq.Add((entry, entry.EventId is { } id && seqOfEvent.TryGetValue(id, out var s) ? s : 0));
+        }
+
+        // 3. Group each event under its surviving person.
+        var byPerson = new Dictionary<string, List<CanonicalEvent>>(StringComparer.Ordinal);
+        var personEvents = new List<(string, string, long)>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (personAt[i] is not { } at) continue;
+            var survivor = graph.Canonical(at) ?? at;
+            if (!byPerson.TryGetValue(survivor, out var list)) byPerson[survivor] = list = [];
+            list.Add(events[i]);
+            personEvents.Add((events[i].Id, survivor, seqs[i]));
+        }
+        var overrides = new Dictionary<string, List<OperatorOverride>>(StringComparer.Ordinal);
+        var storedOverrides = await _store.LoadOverridesAsync(null, 0, cancellationToken);
+        foreach (var o in storedOverrides)
+        {
+            if (graph.Canonical(o.PersonId) is not { } survivor) continue;
+            if (!overrides.TryGetValue(survivor, out var list)) overrides[survivor] = list = [];
+            list.Add(o.Override);
+        }
+
+        // 4. Fold every person in parallel at one instant.
+        var people = byPerson.Keys.Concat(overrides.Keys.Where(k => !byPerson.ContainsKey(k))).Distinct(StringComparer.Ordinal).ToArray();
+        var writes = new PersonWrite?[people.Length];
+        var timers = new (string, IReadOnlyList<TimerState>)[people.Length];
+        var folded = 0L;
+        Parallel.For(0, people.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var id = people[i];
+            if (graph.Person(id) is not { } identity) return;
+            var fold = new PersonFold(config.Policy);
+            if (byPerson.TryGetValue(id, out var list))
+            {
+                list.Sort(PersonFold.EventOrder.Instance);
+                foreach (var e in list) fold.Apply(e);
+            }
+            if (overrides.TryGetValue(id, out var os)) foreach (var o in os) fold.ApplyOverride(o);
+            var state = fold.Snapshot(asOf);
+            writes[i] = new PersonWrite(identity, state.ToJson(), state.Digest());
+            timers[i] = (id, state.Timers);
+            var n = Interlocked.Increment(ref folded);
+            if ((n & 0x3FFF) == 0) progress?.Report("folding person state", n, people.Length);
+        });
+        progress?.Report("folding person state", people.Length, people.Length);
+        var personWrites = writes.Where(w => w is not null).Select(w => w!).ToList();
+
+        var changes = new List<StateChangeRow>();
+        foreach (var w in personWrites)
+        {
+            if (storedDigests.GetValueOrDefault(w.Identity.Id) != w.Digest)
+            {
+                changes.Add(new StateChangeRow(w.Identity.Id, asOf, "rebuild", null, ["recomputed by junction rebuild"], w.Digest, null));
+            }
+        }
+        var merged = graph.Log.Where(l => l.Kind == "merge" && l.MergedId is not null)
+            .Select(l => (l.MergedId!, graph.Canonical(l.MergedId!) ?? l.PersonId, l.At)).ToList();
+
+        // 5. Replace the derived tables in one transaction.
+        var written = personEvents.Count + personWrites.Count;
+        await _store.ReplaceProjectionAsync(new RebuildWrite
+        {
+            Cursor = seqs.Count > 0 ? seqs[^1] : await _store.GetCursorAsync(RelationalStore.ProjectCursor, cancellationToken),
+            OverrideCursor = storedOverrides.Count > 0 ? storedOverrides[^1].Seq : null,
+            People = personWrites,
+            Merged = merged,
+            PersonEvents = personEvents,
+            Log = logSeq,
+            Conflicts = graph.Conflicts,
+            Timers = [.. timers.Where(t => t.Item1 is not null)],
+            Changes = changes,
+            At = asOf,
+        }, progress is null ? null : new Progress<int>(n => progress.Report("writing", n, written)), cancellationToken);
+        progress?.Report("writing", written, written);
+
+        var afterDigest = CombinedDigest(personWrites.Select(w => (w.Identity.Id, w.Digest)));
+        return new RebuildReport(events.Count, personWrites.Count, merged.Count, before, afterDigest, changes.Count, clock.Elapsed);
+    }
+}
+
+/// <summary>A clock stopped at one instant: a rebuild and the catch-up before it see the same "now".</summary>
+public sealed class FixedTime(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
+}
