@@ -24,6 +24,7 @@ public sealed class FakeTeachable : IAsyncDisposable
     private readonly HashSet<int> _courses = [];
     private int _nextUserId = 1000;
     private int _rateLimitNext;
+    private int _rateLimitAfter;
     private int _failNext;
     private int _failStatus = 500;
 
@@ -43,10 +44,14 @@ public sealed class FakeTeachable : IAsyncDisposable
         return fake;
     }
 
-    /// <summary>The next <paramref name="count"/> authenticated calls answer 429.</summary>
-    public void RateLimitNext(int count)
+    /// <summary>After <paramref name="after"/> more authenticated calls, the next <paramref name="count"/> answer 429.</summary>
+    public void RateLimitNext(int count, int after = 0)
     {
-        lock (_gate) _rateLimitNext = count;
+        lock (_gate)
+        {
+            _rateLimitNext = count;
+            _rateLimitAfter = after;
+        }
     }
 
     /// <summary>The next <paramref name="count"/> authenticated calls answer <paramref name="status"/> (a 5xx by default).</summary>
@@ -176,7 +181,7 @@ public sealed class FakeTeachable : IAsyncDisposable
         lock (_gate)
         {
             if (context.Request.Headers["apiKey"].ToString() != ApiKey) return Error(401, "Unauthorized");
-            if (_rateLimitNext > 0)
+            if (_rateLimitNext > 0 && _rateLimitAfter-- <= 0)
             {
                 _rateLimitNext--;
                 context.Response.Headers["RateLimit-Limit"] = "360";
