@@ -165,6 +165,18 @@ public sealed class WebhookConnectorTests
     }
 
     [Fact]
+    public async Task HugeErrorBody_IsReadOnlyInPart_AndStillClassified()
+    {
+        await using var receiver = await Receiver();
+        receiver.RespondNext(1, 502, body: new string('y', 5_000_000));
+
+        var result = await Connector(receiver.Url).DeliverAsync(EventWork(Paid()), CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.Transient, result.Outcome);
+        Assert.Equal(2048, result.Response!.Length);
+    }
+
+    [Fact]
     public async Task ConnectionRefused_IsTransient()
     {
         var result = await Connector(ClosedPort()).DeliverAsync(EventWork(Paid()), CancellationToken.None);

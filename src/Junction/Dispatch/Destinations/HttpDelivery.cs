@@ -41,8 +41,8 @@ internal sealed class HttpDelivery(HttpClient http, TimeProvider time)
         configure?.Invoke(request);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var body = await ReadCappedAsync(response.Content, cancellationToken);
             _last = new HttpReply((int)response.StatusCode, body, response.Headers, null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -55,6 +55,19 @@ internal sealed class HttpDelivery(HttpClient http, TimeProvider time)
             _last = new HttpReply(0, "", null, e.HttpRequestError == HttpRequestError.Unknown ? e.Message : $"{e.HttpRequestError}: {e.Message}");
         }
         return _last;
+    }
+
+    // Enough for any answer these APIs document; a receiver streaming more is not read to the end.
+    private const int MaxReadBytes = 1 << 20;
+
+    private static async Task<string> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var copy = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while (copy.Length < MaxReadBytes && (read = await stream.ReadAsync(chunk, cancellationToken)) > 0) copy.Write(chunk, 0, read);
+        return Encoding.UTF8.GetString(copy.GetBuffer(), 0, (int)Math.Min(copy.Length, MaxReadBytes));
     }
 
     public DeliveryResult Succeeded() => new()
