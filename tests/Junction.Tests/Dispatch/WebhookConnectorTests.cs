@@ -139,6 +139,7 @@ public sealed class WebhookConnectorTests
     [InlineData(400, DeliveryOutcome.Permanent)]
     [InlineData(410, DeliveryOutcome.Permanent)]
     [InlineData(404, DeliveryOutcome.Permanent)]
+    [InlineData(302, DeliveryOutcome.Permanent)]
     public async Task ReceiverStatus_IsClassified(int status, DeliveryOutcome expected)
     {
         await using var receiver = await Receiver();

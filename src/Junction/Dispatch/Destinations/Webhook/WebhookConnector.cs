@@ -44,7 +44,8 @@ public sealed class WebhookConnector(DestinationConfig config, HttpClient http, 
             request.Headers.TryAddWithoutValidation("Junction-Version", JunctionVersion);
         }, cancellationToken);
 
-        // The spec asks receivers for a 2xx; a redirect is not followed (it is a config error, not a delivery).
+        // The spec asks receivers for a 2xx. A 3xx that reaches here (an HttpClient that follows no
+        // redirects) is a wrong URL, so permanent like the other non-retryable statuses.
         return reply.IsSuccess ? attempt.Succeeded() : attempt.Failed(reply, "webhook");
     }
 
