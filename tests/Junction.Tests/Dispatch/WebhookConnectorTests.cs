@@ -200,6 +200,18 @@ public sealed class WebhookConnectorTests
     }
 
     [Fact]
+    public async Task ReceiverStallingMidBody_TimesOut_AsTransient()
+    {
+        await using var receiver = await Receiver();
+        receiver.StallBody = TimeSpan.FromSeconds(5);
+
+        var result = await Connector(receiver.Url, http: Http(TimeSpan.FromMilliseconds(300))).DeliverAsync(EventWork(Paid()), CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.Transient, result.Outcome);
+        Assert.Contains("timed out", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CallerCancellation_IsNotSwallowed()
     {
         await using var receiver = await Receiver();

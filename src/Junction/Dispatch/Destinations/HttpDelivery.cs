@@ -39,20 +39,27 @@ internal sealed class HttpDelivery(HttpClient http, TimeProvider time)
             request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         }
         configure?.Invoke(request);
+        // One budget for headers and body (the body is streamed, to cap how much is read).
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (http.Timeout != Timeout.InfiniteTimeSpan) budget.CancelAfter(http.Timeout);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var body = await ReadCappedAsync(response.Content, cancellationToken);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, budget.Token);
+            var body = await ReadCappedAsync(response.Content, budget.Token);
             _last = new HttpReply((int)response.StatusCode, body, response.Headers, null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // HttpClient.Timeout surfaces as a cancellation the caller did not ask for.
             _last = new HttpReply(0, "", null, $"timed out after {http.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
         }
         catch (HttpRequestException e)
         {
             _last = new HttpReply(0, "", null, e.HttpRequestError == HttpRequestError.Unknown ? e.Message : $"{e.HttpRequestError}: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            // The connection dropped while the body was being read.
+            _last = new HttpReply(0, "", null, e.Message);
         }
         return _last;
     }

@@ -35,6 +35,9 @@ public sealed class FakeWebhookReceiver : IAsyncDisposable
     /// <summary>How long each request waits before being answered (to provoke client timeouts).</summary>
     public TimeSpan Stall { get; set; }
 
+    /// <summary>When set, requests are answered with headers and a first chunk of body, then nothing for this long.</summary>
+    public TimeSpan StallBody { get; set; }
+
     public int SignatureFailures { get; private set; }
 
     public static async Task<FakeWebhookReceiver> StartAsync(string secret)
@@ -62,6 +65,14 @@ public sealed class FakeWebhookReceiver : IAsyncDisposable
     private async Task<IResult> HandleAsync(HttpContext context)
     {
         if (Stall > TimeSpan.Zero) await Task.Delay(Stall, context.RequestAborted);
+        if (StallBody > TimeSpan.Zero)
+        {
+            context.Response.StatusCode = 200;
+            await context.Response.WriteAsync("{\"ok\":", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(StallBody, context.RequestAborted);
+            return Results.Empty;
+        }
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
         var body = buffer.ToArray();
