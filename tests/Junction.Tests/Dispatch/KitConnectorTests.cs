@@ -131,6 +131,30 @@ public sealed class KitConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EmailChange_MovesTheSubscriber_WithItsTags()
+    {
+        _kit.AddSubscriber("old@example.com", "active", Paid, "Webinar 2025");
+
+        var result = await _connector.DeliverAsync(Work(Contact(true, [Paid]), last: Contact(true, [Paid]) with { Email = "old@example.com" }), default);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Equal(1, _kit.SubscriberCount);
+        Assert.Null(_kit.StateOf("old@example.com"));
+        Assert.Equal([Paid, "Webinar 2025"], _kit.TagsOf(Email));
+        Assert.Equal(1, Calls("PUT /v4/subscribers/"));
+    }
+
+    [Fact]
+    public async Task EmailChange_WhenKitNoLongerHasTheOldAddress_SyncsTheNewOneInFull()
+    {
+        var result = await _connector.DeliverAsync(Work(Contact(true, [Paid]), last: Contact(true, [Paid]) with { Email = "old@example.com" }), default);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Equal("active", _kit.StateOf(Email));
+        Assert.Equal([Paid], _kit.TagsOf(Email));
+    }
+
+    [Fact]
     public async Task TagIds_AreLookedUpOncePerConnector()
     {
         _kit.AddTag(Paid);

@@ -121,6 +121,32 @@ public sealed class MailchimpConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EmailChange_MovesTheMember_WithItsTagsAndStatus()
+    {
+        _mc.AddMember("old@example.com", "subscribed", Paid, "Webinar 2025");
+
+        var result = await _connector.DeliverAsync(Work(Contact(true, [Paid]), last: Contact(true, [Paid]) with { Email = "old@example.com" }), default);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Null(_mc.StatusOf("old@example.com"));
+        Assert.Equal("subscribed", _mc.StatusOf(Email));
+        Assert.Equal([Paid, "Webinar 2025"], _mc.TagsOf(Email));
+        Assert.StartsWith("PATCH ", Assert.Single(result.Requests), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EmailChange_ToAnAddressAlreadyOnTheList_SyncsThatMemberInFull()
+    {
+        _mc.AddMember("old@example.com", "subscribed", Paid);
+        _mc.AddMember(Email, "subscribed");
+
+        var result = await _connector.DeliverAsync(Work(Contact(true, [Paid]), last: Contact(true, [Paid]) with { Email = "old@example.com" }), default);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Equal([Paid], _mc.TagsOf(Email));
+    }
+
+    [Fact]
     public async Task NothingChanged_MakesNoCall()
     {
         var same = Contact(true, [Paid]);

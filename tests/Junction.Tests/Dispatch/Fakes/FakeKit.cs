@@ -171,6 +171,23 @@ public sealed class FakeKit : IAsyncDisposable
             }
         });
 
+        v4.MapPut("/subscribers/{id:long}", async (long id, HttpContext http) =>
+        {
+            var body = await Body(http);
+            lock (_gate)
+            {
+                if (!_subscribers.TryGetValue(id, out var s)) return Errors(404, "Not Found");
+                if (body?["email_address"]?.GetValue<string>() is { } email)
+                {
+                    if (!email.Contains('@', StringComparison.Ordinal)) return Errors(422, "Email address is invalid");
+                    if (Find(email) is { } other && other.Id != id) return Errors(422, "Email address has already been taken");
+                    s.Email = email;
+                }
+                if (body?["first_name"]?.GetValue<string>() is { } first) s.FirstName = first;
+                return Results.Json(new { subscriber = Json(s) });
+            }
+        });
+
         v4.MapGet("/subscribers", (HttpContext http) =>
         {
             var email = http.Request.Query["email_address"].ToString();

@@ -185,6 +185,29 @@ public sealed class FakeMailchimp : IAsyncDisposable
             }
         });
 
+        api.MapPatch("/lists/{listId}/members/{hash}", async (string hash, HttpContext http) =>
+        {
+            var body = await Body(http);
+            lock (_gate)
+            {
+                if (!_members.TryGetValue(hash, out var m)) return Problem(404, "Resource Not Found", "The requested resource could not be found.");
+                if (body?["email_address"]?.GetValue<string>() is { } email && MailchimpConnector.SubscriberHash(email) != hash)
+                {
+                    var newHash = MailchimpConnector.SubscriberHash(email);
+                    if (_members.ContainsKey(newHash))
+                    {
+                        return Problem(400, "Member Exists", $"{email} is already a list member. Use PUT to insert or update list members.");
+                    }
+                    _members.Remove(hash);
+                    var moved = new Member { Email = email, Status = m.Status };
+                    foreach (var (k, v) in m.MergeFields) moved.MergeFields[k] = v;
+                    foreach (var t in m.Tags) moved.Tags.Add(t);
+                    _members[hash = newHash] = m = moved;
+                }
+                return Results.Json(Json(hash, m));
+            }
+        });
+
         api.MapGet("/lists/{listId}/members/{hash}", (string hash) =>
         {
             lock (_gate)

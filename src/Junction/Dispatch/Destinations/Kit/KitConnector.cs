@@ -40,15 +40,30 @@ public sealed class KitConnector : IDestinationConnector
         {
             return new DeliveryResult { Outcome = DeliveryOutcome.Permanent, Error = "Kit takes desired-state deliveries only" };
         }
-        // A new address is a different subscriber in Kit: sync it in full.
-        var last = work.LastSynced is { } l && l.Email == desired.Email ? l : null;
+        var last = work.LastSynced;
+        long? subscriberId = null;
+        if (last is not null && last.Email != desired.Email)
+        {
+            // email.changed: move the subscriber Kit has (and its tags and history) to the new
+            // address. When Kit no longer has the old one, or refuses the new one, sync in full.
+            var found = await call.SendAsync(HttpMethod.Get, "/v4/subscribers?status=all&email_address=" + Uri.EscapeDataString(last.Email), null, cancellationToken);
+            if (!found.IsSuccess) return Fail(call, found);
+            subscriberId = FirstId(found.Body, "subscribers");
+            if (subscriberId is { } oldId)
+            {
+                var renamed = await call.SendAsync(HttpMethod.Put, $"/v4/subscribers/{oldId}", new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
+                if (renamed.Status is 429 or 0 or >= 500 or 401 or 403) return Fail(call, renamed);
+                if (!renamed.IsSuccess) subscriberId = null;
+            }
+            if (subscriberId is null) last = null;
+            else last = last with { Email = desired.Email };
+        }
 
         var toAdd = desired.Tags.Except(last?.Tags ?? [], StringComparer.Ordinal).ToList();
         var toRemove = (last?.Tags ?? []).Except(desired.Tags, StringComparer.Ordinal).ToList();
         var unsubscribe = !desired.Subscribed && last is { Subscribed: true };
         var upsert = last is null || !last.Fields.SequenceEqual(desired.Fields) || (desired.Subscribed && last is { Subscribed: false });
 
-        long? subscriberId = null;
         if (upsert)
         {
             // POST /v4/subscribers is an upsert by email. It sets the state of a new subscriber

@@ -48,9 +48,18 @@ public sealed class MailchimpConnector : IDestinationConnector
         {
             return new DeliveryResult { Outcome = DeliveryOutcome.Permanent, Error = "Mailchimp takes desired-state deliveries only" };
         }
-        // A new address is a different member: sync it in full.
-        var last = work.LastSynced is { } l && l.Email == desired.Email ? l : null;
-        var member = $"/3.0/lists/{Uri.EscapeDataString(_listId)}/members/{SubscriberHash(desired.Email)}";
+        var list = $"/3.0/lists/{Uri.EscapeDataString(_listId)}/members/";
+        var member = list + SubscriberHash(desired.Email);
+        var last = work.LastSynced;
+        if (last is not null && last.Email != desired.Email)
+        {
+            // email.changed: PATCH the member's email_address so its tags and history follow. When
+            // Mailchimp no longer has the old member (404) or refuses the new address (400, e.g.
+            // "Member Exists"), sync the new address in full.
+            var renamed = await call.SendAsync(HttpMethod.Patch, list + SubscriberHash(last.Email), new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
+            if (renamed.Status is 429 or 0 or >= 500 or 401 or 403) return Fail(call, renamed);
+            last = renamed.IsSuccess ? last with { Email = desired.Email } : null;
+        }
 
         var subscriptionChanged = last is not null && last.Subscribed != desired.Subscribed;
         if (last is null || subscriptionChanged || !last.Fields.SequenceEqual(desired.Fields))
