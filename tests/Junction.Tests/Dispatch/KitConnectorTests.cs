@@ -260,6 +260,38 @@ public sealed class KitConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Timeout_IsTransient()
+    {
+        using var impatient = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
+        var connector = DestinationConnectors.Create(Config(_kit.BaseUrl), impatient, _time);
+        _kit.DelayNext(1, TimeSpan.FromSeconds(5));
+
+        var result = await connector.DeliverAsync(Work(Contact(true)), default);
+
+        Assert.Equal((DeliveryOutcome.Transient, "timed out"), (result.Outcome, result.Error));
+    }
+
+    [Fact]
+    public async Task Cancellation_IsNotMistakenForATimeout()
+    {
+        _kit.DelayNext(1, TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _connector.DeliverAsync(Work(Contact(true)), cts.Token));
+    }
+
+    [Fact]
+    public async Task UnreadableSuccessBody_IsTransient_AndKeptForTheDlq()
+    {
+        _kit.TagsAnswerHtml = true;
+
+        var result = await _connector.DeliverAsync(Work(Contact(true, [Paid])), default);
+
+        Assert.Equal((DeliveryOutcome.Transient, 200), (result.Outcome, result.Status));
+        Assert.Contains("Maintenance", result.Response, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EventWork_IsRefused()
     {
         var result = await _connector.DeliverAsync(new DeliveryWork { TaskId = 2, PersonId = "p", Kind = DeliveryKinds.Event, IdempotencyKey = "k" }, default);

@@ -165,7 +165,7 @@ public sealed class MailchimpConnectorTests : IAsyncLifetime
         var result = await _connector.DeliverAsync(Work(Contact(true), last: Contact(false)), default);
 
         Assert.Equal((DeliveryOutcome.Permanent, 400), (result.Outcome, result.Status));
-        Assert.StartsWith("400 BadRequest: Member In Compliance State", result.Error, StringComparison.Ordinal);
+        Assert.StartsWith("400 Bad Request: Member In Compliance State", result.Error, StringComparison.Ordinal);
         Assert.Contains("compliance state", result.Response, StringComparison.Ordinal);
         Assert.Equal("unsubscribed", _mc.StatusOf(Email));
     }

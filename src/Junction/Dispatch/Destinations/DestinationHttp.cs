@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Junction.Dispatch.Destinations;
 
@@ -91,6 +91,20 @@ public sealed class DestinationHttp(HttpClient http, Uri baseUrl, Action<HttpReq
         };
     }
 
+    /// <summary>A 2xx whose body is not what the API documents: transient (a proxy or an outage page), kept for the DLQ.</summary>
+    public DeliveryResult Unexpected(DestinationResponse response, string what)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        return new DeliveryResult
+        {
+            Outcome = DeliveryOutcome.Transient,
+            Status = response.Status,
+            Error = $"unexpected response ({response.Status}): {what}",
+            Requests = [.. Requests],
+            Response = Truncate(response.Body),
+        };
+    }
+
     /// <summary>Retry-After (delta seconds or HTTP date), else the RateLimit-Reset family of headers (delta seconds).</summary>
     public static TimeSpan? RetryAfter(HttpResponseHeaders headers, TimeProvider time)
     {
@@ -122,7 +136,7 @@ public sealed class DestinationHttp(HttpClient http, Uri baseUrl, Action<HttpReq
 
     private static string Suffix(string? message) => string.IsNullOrWhiteSpace(message) ? "" : ": " + message;
 
-    private static string Reason(int status) => Enum.IsDefined(typeof(HttpStatusCode), status) ? ((HttpStatusCode)status).ToString() : "";
+    private static string Reason(int status) => ReasonPhrases.GetReasonPhrase(status);
 
     private static HttpResponseHeaders EmptyHeaders()
     {

@@ -27,6 +27,8 @@ public sealed class FakeKit : IAsyncDisposable
     private int _failing;
     private int _failStatus = 500;
     private string? _retryAfter;
+    private int _slow;
+    private TimeSpan _slowBy;
     private FakeApi _api = null!;
 
     private sealed class Subscriber
@@ -62,6 +64,15 @@ public sealed class FakeKit : IAsyncDisposable
     {
         lock (_gate) (_failing, _failStatus) = (count, status);
     }
+
+    /// <summary>The next <paramref name="count"/> requests answer only after <paramref name="delay"/> (a hung API).</summary>
+    public void DelayNext(int count, TimeSpan delay)
+    {
+        lock (_gate) (_slow, _slowBy) = (count, delay);
+    }
+
+    /// <summary>GET /v4/tags answers 200 with an HTML page (a captive proxy or an outage page).</summary>
+    public bool TagsAnswerHtml { get; set; }
 
     public void AddTag(string name)
     {
@@ -127,6 +138,16 @@ public sealed class FakeKit : IAsyncDisposable
         v4.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
+            var delay = TimeSpan.Zero;
+            lock (_gate)
+            {
+                if (_slow > 0)
+                {
+                    _slow--;
+                    delay = _slowBy;
+                }
+            }
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
             lock (_gate)
             {
                 if (_rateLimited > 0)
@@ -215,6 +236,7 @@ public sealed class FakeKit : IAsyncDisposable
 
         v4.MapGet("/tags", (HttpContext http) =>
         {
+            if (TagsAnswerHtml) return Results.Text("<html><body>Maintenance</body></html>", "text/html");
             var perPage = int.TryParse(http.Request.Query["per_page"], CultureInfo.InvariantCulture, out var p) ? Math.Clamp(p, 1, 1000) : 500;
             perPage = Math.Min(perPage, TagPageSize);
             var after = long.TryParse(http.Request.Query["after"], CultureInfo.InvariantCulture, out var a) ? a : 0;

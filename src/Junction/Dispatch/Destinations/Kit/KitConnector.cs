@@ -168,7 +168,7 @@ public sealed class KitConnector : IDestinationConnector
 
     private static DeliveryResult Fail(DestinationHttp call, DestinationResponse r) => call.Fail(r, ErrorMessage(r.Body), RateLimitWait);
 
-    private static DeliveryResult Unreadable(DestinationHttp call, DestinationResponse r) => call.Fail(r with { Status = 502 }, "unexpected response body from Kit") with { Status = r.Status };
+    private static DeliveryResult Unreadable(DestinationHttp call, DestinationResponse r) => call.Unexpected(r, "not the JSON Kit documents");
 
     /// <summary>Kit's errors are <c>{"errors": ["…"]}</c>; its 429 body is the plain text "Retry later".</summary>
     private static string? ErrorMessage(string body)
