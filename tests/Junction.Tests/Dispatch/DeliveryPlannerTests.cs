@@ -1,4 +1,5 @@
 using Junction.Canonical;
+using Junction.Config;
 using Junction.Dispatch;
 using Junction.Identity;
 using Junction.State;
@@ -225,5 +226,70 @@ public sealed class DeliveryPlannerTests
 
         Assert.True(contact.Equivalent(back));
         Assert.False(contact.Equivalent(back with { Subscribed = false }));
+    }
+
+    [Fact]
+    public void PersonFields_AreFormattedForTheDestination()
+    {
+        var d = Kit with
+        {
+            Fields = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["email"] = "email", ["first_order_at"] = "first", ["last_order_sku"] = "sku", ["ltv_jpy"] = "ltv_jpy",
+                ["spent_usd"] = "spent", ["refunded_usd"] = "refunded", ["ltv_eur"] = "none", ["first_utm_campaign"] = "campaign",
+            },
+        };
+        var state = Fold([Paid("e1", "ord_1", 1, amount: 4900), Paid("e2", "ord_2", 2, amount: 4900, price: "price_coach", currency: "JPY"),
+            Refund("e3", "ord_1", 3, 900, "re_1")], At(10));
+
+        var fields = DeliveryPlanner.Desired(d, Ada, state)!.Fields.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+
+        Assert.Equal("ada@example.com", fields["email"]);
+        Assert.Equal("2026-03-01T13:00:00Z", fields["first"]);
+        Assert.Equal("PRICE_COACH", fields["sku"]);
+        Assert.Equal("4900", fields["ltv_jpy"]); // yen have no minor unit
+        Assert.Equal(("49.00", "9.00"), (fields["spent"], fields["refunded"]));
+        Assert.False(fields.ContainsKey("none")); // no euro totals: left out, not sent as empty
+        Assert.False(fields.ContainsKey("campaign"));
+    }
+
+    [Theory]
+    [InlineData("ltv_usd", true)]
+    [InlineData("refunded_eur", true)]
+    [InlineData("ltv_USD", false)]
+    [InlineData("ltv_us", false)]
+    [InlineData("ltv", false)]
+    [InlineData("first_name", false)]
+    [InlineData("buyer_status", true)]
+    public void PersonFields_KnowTheirNames(string field, bool known)
+    {
+        Assert.Equal(known, PersonFields.IsKnown(field));
+    }
+
+    [Fact]
+    public void PlannerBuiltFromConfig_SendsGa4ItsDefaultEvents_AndKitItsMappedTag()
+    {
+        var config = ConfigLoader.Parse("""
+            sources:
+              stripe-main: { provider: stripe, secrets: ["whsec_live_3f9a0c1e7b2d4a68"] }
+            tags: ["paid:course-pro", customer]
+            products:
+              course-pro:
+                match: [{ source: stripe-main, price: price_pro }]
+                tags_while_active: ["paid:course-pro", customer]
+            destinations:
+              kit-main: { type: kit, credentials: { api_key: k }, tags: { "paid:course-pro": Paid } }
+              ga: { type: ga4, measurement_id: G-1, credentials: { api_secret: s } }
+            """, null, _ => null);
+        var planner = new DeliveryPlanner([.. config.Destinations.Values]);
+        var optin = Optin("e0", 0.5);
+        var paid = Paid("e1", "ord_1", 1);
+
+        var first = planner.Plan(new PersonChange { PersonId = "p", Identity = Ada, After = Fold([optin], At(1)), NewEvents = [optin] });
+        var second = planner.Plan(new PersonChange { PersonId = "p", Identity = Ada, Before = Fold([optin], At(1)), After = Fold([optin, paid], At(2)), NewEvents = [paid] });
+
+        Assert.Equal(["kit-main"], first.Select(d => d.Destination));
+        Assert.Equal([("ga", DeliveryKinds.Event), ("kit-main", DeliveryKinds.State)], second.Select(d => (d.Destination, d.Kind)).Order());
+        Assert.Equal(["Paid"], DeliveryPlanner.DeserializeDesired(second.Single(d => d.Kind == DeliveryKinds.State).Payload).Tags);
     }
 }
