@@ -169,6 +169,18 @@ public sealed class KitConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TagDeletedInKit_AfterItsIdWasCached_IsCreatedAgain()
+    {
+        await _connector.DeliverAsync(Work(Contact(true, [Paid])), default);
+        _kit.DeleteTag(Paid);
+
+        var result = await _connector.DeliverAsync(Work(Contact(true, [Paid]) with { Email = "bob@example.com" }), default);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Equal([Paid], _kit.TagsOf("bob@example.com"));
+    }
+
+    [Fact]
     public async Task ExistingTag_IsFoundOnALaterPage()
     {
         _kit.TagPageSize = 2;

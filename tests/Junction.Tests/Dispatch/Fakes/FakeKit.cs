@@ -74,6 +74,17 @@ public sealed class FakeKit : IAsyncDisposable
     /// <summary>GET /v4/tags answers 200 with an HTML page (a captive proxy or an outage page).</summary>
     public bool TagsAnswerHtml { get; set; }
 
+    /// <summary>The creator deletes a tag in Kit's UI (with its taggings).</summary>
+    public void DeleteTag(string name)
+    {
+        lock (_gate)
+        {
+            var id = _tags.FirstOrDefault(t => t.Value == name).Key;
+            _tags.Remove(id);
+            _taggings.RemoveWhere(t => t.Tag == id);
+        }
+    }
+
     public void AddTag(string name)
     {
         lock (_gate) _tags[++_nextId] = name;

@@ -106,11 +106,16 @@ public sealed class KitConnector : IDestinationConnector
 
         foreach (var tag in toAdd)
         {
-            var (tagId, failure) = await TagIdAsync(call, tag, create: true, cancellationToken);
-            if (failure is not null) return failure;
-            // By email: the subscriber exists (created above, or synced before).
-            var r = await call.SendAsync(HttpMethod.Post, $"/v4/tags/{tagId}/subscribers", new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
-            if (!r.IsSuccess) return Fail(call, r);
+            // By email: the subscriber exists (created above, or synced before). A 404 may mean the
+            // cached tag was deleted in Kit: look it up (or create it) once more.
+            for (var round = 0; ; round++)
+            {
+                var (tagId, failure) = await TagIdAsync(call, tag, create: true, cancellationToken);
+                if (failure is not null) return failure;
+                var r = await call.SendAsync(HttpMethod.Post, $"/v4/tags/{tagId}/subscribers", new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
+                if (r.IsSuccess) break;
+                if (r.Status != 404 || round > 0 || !_tagIds.TryRemove(tag, out _)) return Fail(call, r);
+            }
         }
 
         if (unsubscribe && subscriberId is { } sid)
