@@ -28,7 +28,7 @@ public static partial class ConfigLoader
     public const string StorageEnvironmentVariable = "JUNCTION_STORAGE";
     public const string DefaultStorage = "sqlite:./data/junction.db";
 
-    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "sources", "tags", "products", "ownership", "identity", "lifecycle"];
+    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations"];
     private static readonly string[] SourceKeys = ["provider", "secrets", "tolerance_seconds", "max_body_bytes"];
 
     public static JunctionConfig LoadFile(string path, Func<string, string?>? environment = null)
@@ -127,12 +127,14 @@ public static partial class ConfigLoader
             reader.Error("api_keys", $"required because sources.{apiSource.Id} has provider api; expected a list of keys, e.g. [\"${{JUNCTION_API_KEY}}\"]");
         }
         var policy = ReadPolicy(reader, root, sources);
+        var destinations = ReadDestinations(reader, root, policy);
 
         if (reader.Errors.Count > 0) throw new ConfigException(reader.Errors);
 
         return new JunctionConfig
         {
             Policy = policy,
+            Destinations = destinations,
             Storage = storage,
             Admin = new AdminConfig(tokens),
             ApiKeys = apiKeys,

@@ -12,6 +12,9 @@ public sealed record JunctionConfig
     /// <summary>tags:, products:, ownership:, identity: and lifecycle: — what the person-state fold and identity resolution read.</summary>
     public State.Policy Policy { get; init; } = State.Policy.Empty;
 
+    /// <summary>destinations: — where person state and events are delivered, by id.</summary>
+    public IReadOnlyDictionary<string, Dispatch.DestinationConfig> Destinations { get; init; } = new Dictionary<string, Dispatch.DestinationConfig>(StringComparer.Ordinal);
+
     /// <summary>Where it came from: a file path, or null for the built-in demo configuration.</summary>
     public string? Path { get; init; }
 

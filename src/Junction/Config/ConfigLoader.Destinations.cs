@@ -1,0 +1,281 @@
+using System.Globalization;
+using Junction.Canonical;
+using Junction.Dispatch;
+using Junction.State;
+using YamlDotNet.RepresentationModel;
+
+namespace Junction.Config;
+
+/// <summary>
+/// <c>destinations:</c> — where person state and events are delivered. Same rules as the rest of the
+/// loader: every error names its key path and what was expected, and all are collected.
+/// </summary>
+public static partial class ConfigLoader
+{
+    private static readonly string[] DestinationKeys =
+        ["type", "base_url", "credentials", "rate_limit", "retry", "tags", "fields", "courses", "events", "list_id", "measurement_id"];
+
+    private static readonly string[] RetryKeys = ["max_age", "base_delay"];
+
+    /// <summary>Per type: the real API, the credentials it needs, its default rate and the keys that apply to it.</summary>
+    private sealed record DestinationKind(string? DefaultBaseUrl, string[] Credentials, double DefaultRate, string[] Keys, string[] RequiredOptions);
+
+    private static readonly string[] CommonDestinationKeys = ["type", "base_url", "credentials", "rate_limit", "retry"];
+
+    // Default rates are the APIs' documented limits, per credential:
+    //  Kit: 120 requests / 60 s per API key (developers.kit.com/api-reference/rate-limits).
+    //  Mailchimp: no request quota, 10 simultaneous connections (mailchimp.com/developer/marketing/docs/fundamentals).
+    //  Teachable: 360 requests / minute per school (docs.teachable.com/docs/rate-limits-1).
+    //  GA4 Measurement Protocol and outgoing webhooks publish none: a modest 10/s.
+    private static readonly Dictionary<string, DestinationKind> DestinationKinds = new(StringComparer.Ordinal)
+    {
+        [DestinationTypes.Kit] = new("https://api.kit.com", ["api_key"], 2, [.. CommonDestinationKeys, "tags", "fields"], []),
+        [DestinationTypes.Mailchimp] = new(null, ["api_key"], 10, [.. CommonDestinationKeys, "tags", "fields", "list_id"], ["list_id"]),
+        [DestinationTypes.Teachable] = new("https://developers.teachable.com", ["api_key"], 6, [.. CommonDestinationKeys, "fields", "courses"], []),
+        [DestinationTypes.Webhook] = new(null, ["secret"], 10, [.. CommonDestinationKeys, "events"], []),
+        [DestinationTypes.Ga4] = new("https://www.google-analytics.com", ["api_secret"], 10, [.. CommonDestinationKeys, "events", "measurement_id"], ["measurement_id"]),
+    };
+
+    private static Dictionary<string, DestinationConfig> ReadDestinations(Reader reader, YamlMappingNode root, Policy policy)
+    {
+        var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
+        switch (Reader.Child(root, "destinations"))
+        {
+            case null:
+                break;
+            case YamlMappingNode map:
+                foreach (var (keyNode, value) in map.Children)
+                {
+                    if (keyNode is not YamlScalarNode { Value: { } id })
+                    {
+                        reader.Error("destinations", "expected destination ids to be plain strings");
+                        continue;
+                    }
+                    if (ReadDestination(reader, id, value, policy) is { } destination) destinations[id] = destination;
+                }
+                break;
+            default:
+                reader.Error("destinations", "expected a mapping of destination ids to destinations, e.g. kit-main: { type: kit, credentials: { api_key: ${KIT_API_KEY} } }");
+                break;
+        }
+        return destinations;
+    }
+
+    private static DestinationConfig? ReadDestination(Reader reader, string id, YamlNode node, Policy policy)
+    {
+        var path = $"destinations.{id}";
+        var types = string.Join(", ", DestinationKinds.Keys);
+        if (!SourceIdPattern().IsMatch(id))
+        {
+            reader.Error(path, "a destination id is 1-64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit");
+        }
+        if (node is not YamlMappingNode map)
+        {
+            reader.Error(path, $"expected a mapping with 'type' ({types}) and 'credentials'");
+            return null;
+        }
+
+        var type = reader.OptionalString(map, "type", $"{path}.type");
+        DestinationKind? kind = null;
+        if (type is null) reader.Error($"{path}.type", $"required; expected one of {types}");
+        else if (!DestinationKinds.TryGetValue(type, out kind)) reader.Error($"{path}.type", $"expected one of {types}; got '{type}'");
+
+        if (kind is null)
+        {
+            reader.RejectUnknownKeys(map, path, DestinationKeys);
+        }
+        else
+        {
+            foreach (var key in map.Children.Keys)
+            {
+                var name = (key as YamlScalarNode)?.Value ?? key.ToString();
+                if (Array.IndexOf(kind.Keys, name) >= 0) continue;
+                reader.Error($"{path}.{name}", Array.IndexOf(DestinationKeys, name) >= 0
+                    ? $"does not apply to type {type}; expected one of {string.Join(", ", kind.Keys)}"
+                    : $"unknown key; expected one of {string.Join(", ", kind.Keys)}");
+            }
+        }
+
+        var credentials = ReadStringMap(reader, map, "credentials", $"{path}.credentials", "api_key: ${API_KEY}");
+        if (kind is not null)
+        {
+            foreach (var name in credentials.Keys)
+            {
+                if (Array.IndexOf(kind.Credentials, name) < 0)
+                {
+                    reader.Error($"{path}.credentials.{name}", $"unknown credential for type {type}; expected {string.Join(", ", kind.Credentials)}");
+                }
+            }
+            foreach (var name in kind.Credentials)
+            {
+                if (!credentials.ContainsKey(name) && !HasChildPath(map, "credentials", name))
+                {
+                    reader.Error($"{path}.credentials.{name}", $"required for type {type}; expected a value from the environment, e.g. {name}: ${{{EnvName(id, name)}}}");
+                }
+            }
+        }
+
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var option in kind?.RequiredOptions ?? [])
+        {
+            var value = reader.OptionalString(map, option, $"{path}.{option}");
+            if (value is { Length: > 0 }) options[option] = value;
+            else if (value is null && Reader.Child(map, option) is null) reader.Error($"{path}.{option}", $"required for type {type}");
+            else if (value is { Length: 0 }) reader.Error($"{path}.{option}", "expected a non-empty id");
+        }
+
+        var baseUrl = ReadBaseUrl(reader, map, path, type, kind, credentials);
+
+        var rate = kind?.DefaultRate ?? 1;
+        if (reader.OptionalString(map, "rate_limit", $"{path}.rate_limit") is { } rateText)
+        {
+            if (double.TryParse(rateText, NumberStyles.Float, CultureInfo.InvariantCulture, out var r) && r > 0 && r <= 10_000 && double.IsFinite(r))
+            {
+                rate = r;
+            }
+            else
+            {
+                reader.Error($"{path}.rate_limit", $"expected requests per second, a positive number up to 10000 (e.g. 2 or 0.5); got '{rateText}'");
+            }
+        }
+
+        var maxAge = TimeSpan.FromHours(24);
+        var baseDelay = TimeSpan.FromSeconds(1);
+        switch (Reader.Child(map, "retry"))
+        {
+            case null:
+                break;
+            case YamlMappingNode retry:
+                reader.RejectUnknownKeys(retry, $"{path}.retry", RetryKeys);
+                maxAge = ReadDuration(reader, retry, "max_age", $"{path}.retry.max_age") ?? maxAge;
+                baseDelay = ReadDuration(reader, retry, "base_delay", $"{path}.retry.base_delay") ?? baseDelay;
+                if (baseDelay > maxAge) reader.Error($"{path}.retry.base_delay", $"expected a delay shorter than max_age ({Durations.Format(maxAge)})");
+                break;
+            default:
+                reader.Error($"{path}.retry", "expected a mapping like { max_age: 24h, base_delay: 1s }");
+                break;
+        }
+
+        var tags = ReadStringMap(reader, map, "tags", $"{path}.tags", "\"paid:course-pro\": \"Customer - Course Pro\"");
+        foreach (var tag in tags.Keys)
+        {
+            if (!policy.Tags.Contains(tag)) reader.Error($"{path}.tags.{tag}", $"tag '{tag}' is not in tags:");
+        }
+
+        var fields = ReadStringMap(reader, map, "fields", $"{path}.fields", "ltv_usd: lifetime_value");
+        foreach (var field in fields.Keys)
+        {
+            if (!PersonFields.IsKnown(field))
+            {
+                reader.Error($"{path}.fields.{field}",
+                    $"unknown person field; expected one of {string.Join(", ", PersonFields.Plain.Order(StringComparer.Ordinal))}, or ltv_, spent_ or refunded_ with a currency (e.g. ltv_usd)");
+            }
+        }
+
+        var courses = ReadStringMap(reader, map, "courses", $"{path}.courses", "course-pro: \"1234567\"");
+        foreach (var product in courses.Keys)
+        {
+            if (!policy.Products.Any(p => p.Id == product)) reader.Error($"{path}.courses.{product}", $"product '{product}' is not in products:");
+        }
+
+        var events = new List<string>();
+        if (Reader.Child(map, "events") is not null)
+        {
+            var list = reader.StringList(map, "events", $"{path}.events", required: false);
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i].Length == 0) continue; // already reported
+                if (!EventTypes.All.Contains(list[i]))
+                {
+                    reader.Error($"{path}.events[{i}]", $"expected a canonical event type (e.g. order.paid, order.refunded, optin); got '{list[i]}'");
+                }
+                else if (!events.Contains(list[i]))
+                {
+                    events.Add(list[i]);
+                }
+            }
+        }
+
+        if (kind is null || type is null || baseUrl is null) return null;
+        return new DestinationConfig
+        {
+            Id = id,
+            Type = type,
+            BaseUrl = baseUrl,
+            Credentials = credentials,
+            RateLimit = rate,
+            RetryMaxAge = maxAge,
+            RetryBaseDelay = baseDelay,
+            Tags = tags,
+            Fields = fields,
+            Courses = courses,
+            Events = events,
+            Options = options,
+        };
+    }
+
+    private static Uri? ReadBaseUrl(Reader reader, YamlMappingNode map, string path, string? type, DestinationKind? kind, Dictionary<string, string> credentials)
+    {
+        var text = reader.OptionalString(map, "base_url", $"{path}.base_url");
+        if (text is not null)
+        {
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+                && uri.Host.Length > 0 && string.IsNullOrEmpty(uri.UserInfo))
+            {
+                return uri;
+            }
+            reader.Error($"{path}.base_url", $"expected an absolute http(s) URL; got '{text}'");
+            return null;
+        }
+        if (Reader.Child(map, "base_url") is not null || kind is null) return null; // already reported
+        if (kind.DefaultBaseUrl is { } known) return new Uri(known);
+        if (type == DestinationTypes.Webhook)
+        {
+            reader.Error($"{path}.base_url", "required for type webhook; expected the absolute http(s) URL to deliver to");
+            return null;
+        }
+        // Mailchimp: the data center is the API key's suffix (…-us21 → https://us21.api.mailchimp.com).
+        if (credentials.TryGetValue("api_key", out var key))
+        {
+            var dash = key.LastIndexOf('-');
+            var dc = dash >= 0 ? key[(dash + 1)..] : "";
+            if (dc.Length is > 0 and <= 16 && dc.All(char.IsAsciiLetterOrDigit)) return new Uri($"https://{dc.ToLowerInvariant()}.api.mailchimp.com");
+            reader.Error($"{path}.credentials.api_key", "expected a Mailchimp API key ending in -<data center> (e.g. …-us21), or set base_url");
+        }
+        return null;
+    }
+
+    /// <summary>A mapping of plain string keys to (environment-expanded) non-empty strings.</summary>
+    private static Dictionary<string, string> ReadStringMap(Reader reader, YamlMappingNode parent, string key, string path, string example)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        switch (Reader.Child(parent, key))
+        {
+            case null:
+                return result;
+            case YamlMappingNode map:
+                foreach (var (keyNode, _) in map.Children)
+                {
+                    if (keyNode is not YamlScalarNode { Value: { Length: > 0 } name })
+                    {
+                        reader.Error(path, "expected plain string keys");
+                        continue;
+                    }
+                    var value = reader.OptionalString(map, name, $"{path}.{name}");
+                    if (value is null) continue; // already reported
+                    if (value.Length == 0) reader.Error($"{path}.{name}", "expected a non-empty string");
+                    else result[name] = value;
+                }
+                return result;
+            default:
+                reader.Error(path, $"expected a mapping, e.g. {{ {example} }}");
+                return result;
+        }
+    }
+
+    private static bool HasChildPath(YamlMappingNode map, string key, string child) =>
+        Reader.Child(map, key) is YamlMappingNode inner && Reader.Child(inner, child) is not null;
+
+    private static string EnvName(string id, string credential) =>
+        (id.Replace('-', '_') + "_" + credential).ToUpperInvariant();
+}

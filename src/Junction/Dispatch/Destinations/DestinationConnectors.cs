@@ -1,0 +1,22 @@
+using Junction.Dispatch.Destinations.Kit;
+using Junction.Dispatch.Destinations.Mailchimp;
+
+namespace Junction.Dispatch.Destinations;
+
+/// <summary>Builds the connector for a configured destination.</summary>
+public static class DestinationConnectors
+{
+    public static IDestinationConnector Create(DestinationConfig config, HttpClient http, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(time);
+        // One line per type.
+        return config.Type switch
+        {
+            DestinationTypes.Kit => new KitConnector(config, http, time),
+            DestinationTypes.Mailchimp => new MailchimpConnector(config, http, time),
+            _ => throw new NotSupportedException($"destination type '{config.Type}' ({config.Id}) has no connector in this build"),
+        };
+    }
+}
