@@ -16,6 +16,9 @@ public static class DestinationConnectors
         {
             DestinationTypes.Kit => new KitConnector(config, http, time),
             DestinationTypes.Mailchimp => new MailchimpConnector(config, http, time),
+            DestinationTypes.Teachable => new Teachable.TeachableConnector(config, http, time),
+            DestinationTypes.Webhook => new Webhook.WebhookConnector(config, http, time),
+            DestinationTypes.Ga4 => new Ga4.Ga4Connector(config, http, time),
             _ => throw new NotSupportedException($"destination type '{config.Type}' ({config.Id}) has no connector in this build"),
         };
     }
