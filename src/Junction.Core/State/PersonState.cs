@@ -50,6 +50,13 @@ public sealed record PersonState
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>The canonical JSON and its digest from one serialization.</summary>
+    public (string Json, string Digest) ToJsonWithDigest()
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions);
+        return (System.Text.Encoding.UTF8.GetString(bytes), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+
     /// <summary>SHA-256 (hex) of the canonical JSON.</summary>
     public string Digest() => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions)));
 }

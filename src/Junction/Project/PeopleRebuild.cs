@@ -12,6 +12,9 @@ namespace Junction.Project;
 
 public sealed record RebuildReport(long Events, int People, int Merges, string Before, string After, int Changed, TimeSpan Elapsed)
 {
+    /// <summary>Seconds per phase (read, identity, fold, write), for the benchmark.</summary>
+    public IReadOnlyList<(string Phase, double Seconds)> Phases { get; init; } = [];
+
     public bool Identical => Before == After;
     public double EventsPerSecond => Elapsed.TotalSeconds > 0 ? Events / Elapsed.TotalSeconds : Events;
 }
@@ -49,6 +52,13 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
     public async Task<RebuildReport> RunAsync(DateTimeOffset asOf, IRebuildProgress? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        var phases = new List<(string, double)>();
+        var lap = Stopwatch.StartNew();
+        void Lap(string phase)
+        {
+            phases.Add((phase, lap.Elapsed.TotalSeconds));
+            lap.Restart();
+        }
         var storedDigests = (await _store.ListDigestsAsync(cancellationToken)).ToDictionary(d => d.PersonId, d => d.Digest, StringComparer.Ordinal);
         var before = CombinedDigest(storedDigests.Select(kv => (kv.Key, kv.Value)));
 
@@ -59,7 +69,7 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
         long after = 0;
         while (true)
         {
-            var rows = await _store.ReadProjectRowsAsync(after, PageSize, cancellationToken);
+            var rows = await _store.ReadProjectRowsAsync(after, PageSize, cancellationToken, withTrace: false);
             if (rows.Count == 0) break;
             var parsed = new CanonicalEvent[rows.Count];
             Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => parsed[i] = CanonicalJson.Deserialize(rows[i].Json));
@@ -69,6 +79,7 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
             progress?.Report("reading the log", after, total);
         }
 
+        Lap("read");
         // 2. Identity, serially, in log order.
         var graph = new InMemoryIdentityGraph(config.Policy.Identity);
         var personAt = new string?[events.Count];
@@ -86,6 +97,7 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
             foreach (var entry in graph.Log) logSeq.Add((entry, entry.EventId is { } id && seqOfEvent.TryGetValue(id, out var s) ? s : 0));
         }
 
+        Lap("identity");
         // 3. Group each event under its surviving person.
         var byPerson = new Dictionary<string, List<CanonicalEvent>>(StringComparer.Ordinal);
         var personEvents = new List<(string, string, long)>(events.Count);
@@ -123,7 +135,8 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
             }
             if (overrides.TryGetValue(id, out var os)) foreach (var o in os) fold.ApplyOverride(o);
             var state = fold.Snapshot(asOf);
-            writes[i] = new PersonWrite(identity, state.ToJson(), state.Digest());
+            var (json, digest) = state.ToJsonWithDigest();
+            writes[i] = new PersonWrite(identity, json, digest);
             timers[i] = (id, state.Timers);
             var n = Interlocked.Increment(ref folded);
             if ((n & 0x3FFF) == 0) progress?.Report("folding person state", n, people.Length);
@@ -142,6 +155,7 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
         var merged = graph.Log.Where(l => l.Kind == "merge" && l.MergedId is not null)
             .Select(l => (l.MergedId!, graph.Canonical(l.MergedId!) ?? l.PersonId, l.At)).ToList();
 
+        Lap("fold");
         // 5. Replace the derived tables in one transaction.
         var written = personEvents.Count + personWrites.Count;
         await _store.ReplaceProjectionAsync(new RebuildWrite
@@ -159,8 +173,9 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
         }, progress is null ? null : new Progress<int>(n => progress.Report("writing", n, written)), cancellationToken);
         progress?.Report("writing", written, written);
 
+        Lap("write");
         var afterDigest = CombinedDigest(personWrites.Select(w => (w.Identity.Id, w.Digest)));
-        return new RebuildReport(events.Count, personWrites.Count, merged.Count, before, afterDigest, changes.Count, clock.Elapsed);
+        return new RebuildReport(events.Count, personWrites.Count, merged.Count, before, afterDigest, changes.Count, clock.Elapsed) { Phases = phases };
     }
 }
 

@@ -144,6 +144,8 @@ public sealed class Projector(
             if (decision.PersonId is not { } personId) continue;
 
             var person = await PersonAsync(personId, cancellationToken);
+            var identityChanged = decision.CreatesPerson || decision.Attach.Count > 0 || decision.Merged.Count > 0 || decision.Retire.Count > 0
+                || decision.PurchaseEmail is not null || decision.PrimaryEmail is not null;
             foreach (var mergedId in decision.Merged)
             {
                 var loser = await PersonAsync(mergedId, cancellationToken);
@@ -151,6 +153,7 @@ public sealed class Projector(
                 _cache.Remove(mergedId);
                 commit.Merges.Add(new MergeWrite(mergedId, personId, e.OccurredAt));
                 var into = TouchOf(touched, personId, "merge", mergedId, row.TraceId);
+                into.IdentityChanged = true;
                 if (touched.Remove(mergedId, out var merged)) into.Events.AddRange(merged.Events);
             }
             person.Fold.Apply(e);
@@ -160,6 +163,7 @@ public sealed class Projector(
             touch.Cause = "event";
             touch.CauseId = e.Id;
             touch.TraceId = row.TraceId ?? touch.TraceId;
+            touch.IdentityChanged |= identityChanged;
         }
         if (rows.Count > 0) commit.Cursor = rows[^1].Seq;
 
@@ -191,9 +195,9 @@ public sealed class Projector(
             if (graph.Person(personId) is not { } identity) continue;
             var person = _cache[personId];
             var after = person.Fold.Snapshot(now);
-            var digest = after.Digest();
-            commit.People.Add(new PersonWrite(identity, after.ToJson(), digest));
-            commit.Timers.Add((personId, after.Timers));
+            var (json, digest) = after.ToJsonWithDigest();
+            if (digest != person.Digest || touch.IdentityChanged) commit.People.Add(new PersonWrite(identity, json, digest, touch.IdentityChanged));
+            if (touch.Cause == "timer" || person.State is null || !after.Timers.SequenceEqual(person.State.Timers)) commit.Timers.Add((personId, after.Timers));
             if (digest != person.Digest)
             {
                 var changes = StateDiff.Describe(person.State, after);
@@ -258,6 +262,7 @@ public sealed class Projector(
         public required string Cause { get; set; }
         public string? CauseId { get; set; }
         public string? TraceId { get; set; }
+        public bool IdentityChanged { get; set; }
         public List<CanonicalEvent> Events { get; } = [];
     }
 

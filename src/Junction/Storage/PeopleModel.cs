@@ -17,7 +17,8 @@ public sealed record IdentitySnapshot(
 
 public sealed record StoredOverride(long Seq, string PersonId, OperatorOverride Override);
 
-public sealed record PersonWrite(PersonIdentity Identity, string StateJson, string Digest);
+/// <summary>A person row to write. Identifiers are rewritten only when <see cref="IdentityChanged"/>.</summary>
+public sealed record PersonWrite(PersonIdentity Identity, string StateJson, string Digest, bool IdentityChanged = true);
 
 public sealed record StateChangeRow(string PersonId, DateTimeOffset At, string Cause, string? CauseId, IReadOnlyList<string> Changes, string Digest, string? TraceId);
 

@@ -16,12 +16,13 @@ public abstract partial class RelationalStore
     public const string ProjectCursor = "project";
     public const string OverrideCursor = "project_overrides";
 
-    public async Task<IReadOnlyList<ProjectRow>> ReadProjectRowsAsync(long afterSeq, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ProjectRow>> ReadProjectRowsAsync(long afterSeq, int limit, CancellationToken cancellationToken, bool withTrace = true)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = $"SELECT c.seq, {JsonColumn("c.body")}, r.trace_id FROM {Tables.CanonicalEvents} c "
-            + $"LEFT JOIN {Tables.RawEvents} r ON r.id = c.raw_id WHERE c.seq > @after ORDER BY c.seq LIMIT @limit";
+        cmd.CommandText = withTrace
+            ? $"SELECT c.seq, {JsonColumn("c.body")}, r.trace_id FROM {Tables.CanonicalEvents} c LEFT JOIN {Tables.RawEvents} r ON r.id = c.raw_id WHERE c.seq > @after ORDER BY c.seq LIMIT @limit"
+            : $"SELECT c.seq, {JsonColumn("c.body")}, NULL FROM {Tables.CanonicalEvents} c WHERE c.seq > @after ORDER BY c.seq LIMIT @limit";
         AddParameter(cmd, "after", afterSeq);
         AddParameter(cmd, "limit", (long)limit);
         return await ReadAllAsync(cmd, r => new ProjectRow(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2)), cancellationToken);
@@ -228,17 +229,27 @@ public abstract partial class RelationalStore
         {
             await w.ExecuteAsync(cancellationToken);
         }
+        // Bulk load: the person index is rebuilt once at the end instead of on every insert, and
+        // rows go in multi-row statements (one prepared statement per full chunk).
+        await ExecuteAsync(connection, tx, "DROP INDEX ix_person_events_person", cancellationToken);
+        const int RowsPerStatement = 200;
+        var names = Enumerable.Range(0, RowsPerStatement).SelectMany(i => new[] { $"e{i}", $"p{i}", $"s{i}" }).ToArray();
         foreach (var chunk in rebuild.PersonEvents.Chunk(20_000))
         {
             var writes = new RowWrites(connection, tx);
-            foreach (var (eventId, personId, seq) in chunk)
+            foreach (var rows in chunk.Chunk(RowsPerStatement))
             {
-                writes.Add($"INSERT INTO {Tables.PersonEvents} (event_id, person_id, canonical_seq) VALUES (@e, @p, @s)", ["e", "p", "s"], eventId, personId, seq);
+                var values = new object?[rows.Length * 3];
+                for (var i = 0; i < rows.Length; i++) (values[3 * i], values[3 * i + 1], values[3 * i + 2]) = (rows[i].EventId, rows[i].PersonId, rows[i].Seq);
+                var sql = $"INSERT INTO {Tables.PersonEvents} (event_id, person_id, canonical_seq) VALUES "
+                    + string.Join(", ", Enumerable.Range(0, rows.Length).Select(i => $"(@e{i}, @p{i}, @s{i})"));
+                writes.Add(sql, rows.Length == RowsPerStatement ? names : names[..(rows.Length * 3)], values);
             }
             await Flush(writes);
             written += chunk.Length;
             progress?.Report(written);
         }
+        await ExecuteAsync(connection, tx, $"CREATE INDEX ix_person_events_person ON {Tables.PersonEvents} (person_id, canonical_seq)", cancellationToken);
         foreach (var chunk in rebuild.People.Chunk(5_000))
         {
             var writes = new RowWrites(connection, tx);
@@ -287,6 +298,7 @@ public abstract partial class RelationalStore
             + "VALUES (@p, NULL, @f, @pe, @pu, @s, @d, 1, @u) ON CONFLICT (person_id) DO UPDATE SET merged_into = NULL, first_seen_at = excluded.first_seen_at, "
             + $"primary_email = excluded.primary_email, purchase_email = excluded.purchase_email, state = excluded.state, digest = excluded.digest, version = {Tables.People}.version + 1, updated_at = excluded.updated_at",
             ["p", "f", "pe", "pu", "s", "d", "u"], who.Id, Iso.Utc(who.FirstSeenAt), who.PrimaryEmail, who.PurchaseEmail, p.StateJson, p.Digest, now);
+        if (!p.IdentityChanged) return;
         if (replaceIdentifiers) writes.Add($"DELETE FROM {Tables.PersonIdentifiers} WHERE person_id = @p", ["p"], who.Id);
         foreach (var i in who.Identifiers)
         {
