@@ -29,7 +29,7 @@ public sealed class CliServices : IAsyncDisposable
         services.AddSingleton(sp => StoreFactory.Open(config.Storage, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<NormalizeSignal>();
         services.AddSingleton<Project.ProjectSignal>();
-        services.AddSingleton<Dispatch.IDeliveryPlanner, Project.NoDeliveries>();
+        services.AddSingleton(Project.Planning.For(config));
         services.AddSingleton<Project.Projector>();
         services.AddSingleton<Normalizer>();
         services.AddHttpClient(Normalizer.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));

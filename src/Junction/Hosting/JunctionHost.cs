@@ -53,7 +53,7 @@ public static class JunctionHost
         builder.Services.AddSingleton<IntakeMetrics>();
         builder.Services.AddSingleton<NormalizeSignal>();
         builder.Services.AddSingleton<Project.ProjectSignal>();
-        builder.Services.AddSingleton<Dispatch.IDeliveryPlanner, Project.NoDeliveries>();
+        builder.Services.AddSingleton(Project.Planning.For(config));
         builder.Services.AddSingleton<Project.Projector>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Project.Projector>());
         builder.Services.AddSingleton<Normalizer>();

@@ -273,8 +273,15 @@ public sealed class Projector(
     }
 }
 
-/// <summary>Plans nothing: used until destinations are configured.</summary>
+/// <summary>Plans nothing: used when no destinations are configured.</summary>
 public sealed class NoDeliveries : IDeliveryPlanner
 {
     public IReadOnlyList<DeliveryDraft> Plan(PersonChange change) => [];
+}
+
+public static class Planning
+{
+    /// <summary>The planner for a configuration: event payloads are the stored canonical JSON.</summary>
+    public static IDeliveryPlanner For(JunctionConfig config) =>
+        config.Destinations.Count == 0 ? new NoDeliveries() : new DeliveryPlanner([.. config.Destinations.Values], CanonicalJson.Serialize);
 }
