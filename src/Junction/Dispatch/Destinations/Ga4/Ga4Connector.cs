@@ -28,7 +28,7 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
 
     public async Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken)
     {
-        var attempt = new HttpDelivery(http, time);
+        var attempt = new DestinationHttp(http, time);
         if (work.Event is not { } canonical) return attempt.Permanent("ga4: the task carries no canonical event");
         var name = canonical.Type switch
         {
@@ -54,13 +54,13 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
 
         if (Config.Options.TryGetValue("validate", out var validate) && string.Equals(validate, "true", StringComparison.OrdinalIgnoreCase))
         {
-            var check = await attempt.SendAsync(HttpMethod.Post, HttpDelivery.Under(Config.BaseUrl, "debug/mp/collect" + secretQuery),
+            var check = await attempt.SendAsync(HttpMethod.Post, DestinationHttp.Under(Config.BaseUrl, "debug/mp/collect" + secretQuery),
                 "/debug/mp/collect" + query, body, null, cancellationToken);
             if (!check.IsSuccess) return attempt.Failed(check, "ga4 validation");
             if (ValidationMessages(check.Body) is { } problems) return attempt.Permanent("ga4 validation: " + problems, check.Status);
         }
 
-        var reply = await attempt.SendAsync(HttpMethod.Post, HttpDelivery.Under(Config.BaseUrl, "mp/collect" + secretQuery),
+        var reply = await attempt.SendAsync(HttpMethod.Post, DestinationHttp.Under(Config.BaseUrl, "mp/collect" + secretQuery),
             "/mp/collect" + query, body, null, cancellationToken);
         return reply.IsSuccess ? attempt.Succeeded() : attempt.Failed(reply, "ga4 collect");
     }
