@@ -88,7 +88,7 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
         if (currency is not null && amount is { } minor)
         {
             parameters["currency"] = currency;
-            parameters["value"] = Major(minor, currency);
+            parameters["value"] = Money.ToMajor(minor, currency);
         }
 
         if (includeItems && order.Items.Count > 0)
@@ -102,7 +102,7 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
                 if (entry.Count == 0) continue; // GA4 needs item_id or item_name
                 var quantity = Math.Max(item.Quantity, 1);
                 entry["quantity"] = quantity;
-                if (currency is not null && item.Amount is { } line) entry["price"] = Major(line, currency) / quantity;
+                if (currency is not null && item.Amount is { } line) entry["price"] = Money.ToMajor(line, currency) / quantity;
                 items.Add(entry);
             }
             if (items.Count > 0) parameters["items"] = items;
@@ -139,9 +139,6 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
         var b = BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(4)) % 2_000_000_000;
         return a.ToString(CultureInfo.InvariantCulture) + "." + b.ToString(CultureInfo.InvariantCulture);
     }
-
-    private static decimal Major(long minor, string currency) =>
-        minor / (decimal)Math.Pow(10, Money.Exponent(currency));
 
     /// <summary>"fieldPath: description (validationCode)" for each message of the validation server, or null when there are none.</summary>
     internal static string? ValidationMessages(string body)
