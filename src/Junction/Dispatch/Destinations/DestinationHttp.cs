@@ -15,6 +15,12 @@ namespace Junction.Dispatch.Destinations;
 public sealed record HttpReply(int Status, string Body, HttpResponseHeaders? Headers, string? TransportError)
 {
     public bool IsSuccess => TransportError is null && Status is >= 200 and < 300;
+
+    /// <summary>
+    /// A failure any request would meet now (no connection, rate limited, an outage, bad
+    /// credentials), as opposed to the API refusing this one request: the attempt stops here.
+    /// </summary>
+    public bool FailsForAnyRequest => Status is 0 or 401 or 403 or 429 or >= 500;
 }
 
 /// <summary>

@@ -58,7 +58,7 @@ public sealed class KitConnector : IDestinationConnector
             if (subscriberId is { } oldId)
             {
                 var renamed = await call.SendAsync(HttpMethod.Put, $"/v4/subscribers/{oldId}", new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
-                if (renamed.Status is 429 or 0 or >= 500 or 401 or 403) return Fail(call, renamed);
+                if (renamed.FailsForAnyRequest) return Fail(call, renamed);
                 if (!renamed.IsSuccess) subscriberId = null;
             }
             if (subscriberId is null) last = null;

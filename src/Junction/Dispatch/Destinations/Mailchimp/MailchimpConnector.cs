@@ -60,7 +60,7 @@ public sealed class MailchimpConnector : IDestinationConnector
             // Mailchimp no longer has the old member (404) or refuses the new address (400, e.g.
             // "Member Exists"), sync the new address in full.
             var renamed = await call.SendAsync(HttpMethod.Patch, list + SubscriberHash(last.Email), new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
-            if (renamed.Status is 429 or 0 or >= 500 or 401 or 403) return Fail(call, renamed);
+            if (renamed.FailsForAnyRequest) return Fail(call, renamed);
             last = renamed.IsSuccess ? last with { Email = desired.Email } : null;
         }
 
