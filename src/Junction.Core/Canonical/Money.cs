@@ -24,6 +24,15 @@ public static class Money
 
     public static int Exponent(string currency) => Exponents.TryGetValue(currency, out var e) ? e : 2;
 
+    /// <summary>Minor units as the exact major-unit amount (4900 USD → 49, 1500 JPY → 1500, 1234 BHD → 1.234).</summary>
+    public static decimal ToMajor(long minor, string currency) => minor / Scale(currency);
+
+    /// <summary>Minor units as a major-unit string with the currency's own digits ("49.00", "1500", "1.234").</summary>
+    public static string FormatMajor(long minor, string currency) =>
+        ToMajor(minor, currency).ToString("F" + Exponent(currency).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    private static decimal Scale(string currency) => (decimal)Math.Pow(10, Exponent(currency));
+
     /// <summary>A major-unit decimal string ("49.00", "-10.5") in minor units; null when it is not a number.</summary>
     public static long? FromMajor(string? amount, string currency)
     {
@@ -32,7 +41,7 @@ public static class Money
         {
             return null;
         }
-        var scaled = value * (decimal)Math.Pow(10, Exponent(currency));
+        var scaled = value * Scale(currency);
         return decimal.Round(scaled) == scaled ? (long)scaled : (long)decimal.Round(scaled, MidpointRounding.AwayFromZero);
     }
 

@@ -235,18 +235,11 @@ public static class PersonFields
             var totals = d.Totals.FirstOrDefault(t => t.Currency == currency);
             if (totals is null) return null;
             var minor = prefix switch { "ltv_" => totals.LifetimeValue, "spent_" => totals.Spent, _ => totals.Refunded };
-            return Major(minor, currency);
+            return Money.FormatMajor(minor, currency);
         }
         return null;
     }
 
     private static string? Time(DateTimeOffset? t) =>
         t?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    private static string Major(long minor, string currency)
-    {
-        var exponent = Money.Exponent(currency);
-        var value = minor / (decimal)Math.Pow(10, exponent);
-        return value.ToString("F" + exponent.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-    }
 }

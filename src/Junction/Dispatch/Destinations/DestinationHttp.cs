@@ -1,115 +1,207 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Junction.Dispatch.Destinations;
 
-/// <summary>One response as a connector reads it.</summary>
-public sealed record DestinationResponse(int Status, string Body, HttpResponseHeaders Headers)
+/// <summary>
+/// One HTTP exchange with a destination: what came back, or why nothing did
+/// (<see cref="TransportError"/> set and <see cref="Status"/> 0: connection failure, timeout,
+/// connection dropped while the body was read).
+/// </summary>
+public sealed record HttpReply(int Status, string Body, HttpResponseHeaders? Headers, string? TransportError)
 {
-    public bool IsSuccess => Status is >= 200 and < 300;
+    public bool IsSuccess => TransportError is null && Status is >= 200 and < 300;
+
+    /// <summary>
+    /// A failure any request would meet now (no connection, rate limited, an outage, bad
+    /// credentials), as opposed to the API refusing this one request: the attempt stops here.
+    /// </summary>
+    public bool FailsForAnyRequest => Status is 0 or 401 or 403 or 429 or >= 500;
 }
 
 /// <summary>
-/// One delivery attempt's HTTP calls to one destination: records every request (method, path,
-/// JSON body — never credentials, which travel in headers), keeps the last response body, and
-/// turns a failure into the <see cref="DeliveryResult"/> the dispatcher acts on.
+/// One delivery attempt's HTTP calls to one destination, shared by every connector: sends each
+/// request (one budget, <see cref="HttpClient.Timeout"/>, for headers and body; at most 1 MiB of
+/// body read; the caller's cancellation passes through), records it (method, path, JSON body —
+/// never credentials, which travel in headers or are left out of the shown path), keeps the last
+/// response, and turns the outcome into the <see cref="DeliveryResult"/> the dispatcher acts on:
+/// 2xx succeeded; 429 rate limited (Retry-After in seconds or as an HTTP date, else one of
+/// <see cref="ResetHeaders"/> in seconds, else <see cref="DefaultRetryAfter"/>); 408, 5xx, timeouts
+/// and connection failures transient; other 4xx permanent with the API's own message (401/403 say
+/// to check the credentials).
 /// </summary>
-public sealed class DestinationHttp(HttpClient http, Uri baseUrl, Action<HttpRequestMessage> authorize, TimeProvider time)
+/// <param name="http">The destination's client; its <see cref="HttpClient.Timeout"/> bounds each request, body included.</param>
+/// <param name="time">The clock an HTTP-date Retry-After is measured against.</param>
+/// <param name="baseUrl">What <see cref="SendAsync(HttpMethod, string, JsonNode?, CancellationToken)"/> paths are appended to.</param>
+/// <param name="authorize">Applied to every request (auth headers and the like).</param>
+public sealed class DestinationHttp(HttpClient http, TimeProvider time, Uri? baseUrl = null, Action<HttpRequestMessage>? authorize = null)
 {
+    /// <summary>How much of a response body the DLQ keeps.</summary>
     public const int MaxResponseChars = 2048;
 
-    private readonly string _base = baseUrl.ToString().TrimEnd('/');
+    // Enough for any answer these APIs document; a receiver streaming more is not read to the end.
+    private const int MaxReadBytes = 1 << 20;
 
-    public List<string> Requests { get; } = [];
+    // How much of the API's message goes into the error text.
+    private const int MaxMessageChars = 300;
 
-    public DestinationResponse? Last { get; private set; }
+    private readonly string? _base = baseUrl?.ToString().TrimEnd('/');
+    private readonly List<string> _requests = [];
 
-    /// <summary>Sends one request. Connection errors and timeouts come back as status 0 (see <see cref="Fail"/>).</summary>
-    public async Task<DestinationResponse> SendAsync(HttpMethod method, string pathAndQuery, JsonNode? body, CancellationToken cancellationToken)
+    /// <summary>Headers (delta seconds) that say when the API's rate limit resets, read when a 429 has no Retry-After.</summary>
+    public IReadOnlyList<string> ResetHeaders { get; init; } = [];
+
+    /// <summary>The wait on a 429 that names none (e.g. the API's documented window).</summary>
+    public TimeSpan? DefaultRetryAfter { get; init; }
+
+    public IReadOnlyList<string> Requests => _requests;
+
+    public HttpReply? Last { get; private set; }
+
+    /// <summary>
+    /// Sends one JSON API call to <c>baseUrl + pathAndQuery</c> (with <c>Accept: application/json</c>);
+    /// <paramref name="pathAndQuery"/> is what the DLQ keeps, so it must carry no secret.
+    /// </summary>
+    public Task<HttpReply> SendAsync(HttpMethod method, string pathAndQuery, JsonNode? body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pathAndQuery);
+        if (_base is null) throw new InvalidOperationException("this DestinationHttp has no base URL: pass an absolute URL");
+        return SendAsync(method, new Uri(_base + pathAndQuery), pathAndQuery, body?.ToJsonString(),
+            request => request.Headers.Accept.ParseAdd("application/json"), cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends one request. <paramref name="shownPath"/> is what the DLQ keeps (path and any query
+    /// without secrets); <paramref name="json"/> is sent as application/json and kept too.
+    /// <paramref name="configure"/> runs after the constructor's <c>authorize</c>.
+    /// </summary>
+    public async Task<HttpReply> SendAsync(HttpMethod method, Uri url, string shownPath, string? json,
+        Action<HttpRequestMessage>? configure, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(method);
-        var json = body?.ToJsonString();
-        Requests.Add(json is null ? $"{method} {pathAndQuery}" : $"{method} {pathAndQuery} {json}");
-        using var request = new HttpRequestMessage(method, _base + pathAndQuery);
-        request.Headers.Accept.ParseAdd("application/json");
+        _requests.Add(json is null ? $"{method.Method} {shownPath}" : $"{method.Method} {shownPath} {json}");
+        using var request = new HttpRequestMessage(method, url);
         if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        authorize(request);
+        authorize?.Invoke(request);
+        configure?.Invoke(request);
+        // One budget for headers and body (the body is streamed, to cap how much is read).
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (http.Timeout != Timeout.InfiniteTimeSpan) budget.CancelAfter(http.Timeout);
         try
         {
-            using var response = await http.SendAsync(request, cancellationToken);
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            Last = new DestinationResponse((int)response.StatusCode, text, response.Headers);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, budget.Token);
+            var body = await ReadCappedAsync(response.Content, budget.Token);
+            Last = new HttpReply((int)response.StatusCode, body, response.Headers, null);
         }
-        catch (HttpRequestException ex)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            Last = new DestinationResponse(0, $"connection failed: {ex.Message}", EmptyHeaders());
+            Last = new HttpReply(0, "", null, "timed out");
         }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (HttpRequestException e)
         {
-            Last = new DestinationResponse(0, "timed out", EmptyHeaders());
+            Last = new HttpReply(0, "", null, "connection failed: " + (e.HttpRequestError == HttpRequestError.Unknown ? e.Message : $"{e.HttpRequestError}: {e.Message}"));
+        }
+        catch (IOException e)
+        {
+            // The connection dropped while the body was being read.
+            Last = new HttpReply(0, "", null, "connection failed: " + e.Message);
         }
         return Last;
     }
 
-    public DeliveryResult Ok() => new()
+    private static async Task<string> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var copy = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while (copy.Length < MaxReadBytes && (read = await stream.ReadAsync(chunk, cancellationToken)) > 0) copy.Write(chunk, 0, read);
+        return Encoding.UTF8.GetString(copy.GetBuffer(), 0, (int)Math.Min(copy.Length, MaxReadBytes));
+    }
+
+    public DeliveryResult Succeeded() => new()
     {
         Outcome = DeliveryOutcome.Succeeded,
-        Status = Last?.Status ?? 200,
-        Requests = [.. Requests],
+        Status = Last?.Status is > 0 and var s ? s : 200,
+        Requests = [.. _requests],
         Response = Truncate(Last?.Body),
     };
 
-    /// <summary>
-    /// Classifies a failed response: 429 → RateLimited (Retry-After in seconds or as an HTTP date,
-    /// else RateLimit-Reset / X-RateLimit-Reset seconds, else <paramref name="defaultRetryAfter"/>);
-    /// 5xx, 408, timeouts and connection errors → Transient; 401/403 → Permanent with a hint to
-    /// check the credentials; other 4xx → Permanent with the API's own message.
-    /// </summary>
-    public DeliveryResult Fail(DestinationResponse response, string? apiMessage, TimeSpan? defaultRetryAfter = null)
+    /// <summary>A failure that is not the API's answer (bad config, unusable data): permanent.</summary>
+    public DeliveryResult Permanent(string error, int? status = null) => new()
     {
-        ArgumentNullException.ThrowIfNull(response);
-        var status = response.Status;
-        var (outcome, error) = status switch
-        {
-            0 => (DeliveryOutcome.Transient, response.Body),
-            429 => (DeliveryOutcome.RateLimited, "rate limited (429)" + Suffix(apiMessage)),
-            408 or >= 500 => (DeliveryOutcome.Transient, $"{status} {Reason(status)}" + Suffix(apiMessage)),
-            401 or 403 => (DeliveryOutcome.Permanent, $"{status} {Reason(status)}: check credentials" + Suffix(apiMessage)),
-            _ => (DeliveryOutcome.Permanent, $"{status} {Reason(status)}" + Suffix(apiMessage)),
-        };
-        return new DeliveryResult
-        {
-            Outcome = outcome,
-            Status = status == 0 ? null : status,
-            Error = error,
-            RetryAfter = status == 429 ? RetryAfter(response.Headers, time) ?? defaultRetryAfter : null,
-            Requests = [.. Requests],
-            Response = Truncate(response.Body),
-        };
-    }
+        Outcome = DeliveryOutcome.Permanent,
+        Status = status,
+        Error = error,
+        Requests = [.. _requests],
+        Response = Truncate(Last?.Body),
+    };
 
     /// <summary>A 2xx whose body is not what the API documents: transient (a proxy or an outage page), kept for the DLQ.</summary>
-    public DeliveryResult Unexpected(DestinationResponse response, string what)
+    public DeliveryResult Unexpected(HttpReply reply, string what)
     {
-        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(reply);
         return new DeliveryResult
         {
             Outcome = DeliveryOutcome.Transient,
-            Status = response.Status,
-            Error = $"unexpected response ({response.Status}): {what}",
-            Requests = [.. Requests],
-            Response = Truncate(response.Body),
+            Status = reply.Status,
+            Error = $"unexpected response ({reply.Status.ToString(CultureInfo.InvariantCulture)}): {what}",
+            Requests = [.. _requests],
+            Response = Truncate(reply.Body),
         };
     }
 
-    /// <summary>Retry-After (delta seconds or HTTP date), else the RateLimit-Reset family of headers (delta seconds).</summary>
-    public static TimeSpan? RetryAfter(HttpResponseHeaders headers, TimeProvider time)
+    /// <summary>
+    /// Classifies a failed reply. <paramref name="what"/> (the step, e.g. "find user") prefixes the
+    /// error; <paramref name="message"/> extracts the API's error text from the body (the raw body
+    /// when absent or when the body is not JSON), shortened to 300 characters.
+    /// Error text: <c>[what: ]connection failed: …</c>, <c>[what: ]timed out</c>, or
+    /// <c>[what: ]{status} {reason}[: check credentials][: {message}]</c>.
+    /// </summary>
+    public DeliveryResult Failed(HttpReply reply, string? what = null, Func<string, string?>? message = null)
     {
-        ArgumentNullException.ThrowIfNull(headers);
+        ArgumentNullException.ThrowIfNull(reply);
+        var prefix = string.IsNullOrEmpty(what) ? "" : what + ": ";
+        if (reply.TransportError is not null)
+        {
+            return new DeliveryResult
+            {
+                Outcome = DeliveryOutcome.Transient,
+                Error = prefix + reply.TransportError,
+                Requests = [.. _requests],
+            };
+        }
+
+        var status = reply.Status;
+        var apiMessage = SafeMessage(reply.Body, message);
+        var text = $"{prefix}{status.ToString(CultureInfo.InvariantCulture)} {ReasonPhrases.GetReasonPhrase(status)}".TrimEnd();
+        if (status is 401 or 403) text += ": check credentials";
+        if (apiMessage is not null) text += ": " + apiMessage;
+        return new DeliveryResult
+        {
+            Outcome = status switch
+            {
+                429 => DeliveryOutcome.RateLimited,
+                408 or >= 500 => DeliveryOutcome.Transient,
+                _ => DeliveryOutcome.Permanent,
+            },
+            Status = status,
+            Error = text,
+            RetryAfter = status == 429 ? RetryAfter(reply.Headers, time, ResetHeaders) ?? DefaultRetryAfter : null,
+            Requests = [.. _requests],
+            Response = Truncate(reply.Body),
+        };
+    }
+
+    /// <summary>Retry-After (delta seconds or HTTP date), else the first of <paramref name="resetHeaders"/> that holds delta seconds (under a day).</summary>
+    public static TimeSpan? RetryAfter(HttpResponseHeaders? headers, TimeProvider time, IReadOnlyList<string>? resetHeaders = null)
+    {
         ArgumentNullException.ThrowIfNull(time);
+        if (headers is null) return null;
         if (headers.RetryAfter is { } retry)
         {
             if (retry.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
@@ -119,11 +211,11 @@ public sealed class DestinationHttp(HttpClient http, Uri baseUrl, Action<HttpReq
                 return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
             }
         }
-        foreach (var name in (string[])["RateLimit-Reset", "X-RateLimit-Reset"])
+        foreach (var name in resetHeaders ?? [])
         {
             if (headers.TryGetValues(name, out var values)
-                && long.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-                && seconds < 86_400)
+                && double.TryParse(values.FirstOrDefault(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
+                && seconds is >= 0 and < 86_400)
             {
                 return TimeSpan.FromSeconds(seconds);
             }
@@ -132,15 +224,38 @@ public sealed class DestinationHttp(HttpClient http, Uri baseUrl, Action<HttpReq
     }
 
     public static string? Truncate(string? body) =>
-        body is null ? null : body.Length <= MaxResponseChars ? body : body[..MaxResponseChars];
+        body is null || body.Length <= MaxResponseChars ? body : body[..MaxResponseChars];
 
-    private static string Suffix(string? message) => string.IsNullOrWhiteSpace(message) ? "" : ": " + message;
-
-    private static string Reason(int status) => ReasonPhrases.GetReasonPhrase(status);
-
-    private static HttpResponseHeaders EmptyHeaders()
+    private static string? SafeMessage(string body, Func<string, string?>? message)
     {
-        using var response = new HttpResponseMessage();
-        return response.Headers;
+        if (string.IsNullOrWhiteSpace(body)) return null;
+        string? text;
+        try
+        {
+            text = message is null ? body : message(body);
+        }
+        catch (JsonException)
+        {
+            text = body;
+        }
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        text = text.Trim();
+        return text.Length <= MaxMessageChars ? text : text[..MaxMessageChars] + "…";
+    }
+
+    /// <summary>Joins a path under the base URL, keeping the base URL's own path (sandboxes, test servers).</summary>
+    public static Uri Under(Uri baseUrl, string relative)
+    {
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        ArgumentNullException.ThrowIfNull(relative);
+        var basePath = baseUrl.AbsolutePath.TrimEnd('/');
+        var builder = new UriBuilder(baseUrl) { Path = basePath + "/" + relative.TrimStart('/'), Query = "" };
+        var query = relative.IndexOf('?', StringComparison.Ordinal);
+        if (query >= 0)
+        {
+            builder.Path = basePath + "/" + relative[..query].TrimStart('/');
+            builder.Query = relative[(query + 1)..];
+        }
+        return builder.Uri;
     }
 }

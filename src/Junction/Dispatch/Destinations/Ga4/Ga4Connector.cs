@@ -28,7 +28,7 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
 
     public async Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken)
     {
-        var attempt = new HttpDelivery(http, time);
+        var attempt = new DestinationHttp(http, time);
         if (work.Event is not { } canonical) return attempt.Permanent("ga4: the task carries no canonical event");
         var name = canonical.Type switch
         {
@@ -54,13 +54,13 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
 
         if (Config.Options.TryGetValue("validate", out var validate) && string.Equals(validate, "true", StringComparison.OrdinalIgnoreCase))
         {
-            var check = await attempt.SendAsync(HttpMethod.Post, HttpDelivery.Under(Config.BaseUrl, "debug/mp/collect" + secretQuery),
+            var check = await attempt.SendAsync(HttpMethod.Post, DestinationHttp.Under(Config.BaseUrl, "debug/mp/collect" + secretQuery),
                 "/debug/mp/collect" + query, body, null, cancellationToken);
             if (!check.IsSuccess) return attempt.Failed(check, "ga4 validation");
             if (ValidationMessages(check.Body) is { } problems) return attempt.Permanent("ga4 validation: " + problems, check.Status);
         }
 
-        var reply = await attempt.SendAsync(HttpMethod.Post, HttpDelivery.Under(Config.BaseUrl, "mp/collect" + secretQuery),
+        var reply = await attempt.SendAsync(HttpMethod.Post, DestinationHttp.Under(Config.BaseUrl, "mp/collect" + secretQuery),
             "/mp/collect" + query, body, null, cancellationToken);
         return reply.IsSuccess ? attempt.Succeeded() : attempt.Failed(reply, "ga4 collect");
     }
@@ -88,7 +88,7 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
         if (currency is not null && amount is { } minor)
         {
             parameters["currency"] = currency;
-            parameters["value"] = Major(minor, currency);
+            parameters["value"] = Money.ToMajor(minor, currency);
         }
 
         if (includeItems && order.Items.Count > 0)
@@ -102,7 +102,7 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
                 if (entry.Count == 0) continue; // GA4 needs item_id or item_name
                 var quantity = Math.Max(item.Quantity, 1);
                 entry["quantity"] = quantity;
-                if (currency is not null && item.Amount is { } line) entry["price"] = Major(line, currency) / quantity;
+                if (currency is not null && item.Amount is { } line) entry["price"] = Money.ToMajor(line, currency) / quantity;
                 items.Add(entry);
             }
             if (items.Count > 0) parameters["items"] = items;
@@ -139,9 +139,6 @@ public sealed partial class Ga4Connector(DestinationConfig config, HttpClient ht
         var b = BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(4)) % 2_000_000_000;
         return a.ToString(CultureInfo.InvariantCulture) + "." + b.ToString(CultureInfo.InvariantCulture);
     }
-
-    private static decimal Major(long minor, string currency) =>
-        minor / (decimal)Math.Pow(10, Money.Exponent(currency));
 
     /// <summary>"fieldPath: description (validationCode)" for each message of the validation server, or null when there are none.</summary>
     internal static string? ValidationMessages(string body)

@@ -16,6 +16,8 @@ public sealed class KitConnector : IDestinationConnector
     // (developers.kit.com/api-reference/rate-limits).
     private static readonly TimeSpan RateLimitWait = TimeSpan.FromSeconds(60);
 
+    private static readonly string[] KitResetHeaders = ["RateLimit-Reset", "X-RateLimit-Reset"];
+
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
     private readonly string _apiKey;
@@ -35,10 +37,14 @@ public sealed class KitConnector : IDestinationConnector
     public async Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var call = new DestinationHttp(_http, Config.BaseUrl, r => r.Headers.Add("X-Kit-Api-Key", _apiKey), _time);
+        var call = new DestinationHttp(_http, _time, Config.BaseUrl, r => r.Headers.Add("X-Kit-Api-Key", _apiKey))
+        {
+            ResetHeaders = KitResetHeaders,
+            DefaultRetryAfter = RateLimitWait,
+        };
         if (work.Kind != DeliveryKinds.State || work.Desired is not { } desired)
         {
-            return new DeliveryResult { Outcome = DeliveryOutcome.Permanent, Error = "Kit takes desired-state deliveries only" };
+            return call.Permanent("Kit takes desired-state deliveries only");
         }
         var last = work.LastSynced;
         long? subscriberId = null;
@@ -52,7 +58,7 @@ public sealed class KitConnector : IDestinationConnector
             if (subscriberId is { } oldId)
             {
                 var renamed = await call.SendAsync(HttpMethod.Put, $"/v4/subscribers/{oldId}", new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
-                if (renamed.Status is 429 or 0 or >= 500 or 401 or 403) return Fail(call, renamed);
+                if (renamed.FailsForAnyRequest) return Fail(call, renamed);
                 if (!renamed.IsSuccess) subscriberId = null;
             }
             if (subscriberId is null) last = null;
@@ -123,7 +129,7 @@ public sealed class KitConnector : IDestinationConnector
             var r = await call.SendAsync(HttpMethod.Post, $"/v4/subscribers/{sid}/unsubscribe", new JsonObject(), cancellationToken);
             if (!r.IsSuccess && r.Status != 404) return Fail(call, r);
         }
-        return call.Ok();
+        return call.Succeeded();
     }
 
     /// <summary>The tag's id by name: from the cache, else from GET /v4/tags (all pages), else created with POST /v4/tags.</summary>
@@ -171,9 +177,9 @@ public sealed class KitConnector : IDestinationConnector
         return (newId, null);
     }
 
-    private static DeliveryResult Fail(DestinationHttp call, DestinationResponse r) => call.Fail(r, ErrorMessage(r.Body), RateLimitWait);
+    private static DeliveryResult Fail(DestinationHttp call, HttpReply r) => call.Failed(r, message: ErrorMessage);
 
-    private static DeliveryResult Unreadable(DestinationHttp call, DestinationResponse r) => call.Unexpected(r, "not the JSON Kit documents");
+    private static DeliveryResult Unreadable(DestinationHttp call, HttpReply r) => call.Unexpected(r, "not the JSON Kit documents");
 
     /// <summary>Kit's errors are <c>{"errors": ["…"]}</c>; its 429 body is the plain text "Retry later".</summary>
     private static string? ErrorMessage(string body)

@@ -43,10 +43,13 @@ public sealed class MailchimpConnector : IDestinationConnector
     public async Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var call = new DestinationHttp(_http, Config.BaseUrl, r => r.Headers.Authorization = _auth, _time);
+        var call = new DestinationHttp(_http, _time, Config.BaseUrl, r => r.Headers.Authorization = _auth)
+        {
+            ResetHeaders = ["RateLimit-Reset", "X-RateLimit-Reset"],
+        };
         if (work.Kind != DeliveryKinds.State || work.Desired is not { } desired)
         {
-            return new DeliveryResult { Outcome = DeliveryOutcome.Permanent, Error = "Mailchimp takes desired-state deliveries only" };
+            return call.Permanent("Mailchimp takes desired-state deliveries only");
         }
         var list = $"/3.0/lists/{Uri.EscapeDataString(_listId)}/members/";
         var member = list + SubscriberHash(desired.Email);
@@ -57,7 +60,7 @@ public sealed class MailchimpConnector : IDestinationConnector
             // Mailchimp no longer has the old member (404) or refuses the new address (400, e.g.
             // "Member Exists"), sync the new address in full.
             var renamed = await call.SendAsync(HttpMethod.Patch, list + SubscriberHash(last.Email), new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
-            if (renamed.Status is 429 or 0 or >= 500 or 401 or 403) return Fail(call, renamed);
+            if (renamed.FailsForAnyRequest) return Fail(call, renamed);
             last = renamed.IsSuccess ? last with { Email = desired.Email } : null;
         }
 
@@ -91,10 +94,10 @@ public sealed class MailchimpConnector : IDestinationConnector
             var r = await call.SendAsync(HttpMethod.Post, member + "/tags", new JsonObject { ["tags"] = tags }, cancellationToken);
             if (!r.IsSuccess) return Fail(call, r);
         }
-        return call.Ok();
+        return call.Succeeded();
     }
 
-    private static DeliveryResult Fail(DestinationHttp call, DestinationResponse r) => call.Fail(r, ErrorMessage(r.Body));
+    private static DeliveryResult Fail(DestinationHttp call, HttpReply r) => call.Failed(r, message: ErrorMessage);
 
     /// <summary>Errors are application/problem+json: <c>title</c> ("Member In Compliance State"), <c>detail</c>, and for "Invalid Resource" an <c>errors</c> list.</summary>
     private static string? ErrorMessage(string body)

@@ -24,7 +24,7 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
 
     public async Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken)
     {
-        var attempt = new HttpDelivery(http, time);
+        var attempt = new DestinationHttp(http, time) { ResetHeaders = [ResetHeader] };
         if (work.Desired is not { } desired) return attempt.Permanent("teachable: the task carries no desired state");
         if (!Config.Credentials.TryGetValue("api_key", out var apiKey) || string.IsNullOrWhiteSpace(apiKey))
         {
@@ -59,7 +59,7 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
                 foreach (var course in unenroll)
                 {
                     var reply = await api.PostAsync("v1/unenroll", Enrollment(userId, course), cancellationToken);
-                    if (!reply.IsSuccess && reply.Status != 404) return attempt.Failed(reply, $"unenroll from course {course}", Api.Message, ResetHeader);
+                    if (!reply.IsSuccess && reply.Status != 404) return attempt.Failed(reply, $"unenroll from course {course}", Api.Message);
                 }
             }
         }
@@ -86,7 +86,7 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
             foreach (var course in enroll)
             {
                 var reply = await api.PostAsync("v1/enroll", Enrollment(userId, course), cancellationToken);
-                if (!reply.IsSuccess) return attempt.Failed(reply, $"enroll in course {course}", Api.Message, ResetHeader);
+                if (!reply.IsSuccess) return attempt.Failed(reply, $"enroll in course {course}", Api.Message);
             }
         }
         return attempt.Succeeded();
@@ -104,7 +104,7 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
         return joined.Length > 0 ? joined : null;
     }
 
-    private sealed class Api(TeachableConnector connector, HttpDelivery attempt, string apiKey)
+    private sealed class Api(TeachableConnector connector, DestinationHttp attempt, string apiKey)
     {
         public Task<HttpReply> PostAsync(string path, string json, CancellationToken cancellationToken) =>
             attempt.SendAsync(HttpMethod.Post, Url(path), "/" + path, json, Auth, cancellationToken);
@@ -123,7 +123,7 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
         {
             var path = "v1/users?email=" + Uri.EscapeDataString(email);
             var reply = await attempt.SendAsync(HttpMethod.Get, Url(path), "/" + path, null, Auth, cancellationToken);
-            if (!reply.IsSuccess) return (null, attempt.Failed(reply, "find user", Message, ResetHeader));
+            if (!reply.IsSuccess) return (null, attempt.Failed(reply, "find user", Message));
             try
             {
                 var users = JsonNode.Parse(reply.Body)?["users"] as JsonArray ?? [];
@@ -150,7 +150,7 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
             var path = "v1/users/" + userId.ToString(CultureInfo.InvariantCulture);
             var reply = await attempt.SendAsync(HttpMethod.Get, Url(path), "/" + path, null, Auth, cancellationToken);
             var active = new HashSet<string>(StringComparer.Ordinal);
-            if (!reply.IsSuccess) return (active, attempt.Failed(reply, "get user", Message, ResetHeader));
+            if (!reply.IsSuccess) return (active, attempt.Failed(reply, "get user", Message));
             try
             {
                 var root = JsonNode.Parse(reply.Body);
@@ -176,7 +176,7 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
             if (Name(desired) is { } name) body["name"] = name;
             body["src"] = "Junction";
             var reply = await PostAsync("v1/users", body.ToJsonString(), cancellationToken);
-            if (!reply.IsSuccess) return (0, attempt.Failed(reply, "create user", Message, ResetHeader));
+            if (!reply.IsSuccess) return (0, attempt.Failed(reply, "create user", Message));
             try
             {
                 var root = JsonNode.Parse(reply.Body);
@@ -206,7 +206,7 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
 
         // The base URL may name the host (https://developers.teachable.com) or the API root (…/v1).
         private Uri Url(string path) =>
-            HttpDelivery.Under(connector.Config.BaseUrl, connector.Config.BaseUrl.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal)
+            DestinationHttp.Under(connector.Config.BaseUrl, connector.Config.BaseUrl.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal)
                 ? path["v1/".Length..]
                 : path);
 

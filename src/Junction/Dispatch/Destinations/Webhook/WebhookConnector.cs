@@ -26,7 +26,7 @@ public sealed class WebhookConnector(DestinationConfig config, HttpClient http, 
 
     public async Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken)
     {
-        var attempt = new HttpDelivery(http, time);
+        var attempt = new DestinationHttp(http, time);
         if (work.Event is not { } canonical) return attempt.Permanent("webhook: the task carries no canonical event");
         if (!Config.Credentials.TryGetValue("secret", out var secret) || StandardWebhooksProvider.DecodeSecret(secret) is not { } key)
         {
