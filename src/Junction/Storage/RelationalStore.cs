@@ -316,6 +316,10 @@ public static class Tables
     public const string DriftTypes = "drift_types";
     public const string DriftPaths = "drift_paths";
     public const string DriftChanges = "drift_changes";
+    public const string Deliveries = "deliveries";
+    public const string DeliveryAttempts = "delivery_attempts";
+    public const string DestinationSync = "destination_sync";
+    public const string DestinationControl = "destination_control";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>
