@@ -18,6 +18,9 @@ public static class JunctionCli
             CheckConfigCommand(),
             NormalizeCommands.Quarantine(ConfigOption),
             NormalizeCommands.Backfill(ConfigOption),
+            DispatchCommands.Dlq(ConfigOption),
+            DispatchCommands.Pause(ConfigOption),
+            DispatchCommands.Resume(ConfigOption),
         };
         return await root.Parse(args).InvokeAsync();
     }

@@ -146,7 +146,7 @@ public static class NormalizeCommands
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out since);
     }
 
-    private static async Task<int> WithConfig(string path, Func<CliServices, Task<int>> run, CancellationToken cancellationToken)
+    internal static async Task<int> WithConfig(string path, Func<CliServices, Task<int>> run, CancellationToken cancellationToken)
     {
         JunctionConfig config;
         try

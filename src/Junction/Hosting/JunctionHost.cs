@@ -1,6 +1,7 @@
 using Junction.Admin;
 using Junction.Capture;
 using Junction.Config;
+using Junction.Dispatch;
 using Junction.Intake;
 using Junction.Normalize;
 using Junction.Observability;
@@ -20,7 +21,8 @@ public static class JunctionHost
         string urls,
         TimeProvider? time = null,
         string? missingConfigPath = null,
-        Action<ILoggingBuilder>? logging = null)
+        Action<ILoggingBuilder>? logging = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         time ??= TimeProvider.System;
         // Junction reads no appsettings files, so nothing should watch the working directory for them:
@@ -64,6 +66,8 @@ public static class JunctionHost
         builder.Services.AddSingleton<AdminAuth>();
         builder.Services.AddSingleton<CaptureIntake>();
         builder.Services.AddSingleton<ApiKeyAuth>();
+        builder.Services.AddDispatch([]);
+        configureServices?.Invoke(builder.Services);
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -71,7 +75,7 @@ public static class JunctionHost
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, CaptureJson.Default);
         });
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(IntakeMetrics.MeterName)
+            .AddMeter(IntakeMetrics.MeterName, DispatchMetrics.MeterName)
             .AddPrometheusExporter());
 
         var app = builder.Build();
@@ -90,6 +94,7 @@ public static class JunctionHost
         app.MapNormalizeApi();
         app.MapFormsApi();
         app.MapEventsApi();
+        app.MapDispatchApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
