@@ -1,22 +1,26 @@
-using System.Threading.RateLimiting;
-
 namespace Junction.Dispatch;
 
 /// <summary>
-/// What the dispatcher keeps per destination in memory: its send-rate bucket, circuit breaker,
+/// What the dispatcher keeps per destination in memory: its send-rate token bucket (a burst of one
+/// second's worth, refilled continuously at RateLimit per second), circuit breaker,
 /// rate-limit hold and a five-minute window of outcomes. Durable state (the queue, the retry
 /// schedule, pause) lives in the store.
 /// </summary>
-public sealed class DestinationRuntime : IDisposable
+/// <remarks>
+/// The bucket is our own few lines rather than System.Threading.RateLimiting's TokenBucketRateLimiter:
+/// that one refills from Stopwatch time even with AutoReplenishment off, so it cannot follow the
+/// injected TimeProvider, and the tests drive time.
+/// </remarks>
+public sealed class DestinationRuntime
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
     private readonly TimeProvider _time;
-    private readonly TokenBucketRateLimiter _bucket;
-    private readonly TimeSpan _period;
+    private readonly double _rate;
+    private readonly double _capacity;
+    private double _tokens;
+    private DateTimeOffset _lastRefill;
     private readonly Lock _lock = new();
     private readonly Queue<(DateTimeOffset At, DeliveryOutcome Outcome)> _recent = new();
-    private readonly long _maxRefills;
-    private DateTimeOffset _lastReplenish;
     private DateTimeOffset _holdUntil;
     private string? _lastError;
 
@@ -26,22 +30,10 @@ public sealed class DestinationRuntime : IDisposable
         Connector = connector;
         _time = time;
         Breaker = new CircuitBreaker(options.BreakerThreshold, options.BreakerOpenFor, time);
-        // Replenished by hand from the TimeProvider (AutoReplenishment off) so a fake clock drives it:
-        // at most 10 refills a second, a burst of at most one second's worth.
-        var rate = config.RateLimit > 0 ? config.RateLimit : 1;
-        var perPeriod = Math.Max(1, (int)Math.Floor(rate / 10));
-        _period = TimeSpan.FromSeconds(perPeriod / rate);
-        var limit = Math.Max(perPeriod, (int)Math.Ceiling(rate));
-        _maxRefills = limit / perPeriod + 1;
-        _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = limit,
-            TokensPerPeriod = perPeriod,
-            ReplenishmentPeriod = _period,
-            AutoReplenishment = false,
-            QueueLimit = 0,
-        });
-        _lastReplenish = time.GetUtcNow();
+        _rate = config.RateLimit > 0 ? config.RateLimit : 1;
+        _capacity = Math.Max(1, Math.Ceiling(_rate));
+        _tokens = _capacity;
+        _lastRefill = time.GetUtcNow();
     }
 
     public DestinationConfig Config { get; }
@@ -64,20 +56,13 @@ public sealed class DestinationRuntime : IDisposable
         lock (_lock) if (until > _holdUntil) _holdUntil = until;
     }
 
-    /// <summary>Tokens available now (after refilling for the time passed).</summary>
+    /// <summary>Whole tokens available now, after refilling for the time passed.</summary>
     public int Available()
     {
         lock (_lock)
         {
-            var now = _time.GetUtcNow();
-            var refills = (long)((now - _lastReplenish) / _period);
-            if (refills > 0)
-            {
-                var needed = Math.Min(refills, _maxRefills);
-                for (var i = 0; i < needed; i++) _bucket.TryReplenish();
-                _lastReplenish += _period * refills;
-            }
-            return (int)_bucket.GetStatistics()!.CurrentAvailablePermits;
+            Refill();
+            return (int)Math.Floor(_tokens);
         }
     }
 
@@ -85,15 +70,32 @@ public sealed class DestinationRuntime : IDisposable
     {
         lock (_lock)
         {
-            using var lease = _bucket.AttemptAcquire(1);
-            return lease.IsAcquired;
+            Refill();
+            if (_tokens < 1) return false;
+            _tokens -= 1;
+            return true;
         }
     }
 
-    /// <summary>When the next token arrives.</summary>
+    /// <summary>When the next whole token arrives.</summary>
     public DateTimeOffset NextToken
     {
-        get { lock (_lock) return _lastReplenish + _period; }
+        get
+        {
+            lock (_lock)
+            {
+                Refill();
+                return _tokens >= 1 ? _time.GetUtcNow() : _lastRefill + TimeSpan.FromSeconds((1 - _tokens) / _rate);
+            }
+        }
+    }
+
+    private void Refill()
+    {
+        var now = _time.GetUtcNow();
+        if (now <= _lastRefill) return;
+        _tokens = Math.Min(_capacity, _tokens + (now - _lastRefill).TotalSeconds * _rate);
+        _lastRefill = now;
     }
 
     public void Record(DeliveryOutcome outcome, string? error)
@@ -132,6 +134,4 @@ public sealed class DestinationRuntime : IDisposable
     {
         while (_recent.Count > 0 && now - _recent.Peek().At > Window) _recent.Dequeue();
     }
-
-    public void Dispose() => _bucket.Dispose();
 }

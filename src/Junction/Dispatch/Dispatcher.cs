@@ -77,6 +77,7 @@ public sealed class Dispatcher : BackgroundService
             foreach (var d in _destinations.Values)
             {
                 if (d.HoldUntil > now && d.HoldUntil - now < delay) delay = d.HoldUntil - now;
+                if (d.Available() == 0 && d.NextToken > now && d.NextToken - now < delay) delay = d.NextToken - now;
             }
             using var timeout = new CancellationTokenSource(delay, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
@@ -330,7 +331,6 @@ public sealed class Dispatcher : BackgroundService
 
     public override void Dispose()
     {
-        foreach (var d in _destinations.Values) d.Dispose();
         _wake.Dispose();
         base.Dispose();
     }
