@@ -25,6 +25,8 @@ public sealed class Dispatcher : BackgroundService
     private readonly ILogger<Dispatcher> _logger;
     private readonly Dictionary<string, DestinationRuntime> _destinations;
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(1);
+    private DateTimeOffset _lastSnapshot = DateTimeOffset.MinValue;
 
     public Dispatcher(IJunctionStore store, IEnumerable<DestinationConfig> destinations, IEnumerable<IDestinationConnector> connectors,
         TimeProvider time, DispatchMetrics metrics, DispatchOptions options, ILogger<Dispatcher> logger)
@@ -71,7 +73,20 @@ public sealed class Dispatcher : BackgroundService
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            await PumpAsync(stoppingToken);
+            try
+            {
+                await PumpAsync(stoppingToken);
+                if (_destinations.Count > 0 && _time.GetUtcNow() - _lastSnapshot >= SnapshotEvery)
+                {
+                    _lastSnapshot = _time.GetUtcNow();
+                    await SnapshotAsync(stoppingToken);
+                }
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The store is unreachable or a query failed: nothing is lost (the outbox is durable); try again next round.
+                DispatchLog.RoundFailed(_logger, "*", ex);
+            }
             var delay = _options.PollInterval;
             var now = _time.GetUtcNow();
             foreach (var d in _destinations.Values)
@@ -111,7 +126,6 @@ public sealed class Dispatcher : BackgroundService
                 DispatchLog.RoundFailed(_logger, d.Config.Id, ex);
             }
         }
-        await SnapshotAsync(cancellationToken);
         return attempts;
     }
 
@@ -309,7 +323,8 @@ public sealed class Dispatcher : BackgroundService
         }).ToList();
     }
 
-    private async Task SnapshotAsync(CancellationToken cancellationToken)
+    /// <summary>Refreshes the queue-depth and circuit gauges (the background loop does it at most once a second).</summary>
+    public async Task SnapshotAsync(CancellationToken cancellationToken)
     {
         var backlog = (await _store.CountOpenDeliveriesAsync(cancellationToken)).ToDictionary(b => b.Destination, StringComparer.Ordinal);
         _metrics.Snapshot(_destinations.Values.Select(d =>

@@ -104,6 +104,8 @@ public abstract partial class RelationalStore
         var until = now + (long)lease.TotalMilliseconds;
         using var gate = await EnterWriteAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
+        // A claim or a completion lost to a power cut only means the task is sent again (at least once).
+        await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
 
         var rows = new List<ClaimedDelivery>();
@@ -247,6 +249,7 @@ public abstract partial class RelationalStore
         var now = NowMs;
         using var gate = await EnterWriteAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
+        await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         string? destination = null, person = null;
         await using (var cmd = connection.CreateCommand())
