@@ -156,10 +156,38 @@ public sealed class Dispatcher : BackgroundService
                 break;
             }
             foreach (var _ in claimed) d.TryTake();
-            await Task.WhenAll(claimed.Select(c => AttemptAsync(d, c, cancellationToken)));
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                var heartbeat = HeartbeatAsync(d.Config.Id, claimed.Select(c => c.Id).ToList(), stop.Token);
+                await Task.WhenAll(claimed.Select(c => AttemptAsync(d, c, cancellationToken)));
+                await stop.CancelAsync();
+                await heartbeat;
+            }
             attempts += claimed.Count;
         }
         return attempts;
+    }
+
+    /// <summary>Renews the round's leases every third of the lease while its calls run, so a slow call keeps its claim.</summary>
+    private async Task HeartbeatAsync(string destination, IReadOnlyList<long> ids, CancellationToken cancellationToken)
+    {
+        var every = _options.Lease / 3;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(every, _time, cancellationToken);
+                await _store.RenewLeasesAsync(ids, _options.WorkerId, _options.Lease, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                DispatchLog.RoundFailed(_logger, destination, ex);
+            }
+        }
     }
 
     private async Task AttemptAsync(DestinationRuntime d, ClaimedDelivery task, CancellationToken cancellationToken)

@@ -299,4 +299,38 @@ public sealed class DispatcherTests : IAsyncDisposable
         Assert.Contains("payload", row.DeadReason, StringComparison.Ordinal);
         Assert.Empty(kit.Calls);
     }
+
+    [Fact]
+    public async Task ASlowCall_KeepsItsLeaseByHeartbeat_SoItsResultIsRecorded()
+    {
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook));
+        var options = Options();
+        options.Lease = TimeSpan.FromSeconds(30);
+        var dispatcher = await StartAsync(options, hook);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1")], None);
+        var path = ((Junction.Storage.Sqlite.SqliteStore)_store).FilePath;
+        hook.During = async _ =>
+        {
+            // The call lasts 80 s of clock time against a 30 s lease; each step waits until the heartbeat has renewed it.
+            for (var step = 1; step <= 8; step++)
+            {
+                _time.Advance(TimeSpan.FromSeconds(10));
+                var wanted = _time.GetUtcNow().ToUnixTimeMilliseconds() + 20_000;
+                for (var i = 0; i < 100 && await LeaseUntilAsync(path) < wanted; i++) await Task.Delay(20);
+            }
+        };
+
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        var row = await RowAsync("e1");
+        Assert.Equal((DeliveryStates.Succeeded, 1), (row.State, row.Attempts));
+    }
+
+    private static async Task<long> LeaseUntilAsync(string path)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT COALESCE(MAX(lease_until), 0) FROM deliveries";
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
 }
