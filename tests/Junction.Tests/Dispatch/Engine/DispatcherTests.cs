@@ -311,6 +311,8 @@ public sealed class DispatcherTests : IAsyncDisposable
         var path = ((Junction.Storage.Sqlite.SqliteStore)_store).FilePath;
         hook.During = async _ =>
         {
+            // Only the first call is slow (without the heartbeat, the reclaimed task must not loop forever here).
+            if (hook.Calls.Count > 1) return;
             // The call lasts 80 s of clock time against a 30 s lease; each step waits until the heartbeat has renewed it.
             for (var step = 1; step <= 8; step++)
             {
