@@ -20,6 +20,9 @@ public static class JunctionCli
             NormalizeCommands.Backfill(ConfigOption),
             PeopleCommands.Trace(ConfigOption),
             PeopleCommands.Rebuild(ConfigOption),
+            DispatchCommands.Dlq(ConfigOption),
+            DispatchCommands.Pause(ConfigOption),
+            DispatchCommands.Resume(ConfigOption),
         };
         return await root.Parse(args).InvokeAsync();
     }

@@ -1,6 +1,7 @@
 using Junction.Admin;
 using Junction.Capture;
 using Junction.Config;
+using Junction.Dispatch;
 using Junction.Intake;
 using Junction.Normalize;
 using Junction.Observability;
@@ -21,7 +22,8 @@ public static class JunctionHost
         string urls,
         TimeProvider? time = null,
         string? missingConfigPath = null,
-        Action<ILoggingBuilder>? logging = null)
+        Action<ILoggingBuilder>? logging = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         time ??= TimeProvider.System;
         // Junction reads no appsettings files, so nothing should watch the working directory for them:
@@ -69,6 +71,16 @@ public static class JunctionHost
         builder.Services.AddSingleton<AdminAuth>();
         builder.Services.AddSingleton<CaptureIntake>();
         builder.Services.AddSingleton<ApiKeyAuth>();
+        builder.Services.AddDispatch(config.Destinations.Values);
+        // One attempt per call, bounded; redirects are not followed (a redirected webhook POST would turn into a GET).
+        builder.Services.AddHttpClient(Dispatch.Destinations.DestinationConnectors.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        foreach (var destination in config.Destinations.Values)
+        {
+            builder.Services.AddSingleton(sp => Dispatch.Destinations.DestinationConnectors.Create(destination,
+                sp.GetRequiredService<IHttpClientFactory>().CreateClient(Dispatch.Destinations.DestinationConnectors.HttpClientName), time));
+        }
+        configureServices?.Invoke(builder.Services);
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -76,7 +88,7 @@ public static class JunctionHost
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, CaptureJson.Default);
         });
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(IntakeMetrics.MeterName)
+            .AddMeter(IntakeMetrics.MeterName, DispatchMetrics.MeterName)
             .AddPrometheusExporter());
 
         var app = builder.Build();
@@ -96,6 +108,7 @@ public static class JunctionHost
         app.MapFormsApi();
         app.MapEventsApi();
         app.MapPeopleApi();
+        app.MapDispatchApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

@@ -23,7 +23,8 @@ public sealed class Projector(
     TimeProvider time,
     ProjectSignal signal,
     IDeliveryPlanner planner,
-    ILogger<Projector> logger) : BackgroundService
+    ILogger<Projector> logger,
+    Dispatcher? dispatcher = null) : BackgroundService
 {
     private const int BatchSize = 500;
     private const int CacheLimit = 20_000;
@@ -211,6 +212,7 @@ public sealed class Projector(
         }
 
         await _store.CommitProjectionAsync(commit, cancellationToken);
+        if (commit.Deliveries.Count > 0) dispatcher?.Wake();
         foreach (var (person, state, digest) in updates)
         {
             person.State = state;

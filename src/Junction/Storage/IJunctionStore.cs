@@ -67,4 +67,36 @@ public interface IJunctionStore : IAsyncDisposable
 
     /// <summary>Holds the named role (one node at a time) while the returned handle lives; null when another node has it.</summary>
     Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken);
+
+    // Dispatch: the delivery outbox (RelationalStore.Dispatch.cs). The projector writes drafts inside
+    // its own transaction through RelationalStore.InsertDeliveryDraftsAsync.
+
+    /// <summary>Writes delivery drafts in a transaction of their own (tests, tools); returns how many were new.</summary>
+    Task<int> EnqueueDeliveriesAsync(IReadOnlyList<Junction.Dispatch.DeliveryDraft> drafts, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(string destination, string owner, int limit, TimeSpan lease, CancellationToken cancellationToken);
+
+    Task<int> RenewLeasesAsync(IReadOnlyList<long> ids, string owner, TimeSpan lease, CancellationToken cancellationToken);
+
+    Task<bool> CompleteDeliveryAsync(DeliveryCompletion completion, CancellationToken cancellationToken);
+
+    Task<string?> GetSyncedAsync(string destination, string personId, CancellationToken cancellationToken);
+
+    Task<DeliveryPage> ListDeliveriesAsync(DeliveryQuery query, CancellationToken cancellationToken);
+
+    Task<DeliveryRow?> GetDeliveryAsync(long id, CancellationToken cancellationToken);
+
+    Task<IReadOnlyDictionary<long, IReadOnlyList<DeliveryAttemptRecord>>> ListDeliveryAttemptsAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken);
+
+    Task<int> ReplayDeadAsync(ReplayFilter filter, CancellationToken cancellationToken);
+
+    Task<bool> PauseDestinationAsync(string destination, string? reason, CancellationToken cancellationToken);
+
+    Task<int> ResumeDestinationAsync(string destination, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<DestinationControl>> ListDestinationControlAsync(CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<DestinationBacklog>> CountOpenDeliveriesAsync(CancellationToken cancellationToken);
+
+    Task<long?> NextDeliveryDueAsync(string destination, CancellationToken cancellationToken);
 }

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
-using Junction.Dispatch;
 using Junction.Identity;
 using Junction.Observability;
 using Junction.State;
@@ -200,13 +199,11 @@ public abstract partial class RelationalStore
         if (commit.Cursor is { } cursor) AddCursor(writes, ProjectCursor, cursor);
         if (commit.OverrideCursor is { } overrides) AddCursor(writes, OverrideCursor, overrides);
         await writes.ExecuteAsync(cancellationToken);
-        await WriteDeliveriesAsync(connection, tx, commit.Deliveries, cancellationToken);
+        // The transactional outbox: delivery drafts commit with the state change that caused them.
+        if (commit.Deliveries.Count > 0) await InsertDeliveryDraftsAsync(connection, tx, commit.Deliveries, cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
 
-    /// <summary>The transactional outbox: delivery drafts written with the state change that caused them.</summary>
-    protected virtual Task WriteDeliveriesAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<DeliveryDraft> drafts, CancellationToken cancellationToken) =>
-        Task.CompletedTask;
 
     /// <summary>Replaces everything derived (people, identifiers, person events, merges, timers) with a rebuild's result, in one transaction.</summary>
     public async Task ReplaceProjectionAsync(RebuildWrite rebuild, IProgress<int>? progress, CancellationToken cancellationToken)

@@ -324,6 +324,10 @@ public static class Tables
     public const string PersonOverrides = "person_overrides";
     public const string StateChanges = "state_changes";
     public const string Timers = "timers";
+    public const string Deliveries = "deliveries";
+    public const string DeliveryAttempts = "delivery_attempts";
+    public const string DestinationSync = "destination_sync";
+    public const string DestinationControl = "destination_control";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>

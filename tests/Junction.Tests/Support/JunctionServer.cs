@@ -45,9 +45,9 @@ public sealed class JunctionServer : IAsyncDisposable
         Path = "test.yaml",
     };
 
-    public static async Task<JunctionServer> StartAsync(JunctionConfig config, TimeProvider? time = null)
+    public static async Task<JunctionServer> StartAsync(JunctionConfig config, TimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
-        var app = await JunctionHost.BuildAsync(config, "http://127.0.0.1:0", time, logging: l => l.ClearProviders());
+        var app = await JunctionHost.BuildAsync(config, "http://127.0.0.1:0", time, logging: l => l.ClearProviders(), configureServices: services);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new JunctionServer(app, new Uri(address));

@@ -6,6 +6,8 @@ namespace Junction.Dispatch.Destinations;
 /// <summary>Builds the connector for a configured destination.</summary>
 public static class DestinationConnectors
 {
+    public const string HttpClientName = "junction-destinations";
+
     public static IDestinationConnector Create(DestinationConfig config, HttpClient http, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(config);

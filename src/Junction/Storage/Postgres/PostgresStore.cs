@@ -57,6 +57,8 @@ public sealed class PostgresStore : RelationalStore
 
     protected override string HeadersAsText => "headers::text";
 
+    protected override string SkipLocked => "FOR UPDATE SKIP LOCKED";
+
     protected override string JsonParameter(string name) => $"@{name}::jsonb";
 
     protected override string JsonColumn(string column) => column + "::text";

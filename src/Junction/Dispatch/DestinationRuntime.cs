@@ -1,0 +1,137 @@
+namespace Junction.Dispatch;
+
+/// <summary>
+/// What the dispatcher keeps per destination in memory: its send-rate token bucket (a burst of one
+/// second's worth, refilled continuously at RateLimit per second), circuit breaker,
+/// rate-limit hold and a five-minute window of outcomes. Durable state (the queue, the retry
+/// schedule, pause) lives in the store.
+/// </summary>
+/// <remarks>
+/// The bucket is our own few lines rather than System.Threading.RateLimiting's TokenBucketRateLimiter:
+/// that one refills from Stopwatch time even with AutoReplenishment off, so it cannot follow the
+/// injected TimeProvider, and the tests drive time.
+/// </remarks>
+public sealed class DestinationRuntime
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
+    private readonly TimeProvider _time;
+    private readonly double _rate;
+    private readonly double _capacity;
+    private double _tokens;
+    private DateTimeOffset _lastRefill;
+    private readonly Lock _lock = new();
+    private readonly Queue<(DateTimeOffset At, DeliveryOutcome Outcome)> _recent = new();
+    private DateTimeOffset _holdUntil;
+    private string? _lastError;
+
+    public DestinationRuntime(IDestinationConnector? connector, DestinationConfig config, DispatchOptions options, TimeProvider time)
+    {
+        Config = config;
+        Connector = connector;
+        _time = time;
+        Breaker = new CircuitBreaker(options.BreakerThreshold, options.BreakerOpenFor, time);
+        _rate = config.RateLimit > 0 ? config.RateLimit : 1;
+        _capacity = Math.Max(1, Math.Ceiling(_rate));
+        _tokens = _capacity;
+        _lastRefill = time.GetUtcNow();
+    }
+
+    public DestinationConfig Config { get; }
+    public IDestinationConnector? Connector { get; }
+    public CircuitBreaker Breaker { get; }
+
+    /// <summary>Until when a 429 holds all sending to this destination.</summary>
+    public DateTimeOffset HoldUntil
+    {
+        get { lock (_lock) return _holdUntil; }
+    }
+
+    public string? LastError
+    {
+        get { lock (_lock) return _lastError; }
+    }
+
+    public void Hold(DateTimeOffset until)
+    {
+        lock (_lock) if (until > _holdUntil) _holdUntil = until;
+    }
+
+    /// <summary>Whole tokens available now, after refilling for the time passed.</summary>
+    public int Available()
+    {
+        lock (_lock)
+        {
+            Refill();
+            return (int)Math.Floor(_tokens);
+        }
+    }
+
+    public bool TryTake()
+    {
+        lock (_lock)
+        {
+            Refill();
+            if (_tokens < 1) return false;
+            _tokens -= 1;
+            return true;
+        }
+    }
+
+    /// <summary>When the next whole token arrives.</summary>
+    public DateTimeOffset NextToken
+    {
+        get
+        {
+            lock (_lock)
+            {
+                Refill();
+                return _tokens >= 1 ? _time.GetUtcNow() : _lastRefill + TimeSpan.FromSeconds((1 - _tokens) / _rate);
+            }
+        }
+    }
+
+    private void Refill()
+    {
+        var now = _time.GetUtcNow();
+        if (now <= _lastRefill) return;
+        _tokens = Math.Min(_capacity, _tokens + (now - _lastRefill).TotalSeconds * _rate);
+        _lastRefill = now;
+    }
+
+    public void Record(DeliveryOutcome outcome, string? error)
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            _recent.Enqueue((now, outcome));
+            if (outcome != DeliveryOutcome.Succeeded && error is not null) _lastError = error;
+            Prune(now);
+        }
+    }
+
+    /// <summary>Successes over answered attempts in the last five minutes (429s excluded); null without attempts.</summary>
+    public double? SuccessRate()
+    {
+        lock (_lock)
+        {
+            Prune(_time.GetUtcNow());
+            var counted = _recent.Count(r => r.Outcome != DeliveryOutcome.RateLimited);
+            return counted == 0 ? null : (double)_recent.Count(r => r.Outcome == DeliveryOutcome.Succeeded) / counted;
+        }
+    }
+
+    /// <summary>Attempts per second over the last minute.</summary>
+    public double SendRate()
+    {
+        lock (_lock)
+        {
+            var since = _time.GetUtcNow() - TimeSpan.FromMinutes(1);
+            return _recent.Count(r => r.At >= since) / 60.0;
+        }
+    }
+
+    private void Prune(DateTimeOffset now)
+    {
+        while (_recent.Count > 0 && now - _recent.Peek().At > Window) _recent.Dequeue();
+    }
+}

@@ -1,0 +1,380 @@
+using System.Text.Json;
+using Junction.Normalize;
+using Junction.Storage;
+
+namespace Junction.Dispatch;
+
+/// <summary>One destination's health, as GET /v1/destinations shows it.</summary>
+public sealed record DestinationStatus(
+    string Id, string Type, string State, long QueueDepth, long InFlight, long Held, long Dead,
+    double? SuccessRate5m, string? LastError, double SendRate);
+
+/// <summary>
+/// Claims due tasks per destination and hands them to its connector, one attempt per claim:
+/// success records the sync; a 429 reschedules at Retry-After without counting an attempt and holds
+/// the destination; a transient failure backs off (exponential, full jitter) until the retry window
+/// closes; a permanent one goes to the DLQ at once. Everything durable is in the store, so a restart
+/// (or another node) carries on where this one stopped.
+/// </summary>
+public sealed class Dispatcher : BackgroundService
+{
+    private readonly IJunctionStore _store;
+    private readonly TimeProvider _time;
+    private readonly DispatchMetrics _metrics;
+    private readonly DispatchOptions _options;
+    private readonly ILogger<Dispatcher> _logger;
+    private readonly Dictionary<string, DestinationRuntime> _destinations;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(1);
+    private DateTimeOffset _lastSnapshot = DateTimeOffset.MinValue;
+
+    public Dispatcher(IJunctionStore store, IEnumerable<DestinationConfig> destinations, IEnumerable<IDestinationConnector> connectors,
+        TimeProvider time, DispatchMetrics metrics, DispatchOptions options, ILogger<Dispatcher> logger)
+    {
+        _store = store;
+        _time = time;
+        _metrics = metrics;
+        _options = options;
+        _logger = logger;
+        var byId = new Dictionary<string, IDestinationConnector>(StringComparer.Ordinal);
+        foreach (var c in connectors) byId[c.Config.Id] = c;
+        _destinations = new Dictionary<string, DestinationRuntime>(StringComparer.Ordinal);
+        foreach (var d in destinations)
+        {
+            _destinations[d.Id] = new DestinationRuntime(byId.TryGetValue(d.Id, out var c) ? c : null, d, options, time);
+        }
+        foreach (var (id, c) in byId)
+        {
+            if (!_destinations.ContainsKey(id)) _destinations[id] = new DestinationRuntime(c, c.Config, options, time);
+        }
+        foreach (var d in _destinations.Values.Where(d => d.Connector is null)) DispatchLog.NoConnector(logger, d.Config.Id);
+    }
+
+    public IReadOnlyCollection<string> Destinations => _destinations.Keys;
+
+    public bool IsKnown(string destination) => _destinations.ContainsKey(destination);
+
+    public DestinationRuntime? Runtime(string destination) => _destinations.GetValueOrDefault(destination);
+
+    /// <summary>New drafts, a resume or a replay: look at the outbox now rather than at the next poll.</summary>
+    public void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0) _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await PumpAsync(stoppingToken);
+                if (_destinations.Count > 0 && _time.GetUtcNow() - _lastSnapshot >= SnapshotEvery)
+                {
+                    _lastSnapshot = _time.GetUtcNow();
+                    await SnapshotAsync(stoppingToken);
+                }
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The store is unreachable or a query failed: nothing is lost (the outbox is durable); try again next round.
+                DispatchLog.RoundFailed(_logger, "*", ex);
+            }
+            var delay = _options.PollInterval;
+            var now = _time.GetUtcNow();
+            foreach (var d in _destinations.Values)
+            {
+                if (d.HoldUntil > now && d.HoldUntil - now < delay) delay = d.HoldUntil - now;
+                if (d.Available() == 0 && d.NextToken > now && d.NextToken - now < delay) delay = d.NextToken - now;
+            }
+            using var timeout = new CancellationTokenSource(delay, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+            try
+            {
+                await _wake.WaitAsync(linked.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Poll interval passed.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One round over every destination: sends everything due now (within rate limits and breakers). Returns the attempts made.</summary>
+    public async Task<int> PumpAsync(CancellationToken cancellationToken)
+    {
+        var attempts = 0;
+        foreach (var d in _destinations.Values)
+        {
+            try
+            {
+                attempts += await PumpAsync(d, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                DispatchLog.RoundFailed(_logger, d.Config.Id, ex);
+            }
+        }
+        return attempts;
+    }
+
+    private async Task<int> PumpAsync(DestinationRuntime d, CancellationToken cancellationToken)
+    {
+        if (d.Connector is null) return 0;
+        var attempts = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (_time.GetUtcNow() < d.HoldUntil) break;
+            var available = d.Available();
+            if (available == 0) break;
+            if (!d.Breaker.TryEnter(out var probe)) break;
+            var limit = probe ? 1 : Math.Min(available, _options.BatchSize);
+            IReadOnlyList<ClaimedDelivery> claimed;
+            try
+            {
+                claimed = await _store.ClaimDeliveriesAsync(d.Config.Id, _options.WorkerId, limit, _options.Lease, cancellationToken);
+            }
+            catch
+            {
+                if (probe) d.Breaker.ReleaseProbe();
+                throw;
+            }
+            if (claimed.Count == 0)
+            {
+                if (probe) d.Breaker.ReleaseProbe();
+                break;
+            }
+            foreach (var _ in claimed) d.TryTake();
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                var heartbeat = HeartbeatAsync(d.Config.Id, claimed.Select(c => c.Id).ToList(), stop.Token);
+                await Task.WhenAll(claimed.Select(c => AttemptAsync(d, c, cancellationToken)));
+                await stop.CancelAsync();
+                await heartbeat;
+            }
+            attempts += claimed.Count;
+        }
+        return attempts;
+    }
+
+    /// <summary>Renews the round's leases every third of the lease while its calls run, so a slow call keeps its claim.</summary>
+    private async Task HeartbeatAsync(string destination, IReadOnlyList<long> ids, CancellationToken cancellationToken)
+    {
+        var every = _options.Lease / 3;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(every, _time, cancellationToken);
+                await _store.RenewLeasesAsync(ids, _options.WorkerId, _options.Lease, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                DispatchLog.RoundFailed(_logger, destination, ex);
+            }
+        }
+    }
+
+    private async Task AttemptAsync(DestinationRuntime d, ClaimedDelivery task, CancellationToken cancellationToken)
+    {
+        var config = d.Config;
+        var started = _time.GetUtcNow();
+        var clock = _time.GetTimestamp();
+        DeliveryResult result;
+        string? syncedDesired = null;
+        try
+        {
+            var work = BuildWork(config, task);
+            if (work.Desired is { } desired) syncedDesired = DeliveryPlanner.SerializeDesired(desired);
+            try
+            {
+                result = await d.Connector!.DeliverAsync(work, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                DispatchLog.ConnectorThrew(_logger, config.Id, task.Id, ex);
+                result = new DeliveryResult { Outcome = DeliveryOutcome.Transient, Error = $"connector error: {ex.GetType().Name}: {ex.Message}" };
+            }
+        }
+        catch (JsonException ex)
+        {
+            result = new DeliveryResult { Outcome = DeliveryOutcome.Permanent, Error = $"the stored payload cannot be read: {ex.Message}" };
+        }
+        var elapsed = _time.GetElapsedTime(clock);
+        var now = _time.GetUtcNow();
+        _metrics.Attempt(config.Id, result.Outcome, elapsed.TotalSeconds);
+        d.Record(result.Outcome, result.Error ?? (result.Status is { } st ? $"status {st}" : null));
+
+        var error = Truncate(result.Error ?? (result.Outcome == DeliveryOutcome.Succeeded ? null : result.Response), 2000);
+        var record = new DeliveryAttemptRecord(task.Attempt, started.ToUnixTimeMilliseconds(), (long)elapsed.TotalMilliseconds,
+            Outcome(result.Outcome), result.Status, error);
+        var request = result.Requests.Count == 0 ? null : Truncate(string.Join('\n', result.Requests), 16_000);
+        var completion = new DeliveryCompletion(task.Id, _options.WorkerId, DeliveryStates.Pending, record,
+            Error: error, Status: result.Status, Request: request);
+
+        switch (result.Outcome)
+        {
+            case DeliveryOutcome.Succeeded:
+                TrackBreaker(d, () => d.Breaker.OnAnswered());
+                completion = completion with { State = DeliveryStates.Succeeded, SyncedDesired = syncedDesired, Error = null };
+                break;
+            case DeliveryOutcome.RateLimited:
+                d.Breaker.OnNeutral();
+                var wait = result.RetryAfter is { } ra && ra > TimeSpan.Zero ? ra : _options.DefaultRetryAfter;
+                if (wait > _options.MaxBackoff) wait = _options.MaxBackoff;
+                d.Hold(now + wait);
+                DispatchLog.RateLimited(_logger, config.Id, wait.TotalSeconds);
+                completion = completion with { NextAttemptAt = (now + wait).ToUnixTimeMilliseconds(), CountAttempt = false };
+                break;
+            case DeliveryOutcome.Permanent:
+                TrackBreaker(d, () => d.Breaker.OnAnswered());
+                completion = completion with { State = DeliveryStates.Dead, DeadReason = error ?? $"permanent error (status {result.Status})" };
+                break;
+            default:
+                TrackBreaker(d, () => d.Breaker.OnFailure());
+                var first = DateTimeOffset.FromUnixTimeMilliseconds(task.FirstAttemptAt);
+                var deadline = first + config.RetryMaxAge;
+                if (now >= deadline)
+                {
+                    completion = completion with
+                    {
+                        State = DeliveryStates.Dead,
+                        DeadReason = $"still failing after the retry window of {config.RetryMaxAge}: {error ?? "transient error"}",
+                    };
+                }
+                else
+                {
+                    var next = now + Backoff(config.RetryBaseDelay, task.Attempt);
+                    // One last attempt when the window closes rather than none at all.
+                    if (next > deadline) next = deadline;
+                    completion = completion with { NextAttemptAt = next.ToUnixTimeMilliseconds() };
+                }
+                break;
+        }
+
+        if (!await _store.CompleteDeliveryAsync(completion, cancellationToken))
+        {
+            DispatchLog.LeaseLost(_logger, task.Id, config.Id);
+            return;
+        }
+        if (completion.State == DeliveryStates.Dead)
+        {
+            _metrics.Dead(config.Id);
+            DispatchLog.Dead(_logger, task.Id, config.Id, completion.DeadReason!);
+        }
+    }
+
+    private void TrackBreaker(DestinationRuntime d, Action apply)
+    {
+        var before = d.Breaker.State;
+        apply();
+        var after = d.Breaker.State;
+        if (before != CircuitState.Open && after == CircuitState.Open && before == CircuitState.Closed)
+        {
+            DispatchLog.CircuitOpened(_logger, d.Config.Id, d.Breaker.ConsecutiveFailures);
+        }
+        else if (before != CircuitState.Closed && after == CircuitState.Closed)
+        {
+            DispatchLog.CircuitClosed(_logger, d.Config.Id);
+        }
+    }
+
+    /// <summary>Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): uniform in [0, min(cap, base·2^(attempt-1))].</summary>
+    public TimeSpan Backoff(TimeSpan baseDelay, int attempt)
+    {
+        var exponent = Math.Clamp(attempt - 1, 0, 40);
+        var ceiling = Math.Min(_options.MaxBackoff.TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, exponent));
+        return TimeSpan.FromMilliseconds(_options.Jitter.NextDouble() * ceiling);
+    }
+
+    /// <summary>The work a connector sees. The idempotency key of an event is stable across retries and replays.</summary>
+    public static DeliveryWork BuildWork(DestinationConfig config, ClaimedDelivery task)
+    {
+        if (task.Kind == DeliveryKinds.State)
+        {
+            return new DeliveryWork
+            {
+                TaskId = task.Id,
+                PersonId = task.PersonId,
+                Kind = task.Kind,
+                Desired = DeliveryPlanner.DeserializeDesired(task.Payload),
+                LastSynced = task.LastSynced is null ? null : DeliveryPlanner.DeserializeDesired(task.LastSynced),
+                IdempotencyKey = $"{config.Id}:{task.PersonId}:{task.Id}",
+                TraceId = task.TraceId,
+                Attempt = task.Attempt,
+            };
+        }
+        return new DeliveryWork
+        {
+            TaskId = task.Id,
+            PersonId = task.PersonId,
+            Kind = task.Kind,
+            Event = CanonicalJson.Deserialize(task.Payload),
+            IdempotencyKey = $"{config.Id}:{task.EventId}",
+            TraceId = task.TraceId,
+            Attempt = task.Attempt,
+        };
+    }
+
+    /// <summary>Health per destination for the admin API.</summary>
+    public async Task<IReadOnlyList<DestinationStatus>> StatusAsync(CancellationToken cancellationToken)
+    {
+        var backlog = (await _store.CountOpenDeliveriesAsync(cancellationToken)).ToDictionary(b => b.Destination, StringComparer.Ordinal);
+        var paused = (await _store.ListDestinationControlAsync(cancellationToken)).Where(c => c.Paused).Select(c => c.Destination)
+            .ToHashSet(StringComparer.Ordinal);
+        var now = _time.GetUtcNow();
+        return _destinations.Values.OrderBy(d => d.Config.Id, StringComparer.Ordinal).Select(d =>
+        {
+            var b = backlog.GetValueOrDefault(d.Config.Id) ?? new DestinationBacklog(d.Config.Id, 0, 0, 0, 0);
+            var rate = d.SuccessRate();
+            var state = paused.Contains(d.Config.Id) ? "paused"
+                : d.Breaker.State != CircuitState.Closed ? "open"
+                : d.Breaker.ConsecutiveFailures > 0 || d.HoldUntil > now || rate < 0.9 || d.Connector is null ? "degraded"
+                : "healthy";
+            return new DestinationStatus(d.Config.Id, d.Config.Type, state, b.Pending + b.Held, b.InFlight, b.Held, b.Dead,
+                rate, d.LastError, Math.Round(d.SendRate(), 3));
+        }).ToList();
+    }
+
+    /// <summary>Refreshes the queue-depth and circuit gauges (the background loop does it at most once a second).</summary>
+    public async Task SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var backlog = (await _store.CountOpenDeliveriesAsync(cancellationToken)).ToDictionary(b => b.Destination, StringComparer.Ordinal);
+        _metrics.Snapshot(_destinations.Values.Select(d =>
+        {
+            var b = backlog.GetValueOrDefault(d.Config.Id);
+            return (d.Config.Id, b is null ? 0 : b.Pending + b.Held, (int)d.Breaker.State);
+        }).ToList());
+    }
+
+    private static string Outcome(DeliveryOutcome outcome) => outcome switch
+    {
+        DeliveryOutcome.Succeeded => "succeeded",
+        DeliveryOutcome.RateLimited => "rate_limited",
+        DeliveryOutcome.Permanent => "permanent",
+        _ => "transient",
+    };
+
+    private static string? Truncate(string? text, int max) => text is null || text.Length <= max ? text : text[..max] + "…";
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+}

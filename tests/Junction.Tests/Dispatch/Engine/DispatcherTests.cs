@@ -1,0 +1,338 @@
+using System.Diagnostics.Metrics;
+using Junction.Dispatch;
+using Junction.Storage;
+using Junction.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Junction.Tests.Dispatch.Engine;
+
+/// <summary>
+/// The dispatcher against a real SQLite outbox, a scripted connector and a fake clock: each test
+/// pumps rounds by hand and moves time to where the stored schedule says the next attempt is.
+/// </summary>
+public sealed class DispatcherTests : IAsyncDisposable
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+    private readonly IJunctionStore _store;
+    private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private Dispatcher? _dispatcher;
+
+    public DispatcherTests()
+    {
+        _store = StoreFactory.Open(TestStorage.NewSqlite(), _time);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _dispatcher?.Dispose();
+        await _store.DisposeAsync();
+        await _meters.DisposeAsync();
+    }
+
+    /// <summary>Always the same "random" draw, so a backoff is exact.</summary>
+    private sealed class PinnedRandom(double value) : Random
+    {
+        public override double NextDouble() => value;
+    }
+
+    private async Task<Dispatcher> StartAsync(DispatchOptions options, params ScriptedConnector[] connectors)
+    {
+        await _store.MigrateAsync(None);
+        _dispatcher = new Dispatcher(_store, connectors.Select(c => c.Config), connectors, _time,
+            new DispatchMetrics(_meters.GetRequiredService<IMeterFactory>()), options, NullLogger<Dispatcher>.Instance);
+        return _dispatcher;
+    }
+
+    private static DispatchOptions Options(double jitter = 1.0, int batch = 16) => new() { Jitter = new PinnedRandom(jitter), BatchSize = batch, WorkerId = "test" };
+
+    private async Task<DeliveryRow> RowAsync(string? eventId = null) =>
+        (await _store.ListDeliveriesAsync(new DeliveryQuery(null, null, null, 0, 1000), None)).Items.First(r => eventId is null || r.EventId == eventId);
+
+    private async Task AdvanceToNextAttemptAsync(string eventId)
+    {
+        var row = await RowAsync(eventId);
+        var due = DateTimeOffset.FromUnixTimeMilliseconds(row.NextAttemptAt);
+        if (due > _time.GetUtcNow()) _time.Advance(due - _time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task TransientFailure_BacksOffExponentially_WithFullJitterBelowTheCeiling()
+    {
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook, baseDelay: TimeSpan.FromSeconds(2)))
+            .Always(ScriptedConnector.Transient());
+        var dispatcher = await StartAsync(Options(jitter: 0.75), hook);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1")], None);
+
+        var delays = new List<long>();
+        for (var attempt = 1; attempt <= 4; attempt++)
+        {
+            Assert.Equal(1, await dispatcher.PumpAsync(None));
+            var row = await RowAsync("e1");
+            Assert.Equal((DeliveryStates.Pending, attempt), (row.State, row.Attempts));
+            delays.Add(row.NextAttemptAt - _time.GetUtcNow().ToUnixTimeMilliseconds());
+            Assert.Equal(0, await dispatcher.PumpAsync(None));
+            await AdvanceToNextAttemptAsync("e1");
+        }
+        // 0.75 of base·2^(n-1): 2 s, 4 s, 8 s, 16 s ceilings.
+        Assert.Equal([1500L, 3000L, 6000L, 12000L], delays);
+    }
+
+    [Fact]
+    public async Task Backoff_StaysWithinZeroAndTheCeiling_AndTheCeilingIsCapped()
+    {
+        var options = Options(jitter: 0.999999);
+        options.MaxBackoff = TimeSpan.FromMinutes(5);
+        var dispatcher = await StartAsync(options);
+        Assert.InRange(dispatcher.Backoff(TimeSpan.FromSeconds(1), 1).TotalMilliseconds, 999, 1000);
+        Assert.InRange(dispatcher.Backoff(TimeSpan.FromSeconds(1), 4).TotalMilliseconds, 7990, 8000);
+        Assert.InRange(dispatcher.Backoff(TimeSpan.FromSeconds(1), 40).TotalMinutes, 4.99, 5);
+        var real = new Dispatcher(_store, [], [], _time, new DispatchMetrics(_meters.GetRequiredService<IMeterFactory>()),
+            new DispatchOptions { Jitter = new Random(7) }, NullLogger<Dispatcher>.Instance);
+        var draws = Enumerable.Range(0, 200).Select(_ => real.Backoff(TimeSpan.FromSeconds(1), 3).TotalMilliseconds).ToList();
+        Assert.All(draws, d => Assert.InRange(d, 0, 4000));
+        Assert.True(draws.Min() < 1000 && draws.Max() > 3000, "full jitter spreads over the whole range");
+        real.Dispose();
+    }
+
+    [Fact]
+    public async Task RateLimited_WaitsForRetryAfter_WithoutCountingAnAttempt_AndHoldsTheWholeDestination()
+    {
+        var kit = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook)).Then(ScriptedConnector.RateLimited(TimeSpan.FromSeconds(30)));
+        var dispatcher = await StartAsync(Options(batch: 1), kit);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1"), Drafts.Event("hook", "p2", "e2")], None);
+
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        var limited = await RowAsync("e1");
+        Assert.Equal((DeliveryStates.Pending, 0), (limited.State, limited.Attempts));
+        Assert.Equal(_time.GetUtcNow().AddSeconds(30).ToUnixTimeMilliseconds(), limited.NextAttemptAt);
+
+        _time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        Assert.Single(kit.Calls);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, await dispatcher.PumpAsync(None));
+        var done = await RowAsync("e1");
+        Assert.Equal((DeliveryStates.Succeeded, 1), (done.State, done.Attempts));
+        var log = (await _store.ListDeliveryAttemptsAsync([done.Id], None))[done.Id];
+        Assert.Equal(["rate_limited", "succeeded"], log.Select(a => a.Outcome));
+        Assert.Equal(CircuitState.Closed, dispatcher.Runtime("hook")!.Breaker.State);
+    }
+
+    [Fact]
+    public async Task PermanentError_GoesToTheDlqAtOnce_KeepingTheRequestAttemptsAndTrace()
+    {
+        var mc = new ScriptedConnector(Drafts.Destination("mc", DestinationTypes.Mailchimp)).Always(ScriptedConnector.Permanent());
+        var dispatcher = await StartAsync(Options(), mc);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mc", "p1", "e1")], None);
+
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        var dead = await RowAsync("e1");
+        Assert.Equal(DeliveryStates.Dead, dead.State);
+        Assert.Equal("Member In Compliance State", dead.DeadReason);
+        Assert.Equal("trace-e1", dead.TraceId);
+        Assert.Contains("PUT /3.0/lists/l1/members/abc", dead.Request, StringComparison.Ordinal);
+        var attempt = Assert.Single((await _store.ListDeliveryAttemptsAsync([dead.Id], None))[dead.Id]);
+        Assert.Equal(("permanent", 400, "Member In Compliance State"), (attempt.Outcome, attempt.Status, attempt.Error));
+
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        Assert.Single(mc.Calls);
+    }
+
+    [Fact]
+    public async Task TransientFailures_AreRetriedUntilTheRetryWindowCloses_ThenDead()
+    {
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook, maxAge: TimeSpan.FromMinutes(1),
+            baseDelay: TimeSpan.FromSeconds(4))).Always(ScriptedConnector.Transient(502, "Bad Gateway"));
+        var options = Options();
+        options.BreakerThreshold = 1000;
+        var dispatcher = await StartAsync(options, hook);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1")], None);
+        var start = _time.GetUtcNow();
+
+        for (var i = 0; i < 20 && (await RowAsync("e1")).State != DeliveryStates.Dead; i++)
+        {
+            await dispatcher.PumpAsync(None);
+            await AdvanceToNextAttemptAsync("e1");
+        }
+        var dead = await RowAsync("e1");
+        Assert.Equal(DeliveryStates.Dead, dead.State);
+        Assert.Contains("retry window", dead.DeadReason, StringComparison.Ordinal);
+        var log = (await _store.ListDeliveryAttemptsAsync([dead.Id], None))[dead.Id];
+        // 4 s, 8 s, 16 s, then capped at the window's end (60 s): five attempts.
+        Assert.Equal([0L, 4000L, 12000L, 28000L, 60000L], log.Select(a => a.StartedAt - start.ToUnixTimeMilliseconds()));
+        Assert.All(log, a => Assert.Equal((502, "Bad Gateway"), (a.Status, a.Error)));
+    }
+
+    [Fact]
+    public async Task Replay_DeliversADeadTaskOnce_WithTheSameIdempotencyKey_AndReplayingAgainDoesNothing()
+    {
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook)).Then(ScriptedConnector.Permanent(410, "Gone"));
+        var dispatcher = await StartAsync(Options(), hook);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "evt_1")], None);
+        await dispatcher.PumpAsync(None);
+        var dead = await RowAsync("evt_1");
+        Assert.Equal(DeliveryStates.Dead, dead.State);
+
+        Assert.Equal(1, await _store.ReplayDeadAsync(new ReplayFilter([dead.Id], null, null, null), None));
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        Assert.Equal(0, await _store.ReplayDeadAsync(new ReplayFilter([dead.Id], null, null, null), None));
+        Assert.Equal(0, await _store.ReplayDeadAsync(new ReplayFilter(null, "hook", null, null), None));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+
+        Assert.Equal(DeliveryStates.Succeeded, (await RowAsync("evt_1")).State);
+        Assert.Equal(["hook:evt_1", "hook:evt_1"], hook.Calls.Select(c => c.IdempotencyKey));
+        Assert.Equal("evt_1", hook.Calls.Last().Event!.Id);
+    }
+
+    [Fact]
+    public async Task Breaker_OpensAfterSustainedFailures_TasksWaitWithoutBurningAttempts_ThenAProbeClosesIt()
+    {
+        var kit = new ScriptedConnector(Drafts.Destination("kit", DestinationTypes.Webhook))
+            .Then(Enumerable.Repeat(ScriptedConnector.Transient(), 4).ToArray());
+        var options = Options(jitter: 0.001, batch: 1);
+        options.BreakerThreshold = 3;
+        options.BreakerOpenFor = TimeSpan.FromSeconds(30);
+        var dispatcher = await StartAsync(options, kit);
+        await _store.EnqueueDeliveriesAsync(Enumerable.Range(1, 5).Select(i => Drafts.Event("kit", $"p{i}", $"e{i}")).ToList(), None);
+
+        Assert.Equal(3, await dispatcher.PumpAsync(None));
+        Assert.Equal(CircuitState.Open, dispatcher.Runtime("kit")!.Breaker.State);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        Assert.Equal(["e4", "e5"], (await _store.ListDeliveriesAsync(new DeliveryQuery("kit", null, null, 0, 100), None)).Items
+            .Where(r => r.Attempts == 0).Select(r => r.EventId));
+        Assert.Equal("open", (await dispatcher.StatusAsync(None)).Single().State);
+
+        // The first probe fails: open again, one call only.
+        _time.Advance(TimeSpan.FromSeconds(21));
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        Assert.Equal(CircuitState.Open, dispatcher.Runtime("kit")!.Breaker.State);
+        Assert.Equal(4, kit.Calls.Count);
+
+        // The next probe succeeds: closed, and everything waiting goes.
+        _time.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(5, await dispatcher.PumpAsync(None));
+        Assert.Equal(CircuitState.Closed, dispatcher.Runtime("kit")!.Breaker.State);
+        Assert.All((await _store.ListDeliveriesAsync(new DeliveryQuery("kit", null, null, 0, 100), None)).Items,
+            r => Assert.Equal(DeliveryStates.Succeeded, r.State));
+    }
+
+    [Fact]
+    public async Task Pause_HoldsWork_AndResume_DeliversItInPerPersonOrder()
+    {
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook));
+        var dispatcher = await StartAsync(Options(), hook);
+        await _store.PauseDestinationAsync("hook", "migration", None);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1"), Drafts.Event("hook", "p2", "e2"),
+            Drafts.Event("hook", "p1", "e3"), Drafts.Event("hook", "p1", "e4")], None);
+
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        Assert.Equal(4, (await _store.ListDeliveriesAsync(new DeliveryQuery("hook", DeliveryStates.Held, null, 0, 100), None)).Items.Count);
+        Assert.Equal("paused", (await dispatcher.StatusAsync(None)).Single().State);
+
+        await _store.ResumeDestinationAsync("hook", None);
+        Assert.Equal(4, await dispatcher.PumpAsync(None));
+        Assert.Equal(["e1", "e3", "e4"], hook.Calls.Where(c => c.PersonId == "p1").Select(c => c.Event!.Id));
+    }
+
+    [Fact]
+    public async Task StateTask_GetsTheDesiredStateAndWhatWasLastSynced()
+    {
+        var kit = new ScriptedConnector(Drafts.Destination("kit"));
+        var dispatcher = await StartAsync(Options(), kit);
+        await _store.EnqueueDeliveriesAsync([Drafts.State("kit", "p1", "buyer")], None);
+        await dispatcher.PumpAsync(None);
+        await _store.EnqueueDeliveriesAsync([Drafts.State("kit", "p1", "buyer", "vip"), Drafts.State("kit", "p1", "vip")], None);
+        await dispatcher.PumpAsync(None);
+
+        var calls = kit.Calls.ToList();
+        Assert.Equal(2, calls.Count);
+        Assert.Null(calls[0].LastSynced);
+        Assert.Equal(["buyer"], calls[0].Desired!.Tags);
+        Assert.Equal(["buyer"], calls[1].LastSynced!.Tags);
+        Assert.Equal(["vip"], calls[1].Desired!.Tags);
+        Assert.Equal(["vip"], DeliveryPlanner.DeserializeDesired((await _store.GetSyncedAsync("kit", "p1", None))!).Tags);
+    }
+
+    [Fact]
+    public async Task RateLimit_SendsNoFasterThanTheDestinationsTokenBucket()
+    {
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook, rateLimit: 2));
+        var dispatcher = await StartAsync(Options(), hook);
+        await _store.EnqueueDeliveriesAsync(Enumerable.Range(1, 10).Select(i => Drafts.Event("hook", $"p{i}", $"e{i}")).ToList(), None);
+
+        Assert.Equal(2, await dispatcher.PumpAsync(None));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(2, await dispatcher.PumpAsync(None));
+    }
+
+    [Fact]
+    public async Task AConnectorThatThrows_IsATransientFailure_NotACrash()
+    {
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook))
+            .Always(_ => throw new HttpRequestException("connection refused"));
+        var dispatcher = await StartAsync(Options(), hook);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1")], None);
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        var row = await RowAsync("e1");
+        Assert.Equal(DeliveryStates.Pending, row.State);
+        Assert.Contains("connection refused", row.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnreadablePayload_GoesToTheDlq_WithTheReason()
+    {
+        var kit = new ScriptedConnector(Drafts.Destination("kit"));
+        var dispatcher = await StartAsync(Options(), kit);
+        await _store.EnqueueDeliveriesAsync([Drafts.State("kit", "p1") with { Payload = "{\"email\": 5" }], None);
+        await dispatcher.PumpAsync(None);
+        var row = await RowAsync();
+        Assert.Equal(DeliveryStates.Dead, row.State);
+        Assert.Contains("payload", row.DeadReason, StringComparison.Ordinal);
+        Assert.Empty(kit.Calls);
+    }
+
+    [Fact]
+    public async Task ASlowCall_KeepsItsLeaseByHeartbeat_SoItsResultIsRecorded()
+    {
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook));
+        var options = Options();
+        options.Lease = TimeSpan.FromSeconds(30);
+        var dispatcher = await StartAsync(options, hook);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1")], None);
+        var path = ((Junction.Storage.Sqlite.SqliteStore)_store).FilePath;
+        hook.During = async _ =>
+        {
+            // Only the first call is slow (without the heartbeat, the reclaimed task must not loop forever here).
+            if (hook.Calls.Count > 1) return;
+            // The call lasts 80 s of clock time against a 30 s lease; each step waits until the heartbeat has renewed it.
+            for (var step = 1; step <= 8; step++)
+            {
+                _time.Advance(TimeSpan.FromSeconds(10));
+                var wanted = _time.GetUtcNow().ToUnixTimeMilliseconds() + 20_000;
+                for (var i = 0; i < 100 && await LeaseUntilAsync(path) < wanted; i++) await Task.Delay(20);
+            }
+        };
+
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        var row = await RowAsync("e1");
+        Assert.Equal((DeliveryStates.Succeeded, 1), (row.State, row.Attempts));
+    }
+
+    private static async Task<long> LeaseUntilAsync(string path)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT COALESCE(MAX(lease_until), 0) FROM deliveries";
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+}
