@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using System.Security.Cryptography;
 using System.Text;
 using Junction.Canonical;
@@ -62,33 +63,48 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
         var storedDigests = (await _store.ListDigestsAsync(cancellationToken)).ToDictionary(d => d.PersonId, d => d.Digest, StringComparer.Ordinal);
         var before = CombinedDigest(storedDigests.Select(kv => (kv.Key, kv.Value)));
 
-        // 1. Read the log, parsing each page in parallel.
+        // 1+2. Read the log and parse each page in parallel on one side, resolve identities serially
+        // in log order on the other, so identity overlaps reading and parsing.
         var total = await _store.MaxCanonicalSeqAsync(cancellationToken);
         var seqs = new List<long>();
         var events = new List<CanonicalEvent>();
-        long after = 0;
-        while (true)
+        var personAtList = new List<string?>();
+        var pages = Channel.CreateBounded<(IReadOnlyList<ProjectRow> Rows, CanonicalEvent[] Parsed)>(2);
+        var reader = Task.Run(async () =>
         {
-            var rows = await _store.ReadProjectRowsAsync(after, PageSize, cancellationToken, withTrace: false);
-            if (rows.Count == 0) break;
-            var parsed = new CanonicalEvent[rows.Count];
-            Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => parsed[i] = CanonicalJson.Deserialize(rows[i].Json));
-            foreach (var r in rows) seqs.Add(r.Seq);
-            events.AddRange(parsed);
-            after = rows[^1].Seq;
-            progress?.Report("reading the log", after, total);
-        }
-
-        Lap("read");
-        // 2. Identity, serially, in log order.
+            try
+            {
+                long after = 0;
+                while (true)
+                {
+                    var rows = await _store.ReadProjectRowsAsync(after, PageSize, cancellationToken, withTrace: false);
+                    if (rows.Count == 0) break;
+                    var parsed = new CanonicalEvent[rows.Count];
+                    Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => parsed[i] = CanonicalJson.Deserialize(rows[i].Json));
+                    await pages.Writer.WriteAsync((rows, parsed), cancellationToken);
+                    after = rows[^1].Seq;
+                }
+                pages.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                pages.Writer.Complete(ex);
+            }
+        }, cancellationToken);
         var graph = new InMemoryIdentityGraph(config.Policy.Identity);
-        var personAt = new string?[events.Count];
-        for (var i = 0; i < events.Count; i++)
+        await foreach (var (rows, parsed) in pages.Reader.ReadAllAsync(cancellationToken))
         {
-            personAt[i] = graph.Resolve(events[i]).PersonId;
-            if ((i & 0xFFFF) == 0) progress?.Report("resolving identities", i, events.Count);
+            for (var i = 0; i < parsed.Length; i++)
+            {
+                seqs.Add(rows[i].Seq);
+                events.Add(parsed[i]);
+                personAtList.Add(graph.Resolve(parsed[i]).PersonId);
+            }
+            progress?.Report("reading, resolving", rows[^1].Seq, total);
         }
-        progress?.Report("resolving identities", events.Count, events.Count);
+        await reader;
+        var personAt = personAtList;
+        Lap("read+identity");
         var logSeq = new List<(IdentityLogEntry, long)>();
         {
             // Each log entry happened at the event that caused it.
@@ -97,7 +113,6 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
             foreach (var entry in graph.Log) logSeq.Add((entry, entry.EventId is { } id && seqOfEvent.TryGetValue(id, out var s) ? s : 0));
         }
 
-        Lap("identity");
         // 3. Group each event under its surviving person.
         var byPerson = new Dictionary<string, List<CanonicalEvent>>(StringComparer.Ordinal);
         var personEvents = new List<(string, string, long)>(events.Count);
