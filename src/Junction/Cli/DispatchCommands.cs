@@ -104,6 +104,12 @@ public static class DispatchCommands
         command.SetAction(async (parse, ct) => await NormalizeCommands.WithConfig(parse.GetValue(config)!, async cli =>
         {
             var id = parse.GetValue(destination)!;
+            if (!cli.Config.Destinations.ContainsKey(id))
+            {
+                var known = cli.Config.Destinations.Count == 0 ? "none are configured" : "configured: " + string.Join(", ", cli.Config.Destinations.Keys.Order(StringComparer.Ordinal));
+                await Console.Error.WriteLineAsync($"pause: destination: no destination '{id}' ({known})");
+                return 2;
+            }
             var changed = await cli.Store.PauseDestinationAsync(id, parse.GetValue(reason), ct);
             Console.Out.WriteLine(changed ? $"paused {id}" : $"{id} was already paused");
             return 0;
@@ -119,6 +125,12 @@ public static class DispatchCommands
         command.SetAction(async (parse, ct) => await NormalizeCommands.WithConfig(parse.GetValue(config)!, async cli =>
         {
             var id = parse.GetValue(destination)!;
+            if (!cli.Config.Destinations.ContainsKey(id))
+            {
+                var known = cli.Config.Destinations.Count == 0 ? "none are configured" : "configured: " + string.Join(", ", cli.Config.Destinations.Keys.Order(StringComparer.Ordinal));
+                await Console.Error.WriteLineAsync($"resume: destination: no destination '{id}' ({known})");
+                return 2;
+            }
             var released = await cli.Store.ResumeDestinationAsync(id, ct);
             Console.Out.WriteLine($"resumed {id}: {released} held deliver{(released == 1 ? "y" : "ies")} released");
             return 0;

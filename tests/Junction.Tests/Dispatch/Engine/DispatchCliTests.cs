@@ -22,6 +22,12 @@ public sealed class DispatchCliTests
               stripe-main:
                 provider: stripe
                 secrets: ["whsec_x"]
+            destinations:
+              hook:
+                type: webhook
+                base_url: "http://127.0.0.1:9/hooks"
+                credentials:
+                  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
             """);
         return (dir, config, db);
     }
@@ -84,5 +90,9 @@ public sealed class DispatchCliTests
         Assert.Equal(0, code);
         Assert.Contains("1 held delivery released", output, StringComparison.Ordinal);
         Assert.Equal(DeliveryStates.Pending, (await store.ListDeliveriesAsync(new DeliveryQuery("hook", null, null, 0, 10), None)).Items.Single().State);
+
+        (code, output) = await JunctionProcess.RunAsync(dir, null, "pause", "hoook", "--config", config);
+        Assert.Equal(2, code);
+        Assert.Contains("destination: no destination 'hoook' (configured: hook)", output, StringComparison.Ordinal);
     }
 }
