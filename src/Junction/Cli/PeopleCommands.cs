@@ -103,6 +103,12 @@ public static class PeopleCommands
             + "Stop `junction serve` on the same store first.") { config };
         command.SetAction(async (parse, ct) => await NormalizeCommands.WithConfig(parse.GetValue(config)!, async cli =>
         {
+            await using var lead = await cli.Store.TryLeadAsync("project", ct);
+            if (lead is null)
+            {
+                await Console.Error.WriteLineAsync("rebuild: another process is projecting this store (is `junction serve` running on it?); stop it first");
+                return 2;
+            }
             var asOf = cli.Time.GetUtcNow();
             var fixedTime = new FixedTime(asOf);
             var out_ = Console.Out;

@@ -66,6 +66,11 @@ public abstract class ProjectCliTests
             await Post(client, """{"type":"order.refunded","occurred_at":"2026-11-22T11:00:00Z","subject":{"email":"fay.work@example.com"},"order":{"order_id":"ord_fay","refund_amount":4900,"fully_refunded":true,"currency":"usd"}}""");
             var person = await WaitPerson(client, "fay.work@example.com", p => p.GetProperty("tags").GetArrayLength() == 0);
             Assert.Equal(personId, person.GetProperty("id").GetString());
+
+            // A rebuild beside a serving projector would race it: refused while serve runs.
+            var (busyCode, busy) = await JunctionProcess.RunAsync(dir, env, "rebuild");
+            Assert.Equal(2, busyCode);
+            Assert.Contains("another process is projecting this store", busy, StringComparison.Ordinal);
         }
 
         var (traceCode, trace) = await JunctionProcess.RunAsync(dir, env, "trace", "ord_fay");

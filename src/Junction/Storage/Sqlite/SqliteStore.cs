@@ -29,6 +29,25 @@ public sealed class SqliteStore : RelationalStore
 
     public string FilePath { get; }
 
+    /// <summary>
+    /// The project role across processes: an exclusive lock on <c>{db}.project.lock</c> (flock, released
+    /// by the OS when the process dies), so `junction rebuild` cannot run beside a serving projector.
+    /// Other roles stay in-process (one SQLite writer process is the supported shape).
+    /// </summary>
+    public override Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken)
+    {
+        if (role != "project") return base.TryLeadAsync(role, cancellationToken);
+        try
+        {
+            var stream = new FileStream(FilePath + ".project.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return Task.FromResult<IAsyncDisposable?>(stream);
+        }
+        catch (IOException)
+        {
+            return Task.FromResult<IAsyncDisposable?>(null);
+        }
+    }
+
     private readonly SemaphoreSlim _writer = new(1, 1);
 
     protected override async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken cancellationToken)
