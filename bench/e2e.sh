@@ -109,6 +109,7 @@ HZ=$(getconf CLK_TCK)
 mkdir -p "$OUT" "$LOGS"
 TMP=$(mktemp -d /tmp/junction-e2e.XXXXXX)
 command -v curl >/dev/null || { apt-get update -qq >/dev/null; apt-get install -y -qq curl >/dev/null; }
+command -v sqlite3 >/dev/null || { apt-get update -qq >/dev/null; apt-get install -y -qq sqlite3 >/dev/null; }   # the stage breakdown
 
 publish() {  # publish PROJECT NAME
   if ! timeout 900 dotnet publish "$1" -c Release -o "$OUT/$2" --artifacts-path "$OUT/artifacts" \
@@ -167,14 +168,15 @@ declare -A R   # results: R[KEY.field]
 # RESULT line, plus Junction's and PostgreSQL's CPU and Junction's own stage timings over the run.
 run_gen() {
   local key=$1 rate=$2 seconds=$3 out=$TMP/gen.out line kv t0 t1 j0 j1 p0 p1
-  local in_n0 in_s0 dq_n0 dq_s0
+  local in_n0 in_s0 dq_n0 dq_s0 prefix="${RUN_ID}${1//[^a-z0-9]/}"
+  R["$key.prefix"]=$prefix
   scrape
   in_n0=$(metric junction_intake_duration_seconds_count); in_s0=$(metric junction_intake_duration_seconds_sum)
   dq_n0=$(metric junction_dispatch_attempt_duration_seconds_count); dq_s0=$(metric junction_dispatch_attempt_duration_seconds_sum)
   t0=$EPOCHREALTIME; j0=$(proc_ticks "$J_PID"); p0=$(pg_ticks)
   if ! taskset -c "$LOAD_CORE" timeout $((seconds + DRAIN + 180)) dotnet "$OUT/e2egen/E2eGen.dll" \
       --url "http://127.0.0.1:$J_PORT" --key "$API_KEY" --sink "http://127.0.0.1:$SINK_PORT" \
-      --rate "$rate" --duration "$seconds" --prefix "${RUN_ID}${key//[^a-z0-9]/}" --drain "$DRAIN" >"$out" 2>&1; then
+      --rate "$rate" --duration "$seconds" --prefix "$prefix" --drain "$DRAIN" >"$out" 2>&1; then
     cat "$out" >&2
     die "E2eGen failed"
   fi
@@ -208,6 +210,46 @@ report() {
     "" "${R[$k.intake_p50_ms]}" "${R[$k.intake_p99_ms]}" "${R[$k.intake_mean_ms]}" "${R[$k.attempt_mean_ms]}" \
     "${R[$k.send_lag_max_ms]}" "${R[$k.drain_s]}" "${R[$k.queue]}"
   printf '  %-14s Junction %s%% of a core%s\n' "" "${R[$k.j_cpu]}" "$([ "$PG_STARTED" = 1 ] && echo ", PostgreSQL ${R[$k.pg_cpu]}% (unpinned)")"
+}
+
+# stages KEY: where the time went inside Junction, per order of that run, from the timestamps it
+# stores: raw_events.received_at (intake) → normalization.updated_at (normalized) →
+# deliveries.created_at (projected: the person state and the outbox row commit together) →
+# first_attempt_at (claimed by the dispatcher) → completed_at (the sink answered).
+stages() {
+  local like="idempotency:${R[$1.prefix]}-%" rows=$TMP/stages.txt
+  case $engine in
+    sqlite)
+      sqlite3 -readonly -separator ' ' "$TMP/junction-$RUN_ID.db" "
+        SELECT CAST((julianday(n.updated_at) - julianday(r.received_at)) * 86400000 AS INTEGER),
+               CAST(d.created_at - (julianday(n.updated_at) - 2440587.5) * 86400000 AS INTEGER),
+               d.first_attempt_at - d.created_at, d.completed_at - d.first_attempt_at
+        FROM raw_events r JOIN normalization n ON n.raw_id = r.id JOIN canonical_events c ON c.raw_id = r.id
+        JOIN deliveries d ON d.event_id = c.id
+        WHERE r.dedup_key LIKE '$like' AND d.completed_at IS NOT NULL" >"$rows" 2>"$TMP/stages.err" || { : >"$rows"; } ;;
+    postgres)
+      "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U junction -d junction -qAtF ' ' -c "
+        SELECT ((extract(epoch FROM n.updated_at) - extract(epoch FROM r.received_at)) * 1000)::bigint,
+               (d.created_at - extract(epoch FROM n.updated_at) * 1000)::bigint,
+               d.first_attempt_at - d.created_at, d.completed_at - d.first_attempt_at
+        FROM raw_events r JOIN normalization n ON n.raw_id = r.id JOIN canonical_events c ON c.raw_id = r.id
+        JOIN deliveries d ON d.event_id = c.id
+        WHERE r.dedup_key LIKE '$like' AND d.completed_at IS NOT NULL" >"$rows" 2>"$TMP/stages.err" || { : >"$rows"; } ;;
+  esac
+  if [ ! -s "$rows" ]; then
+    echo "                 stages: no rows ($(head -c 300 "$TMP/stages.err" 2>/dev/null))"
+    return
+  fi
+  local col name
+  printf '  %-14s stages inside Junction (ms, %s orders):' "" "$(wc -l <"$rows")"
+  col=1
+  for name in "received→normalized" "normalized→projected" "projected→claimed" "claimed→delivered"; do
+    printf '  %s p50 %s p99 %s' "$name" \
+      "$(cut -d' ' -f$col "$rows" | sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 0.50 + 0.999); print v[i < 1 ? 1 : i] }')" \
+      "$(cut -d' ' -f$col "$rows" | sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); print v[i < 1 ? 1 : i] }')"
+    col=$((col + 1))
+  done
+  echo
 }
 
 passes() {  # passes KEY: p99 within the limit, nothing missing, nothing refused
@@ -286,6 +328,7 @@ EOF
   log "steady: $RATE ev/s for $DURATION s"
   run_gen "$engine.steady" "$RATE" "$DURATION"
   report "$engine.steady" "steady" "$DURATION"
+  stages "$engine.steady"
   sleep 2
 
   best="none"
@@ -295,6 +338,7 @@ EOF
     k="$engine.step$step"
     run_gen "$k" "$step" "$STEP_DURATION"
     report "$k" "step $step" "$STEP_DURATION"
+    stages "$k"
     if passes "$k"; then
       best=$step; best_key=$k
       sleep 2
