@@ -250,6 +250,34 @@ stages() {
     col=$((col + 1))
   done
   echo
+  rounds "$1"
+}
+
+# rounds KEY: the dispatcher's claim rounds for that run's orders. It claims up to BatchSize (16)
+# tasks in one statement (they share first_attempt_at), sends them concurrently and waits for all
+# before the next claim; so while the outbox is backed up its rate is at most
+# (tasks a round) / (time from one claim to the next).
+rounds() {
+  local like="idempotency:${R[$1.prefix]}-%" rows=$TMP/rounds.txt
+  local q="FROM raw_events r JOIN canonical_events c ON c.raw_id = r.id JOIN deliveries d ON d.event_id = c.id
+           WHERE r.dedup_key LIKE '$like' AND d.first_attempt_at IS NOT NULL GROUP BY d.first_attempt_at ORDER BY d.first_attempt_at"
+  case $engine in
+    sqlite) sqlite3 -readonly -separator ' ' "$TMP/junction-$RUN_ID.db" "SELECT d.first_attempt_at, count(*), max(d.completed_at) $q" >"$rows" 2>/dev/null || : >"$rows" ;;
+    postgres) "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U junction -d junction -qAtF ' ' \
+        -c "SELECT d.first_attempt_at, count(*), max(d.completed_at) $q" >"$rows" 2>/dev/null || : >"$rows" ;;
+  esac
+  [ -s "$rows" ] || return 0
+  local summary gap busy
+  # "rounds tasks largest" and, for every full round but the last, "gap busy" lines.
+  summary=$(awk '{ n += 1; tasks += $2; if ($2 > m) m = $2 } END { printf "%d %.1f %d", n, tasks / n, m }' "$rows")
+  set -- $summary
+  awk -v m="$3" '{ t[NR] = $1; n[NR] = $2; d[NR] = $3 } END { for (i = 1; i < NR; i++) if (n[i] == m) print t[i + 1] - t[i], d[i] - t[i] }' \
+    "$rows" >"$rows.full"
+  gap=$(cut -d' ' -f1 "$rows.full" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }')
+  busy=$(cut -d' ' -f2 "$rows.full" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }')
+  printf '  %-14s dispatcher: %s claim rounds, %s tasks a round (largest %s); after a round of %s the next claim came p50 %s ms later (its last answer after p50 %s ms)%s\n' \
+    "" "$1" "$2" "$3" "$3" "$gap" "$busy" \
+    "$([ "$gap" -gt 0 ] 2>/dev/null && echo ": at most ~$((1000 * $3 / gap)) deliveries/s while backed up")"
 }
 
 passes() {  # passes KEY: p99 within the limit, nothing missing, nothing refused
