@@ -212,72 +212,69 @@ report() {
   printf '  %-14s Junction %s%% of a core%s\n' "" "${R[$k.j_cpu]}" "$([ "$PG_STARTED" = 1 ] && echo ", PostgreSQL ${R[$k.pg_cpu]}% (unpinned)")"
 }
 
-# stages KEY: where the time went inside Junction, per order of that run, from the timestamps it
+# stages KEY: where the time went inside Junction for that run's orders, from the timestamps it
 # stores: raw_events.received_at (intake) → normalization.updated_at (normalized) →
 # deliveries.created_at (projected: the person state and the outbox row commit together) →
-# first_attempt_at (claimed by the dispatcher) → completed_at (the sink answered).
+# first_attempt_at (claimed by the dispatcher) → completed_at (the sink answered). For each stage:
+# p50/p99 of the time spent in it, and its throughput: how many batches it ran (rows sharing a
+# timestamp were committed together), and events/s from its first to its last batch. A stage whose
+# throughput stays below the offered rate while the one before it keeps up is the bottleneck.
 stages() {
   local like="idempotency:${R[$1.prefix]}-%" rows=$TMP/stages.txt
   case $engine in
     sqlite)
       sqlite3 -readonly -separator ' ' "$TMP/junction-$RUN_ID.db" "
-        SELECT CAST((julianday(n.updated_at) - julianday(r.received_at)) * 86400000 AS INTEGER),
-               CAST(d.created_at - (julianday(n.updated_at) - 2440587.5) * 86400000 AS INTEGER),
-               d.first_attempt_at - d.created_at, d.completed_at - d.first_attempt_at
+        SELECT CAST((julianday(r.received_at) - 2440587.5) * 86400000 AS INTEGER),
+               CAST((julianday(n.updated_at) - 2440587.5) * 86400000 AS INTEGER),
+               d.created_at, d.first_attempt_at, d.completed_at
         FROM raw_events r JOIN normalization n ON n.raw_id = r.id JOIN canonical_events c ON c.raw_id = r.id
         JOIN deliveries d ON d.event_id = c.id
-        WHERE r.dedup_key LIKE '$like' AND d.completed_at IS NOT NULL" >"$rows" 2>"$TMP/stages.err" || { : >"$rows"; } ;;
+        WHERE r.dedup_key LIKE '$like' AND d.completed_at IS NOT NULL" >"$rows" 2>"$TMP/stages.err" || : >"$rows" ;;
     postgres)
       "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U junction -d junction -qAtF ' ' -c "
-        SELECT ((extract(epoch FROM n.updated_at) - extract(epoch FROM r.received_at)) * 1000)::bigint,
-               (d.created_at - extract(epoch FROM n.updated_at) * 1000)::bigint,
-               d.first_attempt_at - d.created_at, d.completed_at - d.first_attempt_at
+        SELECT (extract(epoch FROM r.received_at) * 1000)::bigint, (extract(epoch FROM n.updated_at) * 1000)::bigint,
+               d.created_at, d.first_attempt_at, d.completed_at
         FROM raw_events r JOIN normalization n ON n.raw_id = r.id JOIN canonical_events c ON c.raw_id = r.id
         JOIN deliveries d ON d.event_id = c.id
-        WHERE r.dedup_key LIKE '$like' AND d.completed_at IS NOT NULL" >"$rows" 2>"$TMP/stages.err" || { : >"$rows"; } ;;
+        WHERE r.dedup_key LIKE '$like' AND d.completed_at IS NOT NULL" >"$rows" 2>"$TMP/stages.err" || : >"$rows" ;;
   esac
   if [ ! -s "$rows" ]; then
     echo "                 stages: no rows ($(head -c 300 "$TMP/stages.err" 2>/dev/null))"
     return
   fi
-  local col name
-  printf '  %-14s stages inside Junction (ms, %s orders):' "" "$(wc -l <"$rows")"
-  col=1
-  for name in "received→normalized" "normalized→projected" "projected→claimed" "claimed→delivered"; do
-    printf '  %s p50 %s p99 %s' "$name" \
-      "$(cut -d' ' -f$col "$rows" | sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 0.50 + 0.999); print v[i < 1 ? 1 : i] }')" \
-      "$(cut -d' ' -f$col "$rows" | sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); print v[i < 1 ? 1 : i] }')"
+  local col name pct batches
+  pct() {  # pct P < numbers
+    sort -n | awk -v p="$1" '{ v[NR] = $1 } END { i = int(NR * p + 0.999); print v[i < 1 ? 1 : i] }'
+  }
+  batches() {  # batches COLUMN: "batches per_batch events/s" of the stage that writes that column
+    cut -d' ' -f"$1" "$rows" | sort -n | uniq -c | awk '
+      { n += 1; total += $1; if (NR == 1) first = $2; last = $2 }
+      END { printf "%d batches of %.1f, %s ev/s", n, total / n, (last > first ? sprintf("%.0f", 1000 * total / (last - first)) : "-") }'
+  }
+  echo "                 stages inside Junction ($(wc -l <"$rows") orders; ms spent in each stage, and the stage's throughput):"
+  col=2
+  for name in "intake → normalized" "normalized → projected" "projected → claimed" "claimed → delivered"; do
+    printf '                   %-24s p50 %6s  p99 %6s   %s\n' "$name" \
+      "$(awk -v c="$col" '{ print $c - $(c - 1) }' "$rows" | pct 0.50)" \
+      "$(awk -v c="$col" '{ print $c - $(c - 1) }' "$rows" | pct 0.99)" \
+      "$(batches "$col")"
     col=$((col + 1))
   done
-  echo
-  rounds "$1"
-}
-
-# rounds KEY: the dispatcher's claim rounds for that run's orders. It claims up to BatchSize (16)
-# tasks in one statement (they share first_attempt_at), sends them concurrently and waits for all
-# before the next claim; so while the outbox is backed up its rate is at most
-# (tasks a round) / (time from one claim to the next).
-rounds() {
-  local like="idempotency:${R[$1.prefix]}-%" rows=$TMP/rounds.txt
-  local q="FROM raw_events r JOIN canonical_events c ON c.raw_id = r.id JOIN deliveries d ON d.event_id = c.id
-           WHERE r.dedup_key LIKE '$like' AND d.first_attempt_at IS NOT NULL GROUP BY d.first_attempt_at ORDER BY d.first_attempt_at"
-  case $engine in
-    sqlite) sqlite3 -readonly -separator ' ' "$TMP/junction-$RUN_ID.db" "SELECT d.first_attempt_at, count(*), max(d.completed_at) $q" >"$rows" 2>/dev/null || : >"$rows" ;;
-    postgres) "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U junction -d junction -qAtF ' ' \
-        -c "SELECT d.first_attempt_at, count(*), max(d.completed_at) $q" >"$rows" 2>/dev/null || : >"$rows" ;;
-  esac
-  [ -s "$rows" ] || return 0
-  local summary gap busy
-  # "rounds tasks largest" and, for every full round but the last, "gap busy" lines.
-  summary=$(awk '{ n += 1; tasks += $2; if ($2 > m) m = $2 } END { printf "%d %.1f %d", n, tasks / n, m }' "$rows")
-  set -- $summary
-  awk -v m="$3" '{ t[NR] = $1; n[NR] = $2; d[NR] = $3 } END { for (i = 1; i < NR; i++) if (n[i] == m) print t[i + 1] - t[i], d[i] - t[i] }' \
-    "$rows" >"$rows.full"
-  gap=$(cut -d' ' -f1 "$rows.full" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }')
-  busy=$(cut -d' ' -f2 "$rows.full" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }')
-  printf '  %-14s dispatcher: %s claim rounds, %s tasks a round (largest %s); after a round of %s the next claim came p50 %s ms later (its last answer after p50 %s ms)%s\n' \
-    "" "$1" "$2" "$3" "$3" "$gap" "$busy" \
-    "$([ "$gap" -gt 0 ] 2>/dev/null && echo ": at most ~$((1000 * $3 / gap)) deliveries/s while backed up")"
+  # The dispatcher claims up to BatchSize (16) tasks in one statement (they share first_attempt_at),
+  # sends them concurrently and waits for every answer before the next claim: while the outbox is
+  # backed up its rate is at most (tasks a round) / (claim-to-claim time).
+  cut -d' ' -f4,5 "$rows" | sort -n | awk '
+      { if ($1 != t) { if (t != "") print t, n, m; t = $1; n = 0; m = 0 } n++; if ($2 > m) m = $2 }
+      END { if (t != "") print t, n, m }' >"$rows.rounds"
+  local largest gap busy
+  largest=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$rows.rounds")
+  awk -v m="$largest" '{ t[NR] = $1; n[NR] = $2; d[NR] = $3 } END { for (i = 1; i < NR; i++) if (n[i] == m) print t[i + 1] - t[i], d[i] - t[i] }' \
+    "$rows.rounds" >"$rows.full"
+  gap=$(cut -d' ' -f1 "$rows.full" | pct 0.50)
+  busy=$(cut -d' ' -f2 "$rows.full" | pct 0.50)
+  printf '                   dispatcher rounds: %s claims; after a round of %s (the largest) the next claim came p50 %s ms later, its last answer p50 %s ms after the claim%s\n' \
+    "$(wc -l <"$rows.rounds")" "$largest" "${gap:-?}" "${busy:-?}" \
+    "$( [ "${gap:-0}" -gt 0 ] 2>/dev/null && echo ": ≤ ~$((1000 * largest / gap)) deliveries/s while backed up")"
 }
 
 passes() {  # passes KEY: p99 within the limit, nothing missing, nothing refused
