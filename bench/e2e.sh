@@ -17,7 +17,7 @@
 #   BENCH_DURATION=30           seconds of the steady run
 #   BENCH_WARMUP=15             seconds of warm-up per Junction process (at BENCH_WARMUP_RATE)
 #   BENCH_WARMUP_RATE=250
-#   BENCH_STEPS="250 500 750 1000 1500 2000 3000 4000 6000"
+#   BENCH_STEPS="50 100 250 500 750 1000 1500 2000 3000 4000 6000"
 #   BENCH_STEP_DURATION=10      seconds per ramp step
 #   BENCH_P99_LIMIT_MS=1000     a step passes with p99 at or under this, nothing missing, nothing refused
 #   BENCH_DRAIN=30              seconds after the last send to wait for deliveries still on their way
@@ -39,7 +39,7 @@ RATE=${BENCH_RATE:-500}
 DURATION=${BENCH_DURATION:-30}
 WARMUP=${BENCH_WARMUP:-15}
 WARMUP_RATE=${BENCH_WARMUP_RATE:-250}
-STEPS=${BENCH_STEPS:-"250 500 750 1000 1500 2000 3000 4000 6000"}
+STEPS=${BENCH_STEPS:-"50 100 250 500 750 1000 1500 2000 3000 4000 6000"}
 STEP_DURATION=${BENCH_STEP_DURATION:-10}
 P99_LIMIT_MS=${BENCH_P99_LIMIT_MS:-1000}
 DRAIN=${BENCH_DRAIN:-30}
@@ -277,6 +277,19 @@ stages() {
     "$( [ "${gap:-0}" -gt 0 ] 2>/dev/null && echo ": ≤ ~$((1000 * largest / gap)) deliveries/s while backed up")"
 }
 
+# settle: waits until the sink has received nothing new for 2 s (at most 180 s), so that deliveries
+# still on their way from a run that fell behind do not land in the next run.
+settle() {
+  local last=-1 now quiet=0 t0=$SECONDS
+  while [ $((SECONDS - t0)) -lt 180 ]; do
+    now=$(curl -fsS --max-time 5 "http://127.0.0.1:$SINK_PORT/stats" | sed -E 's/.*received=([0-9]+).*/\1/') || now=-2
+    if [ "$now" = "$last" ]; then quiet=$((quiet + 1)); [ "$quiet" -ge 4 ] && break; else quiet=0; fi
+    last=$now
+    sleep 0.5
+  done
+  [ $((SECONDS - t0)) -le 3 ] || log "  (waited $((SECONDS - t0)) s for deliveries of that run still on their way)"
+}
+
 passes() {  # passes KEY: p99 within the limit, nothing missing, nothing refused
   awk -v p="${R[$1.p99_ms]}" -v lim="$P99_LIMIT_MS" -v m="${R[$1.missing]}" -v f="${R[$1.failed]}" -v a="${R[$1.arrived]}" \
     'BEGIN { exit !(p != "NaN" && p + 0 <= lim && m == 0 && f == 0 && a > 0) }'
@@ -348,13 +361,13 @@ EOF
   run_gen "$engine.warm" "$WARMUP_RATE" "$WARMUP"
   report "$engine.warm" "warm-up" "$WARMUP"
   [ "${R[$engine.warm.arrived]}" -gt 0 ] || die "nothing reached the sink during the warm-up (logs: $LOGS/junction-e2e-$engine.log, $LOGS/e2esink-$engine.log)"
-  sleep 2
+  settle
 
   log "steady: $RATE ev/s for $DURATION s"
   run_gen "$engine.steady" "$RATE" "$DURATION"
   report "$engine.steady" "steady" "$DURATION"
   stages "$engine.steady"
-  sleep 2
+  settle
 
   best="none"
   best_key=""
@@ -366,7 +379,7 @@ EOF
     stages "$k"
     if passes "$k"; then
       best=$step; best_key=$k
-      sleep 2
+      settle
     else
       log "  step $step ev/s fails (p99 ${R[$k.p99_ms]} ms > $P99_LIMIT_MS ms, or missing/refused events): stopping the ramp"
       break
