@@ -10,7 +10,7 @@ public sealed class DispatchOptions
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Most tasks claimed (and sent concurrently, one per person) per destination per round.</summary>
-    public int BatchSize { get; set; } = 16;
+    public int BatchSize { get; set; } = 64;
 
     /// <summary>Consecutive transient failures that open a destination's circuit.</summary>
     public int BreakerThreshold { get; set; } = 5;

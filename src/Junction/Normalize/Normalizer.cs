@@ -31,11 +31,16 @@ public sealed class Normalizer(
     public static readonly TimeSpan RetryWindow = TimeSpan.FromHours(72);
 
     /// <summary>
-    /// After a batch that was not full, how long the normalizer lets the log fill before the next
-    /// one. Intake answers first; normalization runs behind it in fewer, larger transactions
-    /// instead of one per intake commit, at the cost of this much extra lag.
+    /// After a batch that was not full but not tiny either (traffic is flowing), how long the
+    /// normalizer lets the log fill before the next one: fewer, larger transactions instead of one
+    /// per intake commit, at the cost of this much extra lag. A tiny batch (a quiet moment) is not
+    /// followed by a pause, so a lone webhook is normalized at once. bench/e2e.sh showed 100 ms here
+    /// set a ~100 ms floor on intake-to-destination latency.
     /// </summary>
-    public static readonly TimeSpan CoalesceDelay = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan CoalesceDelay = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Batches smaller than this are not followed by <see cref="CoalesceDelay"/>.</summary>
+    public const int CoalesceMinBatch = 8;
 
     /// <summary>
     /// While intake is busy, the normalizer pauses this many times as long as its last pass took, so
@@ -68,7 +73,7 @@ public sealed class Normalizer(
                         await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
                         continue;
                     }
-                    var pause = _lastBatch < BatchSize ? CoalesceDelay : TimeSpan.Zero;
+                    var pause = _lastBatch is >= CoalesceMinBatch and < BatchSize ? CoalesceDelay : TimeSpan.Zero;
                     if (signal.IntakeBusy)
                     {
                         var spent = System.Diagnostics.Stopwatch.GetElapsedTime(started);

@@ -144,7 +144,8 @@ public sealed class Projector(
             if (decision.Conflict is { } conflict) commit.Conflicts.Add(conflict);
             if (decision.PersonId is not { } personId) continue;
 
-            var person = await PersonAsync(personId, cancellationToken);
+            // A person the graph has just created has nothing stored yet: no queries.
+            var person = decision.CreatesPerson ? NewPerson(personId) : await PersonAsync(personId, cancellationToken);
             var identityChanged = decision.CreatesPerson || decision.Attach.Count > 0 || decision.Merged.Count > 0 || decision.Retire.Count > 0
                 || decision.PurchaseEmail is not null || decision.PrimaryEmail is not null;
             foreach (var mergedId in decision.Merged)
@@ -233,6 +234,13 @@ public sealed class Projector(
             touched[personId] = touch;
         }
         return touch;
+    }
+
+    private Cached NewPerson(string personId)
+    {
+        var cached = new Cached(new PersonFold(config.Policy));
+        _cache[personId] = cached;
+        return cached;
     }
 
     private async Task<Cached> PersonAsync(string personId, CancellationToken cancellationToken)
