@@ -267,7 +267,7 @@ public sealed class Dispatcher : BackgroundService
                 break;
         }
 
-        if (!await _store.CompleteDeliveryAsync(completion, cancellationToken))
+        if (!await CompleteAsync(completion, cancellationToken))
         {
             DispatchLog.LeaseLost(_logger, task.Id, config.Id);
             return;
@@ -277,6 +277,51 @@ public sealed class Dispatcher : BackgroundService
             _metrics.Dead(config.Id);
             DispatchLog.Dead(_logger, task.Id, config.Id, completion.DeadReason!);
         }
+    }
+
+    // Group commit for completions: attempts that finish while a commit is running are written
+    // together by the next one, so a round of 64 costs a couple of transactions, not 64 (on SQLite
+    // every transaction queues behind the one writer). bench/e2e.sh showed rounds waiting ~100 ms
+    // on one-at-a-time completions while each attempt took ~8 ms.
+    private readonly Lock _completionGate = new();
+    private List<(DeliveryCompletion Completion, TaskCompletionSource<bool> Done)> _completions = [];
+    private bool _completing;
+
+    private async Task<bool> CompleteAsync(DeliveryCompletion completion, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool lead;
+        lock (_completionGate)
+        {
+            _completions.Add((completion, done));
+            lead = !_completing;
+            if (lead) _completing = true;
+        }
+        if (!lead) return await done.Task;
+        while (true)
+        {
+            List<(DeliveryCompletion Completion, TaskCompletionSource<bool> Done)> batch;
+            lock (_completionGate)
+            {
+                if (_completions.Count == 0)
+                {
+                    _completing = false;
+                    break;
+                }
+                batch = _completions;
+                _completions = [];
+            }
+            try
+            {
+                var results = await _store.CompleteDeliveriesAsync([.. batch.Select(b => b.Completion)], cancellationToken);
+                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+            }
+            catch (Exception ex)
+            {
+                foreach (var b in batch) b.Done.TrySetException(ex);
+            }
+        }
+        return await done.Task;
     }
 
     private void TrackBreaker(DestinationRuntime d, Action apply)

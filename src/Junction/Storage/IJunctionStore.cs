@@ -80,6 +80,9 @@ public interface IJunctionStore : IAsyncDisposable
 
     Task<bool> CompleteDeliveryAsync(DeliveryCompletion completion, CancellationToken cancellationToken);
 
+    /// <summary>Several completions in one transaction; one result each, in order.</summary>
+    Task<IReadOnlyList<bool>> CompleteDeliveriesAsync(IReadOnlyList<DeliveryCompletion> completions, CancellationToken cancellationToken);
+
     Task<string?> GetSyncedAsync(string destination, string personId, CancellationToken cancellationToken);
 
     Task<DeliveryPage> ListDeliveriesAsync(DeliveryQuery query, CancellationToken cancellationToken);

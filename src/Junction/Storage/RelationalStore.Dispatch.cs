@@ -239,18 +239,32 @@ public abstract partial class RelationalStore
     /// Records an attempt and moves the task on, only while <see cref="DeliveryCompletion.LeaseOwner"/>
     /// still holds an unexpired lease; false when the lease was lost (another worker owns the task now).
     /// </summary>
-    public async Task<bool> CompleteDeliveryAsync(DeliveryCompletion completion, CancellationToken cancellationToken)
+    public async Task<bool> CompleteDeliveryAsync(DeliveryCompletion completion, CancellationToken cancellationToken) =>
+        (await CompleteDeliveriesAsync([completion], cancellationToken))[0];
+
+    /// <summary>Several completions in one transaction (the dispatcher's group commit); one result each, in order.</summary>
+    public async Task<IReadOnlyList<bool>> CompleteDeliveriesAsync(IReadOnlyList<DeliveryCompletion> completions, CancellationToken cancellationToken)
     {
-        var c = completion;
-        if (c.State is not (DeliveryStates.Pending or DeliveryStates.Succeeded or DeliveryStates.Dead))
+        foreach (var c in completions)
         {
-            throw new ArgumentException($"a claimed task ends pending, succeeded or dead; got '{c.State}'");
+            if (c.State is not (DeliveryStates.Pending or DeliveryStates.Succeeded or DeliveryStates.Dead))
+            {
+                throw new ArgumentException($"a claimed task ends pending, succeeded or dead; got '{c.State}'");
+            }
         }
         var now = NowMs;
         using var gate = await EnterWriteAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var results = new bool[completions.Count];
+        for (var i = 0; i < completions.Count; i++) results[i] = await CompleteOneAsync(connection, tx, completions[i], now, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return results;
+    }
+
+    private static async Task<bool> CompleteOneAsync(DbConnection connection, DbTransaction tx, DeliveryCompletion c, long now, CancellationToken cancellationToken)
+    {
         string? destination = null, person = null;
         await using (var cmd = connection.CreateCommand())
         {
@@ -286,11 +300,8 @@ public abstract partial class RelationalStore
                 person = reader.GetString(1);
             }
         }
-        if (destination is null)
-        {
-            await tx.RollbackAsync(cancellationToken);
-            return false;
-        }
+        // Lease lost: the UPDATE matched nothing, so nothing was written for this one.
+        if (destination is null) return false;
 
         await using (var attempt = connection.CreateCommand())
         {
@@ -319,7 +330,6 @@ public abstract partial class RelationalStore
             Typed(sync, "now", DbType.Int64, now);
             await sync.ExecuteNonQueryAsync(cancellationToken);
         }
-        await tx.CommitAsync(cancellationToken);
         return true;
     }
 
