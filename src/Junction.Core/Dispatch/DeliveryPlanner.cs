@@ -55,6 +55,8 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
             foreach (var e in change.NewEvents)
             {
                 if (events.Count > 0 && !events.Contains(e.Type)) continue;
+                // A test purchase (Stripe test mode, a sandbox) must not count as revenue in analytics.
+                if (e.TestMode && d.Type == DestinationTypes.Ga4) continue;
                 drafts.Add(new DeliveryDraft
                 {
                     Destination = d.Id,

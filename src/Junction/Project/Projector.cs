@@ -204,6 +204,11 @@ public sealed class Projector(
             {
                 var changes = StateDiff.Describe(person.State, after);
                 commit.Changes.Add(new StateChangeRow(personId, now, touch.Cause, touch.CauseId, changes, digest, touch.TraceId));
+            }
+            // Event destinations get every new event, whether or not it changed the state; state
+            // destinations get a draft only when what they should hold changed (the planner compares).
+            if (digest != person.Digest || touch.Events.Count > 0)
+            {
                 commit.Deliveries.AddRange(planner.Plan(new PersonChange
                 {
                     PersonId = personId, Identity = identity, Before = person.State, After = after, NewEvents = touch.Events, TraceId = touch.TraceId,

@@ -191,6 +191,16 @@ public sealed class DeliveryPlannerTests
     }
 
     [Fact]
+    public void TestModePurchases_AreNotSentToGa4_ButStillReachTheWebhook()
+    {
+        var h = new Harness(Hook, Ga4);
+
+        var drafts = h.Apply(Paid("e1", "ord_t", 1) with { TestMode = true });
+
+        Assert.Equal(["hook"], drafts.Select(d => d.Destination));
+    }
+
+    [Fact]
     public void EventDestinationWithoutEventsList_GetsEveryEvent()
     {
         var h = new Harness(Hook with { Events = [] });
