@@ -118,6 +118,10 @@ public abstract class ScenarioTests
         await rig.WaitForDeliveriesAsync("destination=teachable", d => d.Count == 1 && d[0].GetProperty("attempts").GetInt32() >= 3);
         Assert.Empty(rig.Kit.TagsOf(Ada));
         Assert.Empty(rig.Teachable.ActiveCourses(Ada));
+        var destinations = await ScenarioRig.JsonAsync(await rig.Server.Admin.GetAsync("/v1/destinations"));
+        var kit = destinations.GetProperty("items").EnumerateArray().Single(d => d.GetProperty("id").GetString() == KitId);
+        Assert.Contains(kit.GetProperty("state").GetString(), new[] { "open", "degraded" });
+        Assert.Equal(1, kit.GetProperty("queue_depth").GetInt64() + kit.GetProperty("in_flight").GetInt64());
 
         rig.Kit.FailNext(0);
         rig.Teachable.FailNext(0);
@@ -194,6 +198,47 @@ public abstract class ScenarioTests
         Assert.Contains("ord_2", ada[1], StringComparison.Ordinal);
         Assert.Contains("order.refunded", ada[2], StringComparison.Ordinal);
         Assert.Empty(await rig.DeliveriesAsync($"destination={HookId}&state=held"));
+    }
+
+    [Fact]
+    public async Task PausedStateDestination_GetsOnlyTheLatestState_OnResume()
+    {
+        await using var rig = await RigAsync();
+        Assert.Equal(HttpStatusCode.OK, (await rig.AdminPostAsync($"/v1/destinations/{KitId}/pause")).StatusCode);
+
+        await rig.PostAsync(Paid("ord_1", Ada, "2026-11-01T10:00:00Z"));
+        await rig.EventuallyAsync(() => rig.Teachable.ActiveCourses(Ada).Count == 1, "the unpaused Teachable enrollment");
+        await rig.PostAsync(Refund("ord_1", Ada, "2026-11-02T10:00:00Z"));
+        await rig.EventuallyAsync(() => rig.Teachable.ActiveCourses(Ada).Count == 0, "the unpaused Teachable unenrollment");
+        await rig.WaitForDeliveriesAsync($"destination={KitId}&state=held", d => d.Count >= 1);
+        Assert.Empty(rig.Kit.Api.Requests);
+
+        Assert.Equal(HttpStatusCode.OK, (await rig.AdminPostAsync($"/v1/destinations/{KitId}/resume")).StatusCode);
+        await rig.SettledAsync();
+        await Task.Delay(300);
+
+        // Whatever was sent, the end state is the refunded one and no paid tag is left behind.
+        Assert.DoesNotContain(PaidTag, rig.Kit.TagsOf(Ada));
+        Assert.DoesNotContain(CustomerTag, rig.Kit.TagsOf(Ada));
+        Assert.Empty(await rig.DeliveriesAsync("state=dead"));
+    }
+
+    [Fact]
+    public async Task PerPersonOrder_HoldsWhileTheFirstEventIsRetried()
+    {
+        await using var rig = await RigAsync();
+        rig.Hook.RespondNext(3, 503, body: "upstream down");
+
+        await rig.PostAsync(Paid("ord_1", Ada, "2026-11-01T10:00:00Z"));
+        await rig.PostAsync(Paid("ord_2", Ada, "2026-11-01T11:00:00Z", sku: "coaching"));
+        await rig.PostAsync(Refund("ord_1", Ada, "2026-11-02T10:00:00Z"));
+
+        await rig.EventuallyAsync(() => rig.Hook.Processed.Count == 3, "the three webhooks");
+        var bodies = rig.Hook.Processed.Select(p => p.Body).ToList();
+        Assert.Contains("ord_1", bodies[0], StringComparison.Ordinal);
+        Assert.Contains("order.paid", bodies[0], StringComparison.Ordinal);
+        Assert.Contains("ord_2", bodies[1], StringComparison.Ordinal);
+        Assert.Contains("order.refunded", bodies[2], StringComparison.Ordinal);
     }
 
     [Fact]
