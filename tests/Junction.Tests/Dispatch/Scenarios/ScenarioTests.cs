@@ -172,6 +172,37 @@ public abstract class ScenarioTests
     }
 
     [Fact]
+    public async Task TeachableRateLimitStorm_WaitsForRateLimitReset_AndLosesNothing()
+    {
+        await using var rig = await RigAsync(o =>
+        {
+            o.BatchSize = 1;
+            o.MaxBackoff = TimeSpan.FromSeconds(5);
+        });
+        // Teachable's 429 names no Retry-After, only RateLimit-Reset (seconds).
+        rig.Teachable.ResetSeconds = 1;
+        const int storm = 2;
+        rig.Teachable.RateLimitNext(storm);
+        var people = Enumerable.Range(1, 3).Select(i => $"student{i}@example.com").ToList();
+
+        foreach (var (email, i) in people.Select((e, i) => (e, i)))
+        {
+            await rig.PostAsync(Paid($"ord_{i}", email, "2026-11-01T10:00:00Z"));
+        }
+
+        await rig.EventuallyAsync(() => people.All(p => rig.Teachable.ActiveCourses(p).Count == 1), "every student enrolled", seconds: 20);
+        var calls = rig.Teachable.Api.Requests.Select(r => r.At).ToList();
+        for (var i = 0; i < storm; i++)
+        {
+            var gap = calls[i + 1] - calls[i];
+            Assert.True(gap >= TimeSpan.FromMilliseconds(980), $"call {i + 1} came {gap.TotalMilliseconds} ms after a 429 with RateLimit-Reset: 1");
+        }
+        await rig.SettledAsync();
+        Assert.Empty(await rig.DeliveriesAsync("state=dead"));
+        Assert.Equal(people.Count, rig.Teachable.UserCount);
+    }
+
+    [Fact]
     public async Task Pause_HoldsDeliveries_Resume_DeliversThemInPerPersonOrder()
     {
         await using var rig = await RigAsync();
@@ -301,6 +332,28 @@ public abstract class ScenarioTests
         Assert.Equal(afterReplay, rig.Mailchimp.Api.Requests.Count);
         Assert.Equal("subscribed", rig.Mailchimp.StatusOf(Ada));
         Assert.Equal(1, rig.Mailchimp.Api.Requests.Skip(before).Count(r => r.Request.StartsWith("PUT /3.0/lists/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ReplayingAnOldDeadState_DoesNotUndoANewerOne()
+    {
+        await using var rig = await RigAsync();
+        rig.Kit.FailNext(1, 422); // the purchase sync is refused for good
+
+        await rig.PostAsync(Paid("ord_1", Ada, "2026-11-01T10:00:00Z"));
+        var dead = Assert.Single(await rig.WaitForDeliveriesAsync($"destination={KitId}&state=dead", d => d.Count == 1));
+        await rig.PostAsync(Refund("ord_1", Ada, "2026-11-02T10:00:00Z"));
+        await rig.WaitForDeliveriesAsync($"destination={KitId}&state=succeeded", d => d.Count == 1);
+        await rig.SettledAsync();
+
+        var replay = await ScenarioRig.JsonAsync(await rig.AdminPostAsync("/v1/dlq/replay", $"{{\"ids\":[{dead.GetProperty("id").GetInt64()}]}}"));
+        Assert.Equal(0, replay.GetProperty("replayed").GetInt32());
+        await rig.SettledAsync();
+        await Task.Delay(300);
+
+        Assert.DoesNotContain(PaidTag, rig.Kit.TagsOf(Ada));
+        Assert.Empty(rig.KitTagAdds());
+        Assert.Empty(await rig.DeliveriesAsync("state=dead"));
     }
 
     [Fact]
