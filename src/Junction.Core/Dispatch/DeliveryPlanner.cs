@@ -120,7 +120,8 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
             if (d.Tags.TryGetValue(tag, out var mapped)) tags.Add(mapped);
         }
         var subscribed = state.Consent.Any(c => c.Channel == "email" && c.Granted);
-        return new DesiredContact { Email = email, Fields = [.. fields], Tags = [.. tags], Courses = [.. courses], Subscribed = subscribed };
+        var optedOut = !subscribed && state.Consent.Any(c => c.Channel == "email" && !c.Granted);
+        return new DesiredContact { Email = email, Fields = [.. fields], Tags = [.. tags], Courses = [.. courses], Subscribed = subscribed, OptedOut = optedOut };
     }
 
     /// <summary>Whether the destination has a reason to hold the contact at all.</summary>
@@ -145,6 +146,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
         public IReadOnlyList<string> Tags { get; init; } = [];
         public IReadOnlyList<string> Courses { get; init; } = [];
         public bool Subscribed { get; init; }
+        public bool OptedOut { get; init; }
 
         public static DesiredJson From(DesiredContact c) => new()
         {
@@ -153,6 +155,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
             Tags = c.Tags,
             Courses = c.Courses,
             Subscribed = c.Subscribed,
+            OptedOut = c.OptedOut,
         };
 
         public DesiredContact ToContact() => new()
@@ -162,6 +165,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
             Tags = [.. (Tags ?? []).Order(StringComparer.Ordinal)],
             Courses = [.. (Courses ?? []).Order(StringComparer.Ordinal)],
             Subscribed = Subscribed,
+            OptedOut = OptedOut,
         };
     }
 }

@@ -357,6 +357,23 @@ public abstract class ScenarioTests
     }
 
     [Fact]
+    public async Task Unsubscribe_ReachesASubscriberTheDestinationsAlreadyHadBeforeJunction()
+    {
+        await using var rig = await RigAsync();
+        // Ada signed up through the creator's Kit and Mailchimp forms before Junction was installed.
+        rig.Kit.AddSubscriber(Ada, "active");
+        rig.Mailchimp.AddMember(Ada, "subscribed");
+        await rig.PostAsync(Paid("ord_1", Ada, "2026-11-01T10:00:00Z"));
+        await rig.EventuallyAsync(() => rig.Kit.TagsOf(Ada).Contains(PaidTag) && rig.Mailchimp.TagsOf(Ada).Contains(PaidTag), "the purchase sync");
+        await rig.SettledAsync();
+
+        await rig.PostAsync(Unsubscribe(Ada, "2026-11-03T10:00:00Z"));
+
+        await rig.EventuallyAsync(() => rig.Kit.StateOf(Ada) == "cancelled", "the Kit unsubscribe");
+        await rig.EventuallyAsync(() => rig.Mailchimp.StatusOf(Ada) == "unsubscribed", "the Mailchimp unsubscribe");
+    }
+
+    [Fact]
     public async Task Unsubscribe_PropagatesToEveryStateDestinationThatHoldsThePerson()
     {
         await using var rig = await RigAsync();
