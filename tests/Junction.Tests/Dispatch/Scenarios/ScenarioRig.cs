@@ -36,7 +36,8 @@ internal sealed partial class ScenarioRig : IAsyncDisposable
     public FakeWebhookReceiver Hook { get; private set; } = null!;
     public FakeGa4 Ga4 { get; private set; } = null!;
 
-    public static async Task<ScenarioRig> StartAsync(string storage, Action<DispatchOptions>? options = null)
+    public static async Task<ScenarioRig> StartAsync(string storage, Action<DispatchOptions>? options = null,
+        Func<DestinationConfig, DestinationConfig>? destination = null)
     {
         var rig = new ScenarioRig
         {
@@ -76,6 +77,7 @@ internal sealed partial class ScenarioRig : IAsyncDisposable
                 Credentials = Map(("api_secret", FakeGa4.ApiSecret)), Options = Map(("measurement_id", FakeGa4.MeasurementId)),
             },
         };
+        if (destination is not null) destinations = [.. destinations.Select(destination)];
         var config = ProjectKit.Config(storage) with { Destinations = destinations.ToDictionary(d => d.Id, StringComparer.Ordinal) };
         var dispatch = new DispatchOptions
         {
@@ -144,6 +146,20 @@ internal sealed partial class ScenarioRig : IAsyncDisposable
             await Task.Delay(50);
         }
         Assert.Fail("deliveries never settled: " + await Server.Admin.GetStringAsync("/v1/deliveries?limit=100"));
+    }
+
+    public async Task WaitForDestinationAsync(string id, Func<JsonElement, bool> done, double seconds = 15)
+    {
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(seconds);
+        JsonElement last = default;
+        while (TimeProvider.System.GetUtcNow() < deadline)
+        {
+            var list = await Server.Admin.GetFromJsonAsync<JsonElement>("/v1/destinations");
+            last = list.GetProperty("items").EnumerateArray().Single(d => d.GetProperty("id").GetString() == id).Clone();
+            if (done(last)) return;
+            await Task.Delay(50);
+        }
+        Assert.Fail($"destination {id} never reached the expected state: {last}");
     }
 
     public Task<HttpResponseMessage> AdminPostAsync(string path, string json = "{}") =>

@@ -16,8 +16,9 @@ public abstract class ScenarioTests
 
     protected abstract Task<string> NewStorageAsync();
 
-    private async Task<ScenarioRig> RigAsync(Action<Junction.Dispatch.DispatchOptions>? options = null) =>
-        await ScenarioRig.StartAsync(await NewStorageAsync(), options);
+    private async Task<ScenarioRig> RigAsync(Action<Junction.Dispatch.DispatchOptions>? options = null,
+        Func<Junction.Dispatch.DestinationConfig, Junction.Dispatch.DestinationConfig>? destination = null) =>
+        await ScenarioRig.StartAsync(await NewStorageAsync(), options, destination);
 
     [Fact]
     public async Task Purchase_TagsInKit_EnrollsInTeachable_SignsTheWebhook_AndSendsTheGa4Purchase()
@@ -118,10 +119,9 @@ public abstract class ScenarioTests
         await rig.WaitForDeliveriesAsync("destination=teachable", d => d.Count == 1 && d[0].GetProperty("attempts").GetInt32() >= 3);
         Assert.Empty(rig.Kit.TagsOf(Ada));
         Assert.Empty(rig.Teachable.ActiveCourses(Ada));
-        var destinations = await ScenarioRig.JsonAsync(await rig.Server.Admin.GetAsync("/v1/destinations"));
-        var kit = destinations.GetProperty("items").EnumerateArray().Single(d => d.GetProperty("id").GetString() == KitId);
-        Assert.Contains(kit.GetProperty("state").GetString(), new[] { "open", "degraded" });
-        Assert.Equal(1, kit.GetProperty("queue_depth").GetInt64() + kit.GetProperty("in_flight").GetInt64());
+        // Enough consecutive failures open Kit's circuit, and GET /v1/destinations says so.
+        await rig.WaitForDestinationAsync(KitId, d => d.GetProperty("state").GetString() == "open"
+            && d.GetProperty("queue_depth").GetInt64() + d.GetProperty("in_flight").GetInt64() == 1);
 
         rig.Kit.FailNext(0);
         rig.Teachable.FailNext(0);
@@ -169,6 +169,29 @@ public abstract class ScenarioTests
         var kit = await rig.DeliveriesAsync("destination=kit");
         Assert.Equal(people.Count, kit.Count);
         Assert.All(kit, t => Assert.Equal(1, t.GetProperty("attempts").GetInt32())); // a 429 is not a failed attempt
+    }
+
+    [Fact]
+    public async Task ConfiguredRateLimit_IsRespected_AcrossManyPeople()
+    {
+        const double rate = 4;
+        await using var rig = await RigAsync(destination: d => d.Id == HookId ? d with { RateLimit = rate } : d);
+        const int people = 12;
+
+        for (var i = 0; i < people; i++) await rig.PostAsync(Paid($"ord_{i}", $"p{i}@example.com", "2026-11-01T10:00:00Z"));
+
+        await rig.EventuallyAsync(() => rig.Hook.Processed.Count == people, "every webhook", seconds: 20);
+        var calls = rig.Hook.Api.Requests.Select(r => r.At).Order().ToList();
+        Assert.Equal(people, calls.Count);
+        // Token bucket of capacity ceil(rate): n calls within t seconds need n <= capacity + rate·t.
+        for (var i = 0; i < calls.Count; i++)
+        {
+            for (var j = i + 1; j < calls.Count; j++)
+            {
+                var needed = TimeSpan.FromSeconds((j - i + 1 - Math.Ceiling(rate)) / rate) - TimeSpan.FromMilliseconds(30);
+                Assert.True(calls[j] - calls[i] >= needed, $"calls {i}..{j} came within {(calls[j] - calls[i]).TotalMilliseconds} ms at {rate}/s");
+            }
+        }
     }
 
     [Fact]
