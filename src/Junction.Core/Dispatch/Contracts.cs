@@ -79,8 +79,15 @@ public sealed record DesiredContact
     /// <summary>False after an unsubscribe or spam complaint (or when consent was never given).</summary>
     public required bool Subscribed { get; init; }
 
+    /// <summary>
+    /// The person withdrew email consent (unsubscribe, spam complaint), as opposed to never having
+    /// given it: a subscription the destination holds on its own (a form there, an import) must be
+    /// cancelled too. Never true while <see cref="Subscribed"/> is.
+    /// </summary>
+    public bool OptedOut { get; init; }
+
     public bool Equivalent(DesiredContact? other) =>
-        other is not null && Email == other.Email && Subscribed == other.Subscribed
+        other is not null && Email == other.Email && Subscribed == other.Subscribed && OptedOut == other.OptedOut
         && Fields.SequenceEqual(other.Fields) && Tags.SequenceEqual(other.Tags) && Courses.SequenceEqual(other.Courses);
 }
 

@@ -122,7 +122,8 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
             if (d.Tags.TryGetValue(tag, out var mapped)) tags.Add(mapped);
         }
         var subscribed = state.Consent.Any(c => c.Channel == "email" && c.Granted);
-        return new DesiredContact { Email = email, Fields = [.. fields], Tags = [.. tags], Courses = [.. courses], Subscribed = subscribed };
+        var optedOut = !subscribed && state.Consent.Any(c => c.Channel == "email" && !c.Granted);
+        return new DesiredContact { Email = email, Fields = [.. fields], Tags = [.. tags], Courses = [.. courses], Subscribed = subscribed, OptedOut = optedOut };
     }
 
     /// <summary>Whether the destination has a reason to hold the contact at all.</summary>
@@ -147,6 +148,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
         public IReadOnlyList<string> Tags { get; init; } = [];
         public IReadOnlyList<string> Courses { get; init; } = [];
         public bool Subscribed { get; init; }
+        public bool OptedOut { get; init; }
 
         public static DesiredJson From(DesiredContact c) => new()
         {
@@ -155,6 +157,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
             Tags = c.Tags,
             Courses = c.Courses,
             Subscribed = c.Subscribed,
+            OptedOut = c.OptedOut,
         };
 
         public DesiredContact ToContact() => new()
@@ -164,6 +167,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
             Tags = [.. (Tags ?? []).Order(StringComparer.Ordinal)],
             Courses = [.. (Courses ?? []).Order(StringComparer.Ordinal)],
             Subscribed = Subscribed,
+            OptedOut = OptedOut,
         };
     }
 }

@@ -126,6 +126,22 @@ public sealed class DeliveryPlannerTests
     }
 
     [Fact]
+    public void Unsubscribe_WithoutConsentEverGivenHere_IsStillSentAsAnOptOut()
+    {
+        var h = new Harness(Kit, Teachable);
+        h.Apply(Paid("e1", "ord_1", 1)); // a buyer Kit may already hold through its own form
+        Assert.False(h.Last("kit-main").OptedOut);
+
+        var draft = Assert.Single(h.Apply(Unsubscribe("e2", 2)));
+
+        Assert.Equal("kit-main", draft.Destination);
+        var desired = DeliveryPlanner.DeserializeDesired(draft.Payload);
+        Assert.False(desired.Subscribed);
+        Assert.True(desired.OptedOut);
+        Assert.Empty(h.Apply(Unsubscribe("e3", 3))); // a second unsubscribe changes nothing
+    }
+
+    [Fact]
     public void RefundBeforePurchase_NeverLeavesATag()
     {
         var h = new Harness(Kit, Teachable);

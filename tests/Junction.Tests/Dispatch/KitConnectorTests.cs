@@ -117,6 +117,24 @@ public sealed class KitConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OptOut_CancelsASubscriberKitHadOnItsOwn_ThoughJunctionNeverSyncedThemSubscribed()
+    {
+        _kit.AddSubscriber(Email, "active", Paid); // signed up through a Kit form
+
+        var result = await _connector.DeliverAsync(Work(Contact(false, [Paid]) with { OptedOut = true }, last: Contact(false, [Paid])), default);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Equal("cancelled", _kit.StateOf(Email));
+        Assert.Equal([Paid], _kit.TagsOf(Email));
+        Assert.Equal(1, Calls("POST /v4/subscribers/"));
+
+        // Already opted out when last synced: nothing more to cancel.
+        var again = await _connector.DeliverAsync(Work(Contact(false, [Paid]) with { OptedOut = true }, last: Contact(false, [Paid]) with { OptedOut = true }), default);
+        Assert.Equal(DeliveryOutcome.Succeeded, again.Outcome);
+        Assert.Equal(1, Calls("POST /v4/subscribers/"));
+    }
+
+    [Fact]
     public async Task Unsubscribe_CancelsTheSubscriber_AndKeepsItsTags()
     {
         _kit.AddSubscriber(Email, "active", Paid);

@@ -108,6 +108,18 @@ public sealed class MailchimpConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OptOut_UnsubscribesAMemberMailchimpHadOnItsOwn_ThoughJunctionNeverSyncedThemSubscribed()
+    {
+        _mc.AddMember(Email, "subscribed", Paid); // signed up through a Mailchimp form
+
+        var result = await _connector.DeliverAsync(Work(Contact(false, [Paid]) with { OptedOut = true }, last: Contact(false, [Paid])), default);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Equal("unsubscribed", _mc.StatusOf(Email));
+        Assert.Contains("\"status\":\"unsubscribed\"", Assert.Single(result.Requests), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unsubscribe_SetsStatusUnsubscribed()
     {
         _mc.AddMember(Email, "subscribed", Paid);

@@ -67,7 +67,9 @@ public sealed class KitConnector : IDestinationConnector
 
         var toAdd = desired.Tags.Except(last?.Tags ?? [], StringComparer.Ordinal).ToList();
         var toRemove = (last?.Tags ?? []).Except(desired.Tags, StringComparer.Ordinal).ToList();
-        var unsubscribe = !desired.Subscribed && last is { Subscribed: true };
+        // An opt-out also cancels a subscription Kit had on its own (a Kit form, an import), which
+        // the upsert below would leave active: it sets the state of new subscribers only.
+        var unsubscribe = !desired.Subscribed && (last is { Subscribed: true } || (desired.OptedOut && last is not { OptedOut: true }));
         var upsert = last is null || !last.Fields.SequenceEqual(desired.Fields) || (desired.Subscribed && last is { Subscribed: false });
 
         if (upsert)

@@ -64,7 +64,10 @@ public sealed class MailchimpConnector : IDestinationConnector
             last = renamed.IsSuccess ? last with { Email = desired.Email } : null;
         }
 
-        var subscriptionChanged = last is not null && last.Subscribed != desired.Subscribed;
+        // An opt-out also unsubscribes a member Mailchimp had on its own (its form, an import),
+        // which status_if_new alone would leave subscribed.
+        var optOut = desired.OptedOut && last is not { OptedOut: true };
+        var subscriptionChanged = (last is not null && last.Subscribed != desired.Subscribed) || optOut;
         if (last is null || subscriptionChanged || !last.Fields.SequenceEqual(desired.Fields))
         {
             var body = new JsonObject
