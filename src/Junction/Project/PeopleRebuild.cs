@@ -103,7 +103,6 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
             progress?.Report("reading, resolving", rows[^1].Seq, total);
         }
         await reader;
-        var personAt = personAtList;
         Lap("read+identity");
         var logSeq = new List<(IdentityLogEntry, long)>();
         {
@@ -118,7 +117,7 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
         var personEvents = new List<(string, string, long)>(events.Count);
         for (var i = 0; i < events.Count; i++)
         {
-            if (personAt[i] is not { } at) continue;
+            if (personAtList[i] is not { } at) continue;
             var survivor = graph.Canonical(at) ?? at;
             if (!byPerson.TryGetValue(survivor, out var list)) byPerson[survivor] = list = [];
             list.Add(events[i]);

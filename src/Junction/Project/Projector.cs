@@ -83,7 +83,16 @@ public sealed class Projector(
     /// <summary>Projects until the log, the overrides and the due timers are all caught up. Returns the events projected.</summary>
     public async Task<long> CatchUpAsync(IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        await EnsureLoadedAsync(cancellationToken);
+        // Load under the step lock: the graph and cursor must not be loaded twice beside a running step.
+        await _step.WaitAsync(cancellationToken);
+        try
+        {
+            await EnsureLoadedAsync(cancellationToken);
+        }
+        finally
+        {
+            _step.Release();
+        }
         var start = Cursor;
         while (await StepAsync(cancellationToken)) progress?.Report(Cursor - start);
         return Cursor - start;

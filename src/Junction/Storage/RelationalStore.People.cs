@@ -222,10 +222,6 @@ public abstract partial class RelationalStore
         await ExecuteAsync(connection, tx, $"DELETE FROM {Tables.Timers} WHERE fired_at IS NULL", cancellationToken);
 
         var written = 0;
-        async Task Flush(RowWrites w)
-        {
-            await w.ExecuteAsync(cancellationToken);
-        }
         // Bulk load: the person index is rebuilt once at the end instead of on every insert, and
         // rows go in multi-row statements (one prepared statement per full chunk).
         await ExecuteAsync(connection, tx, "DROP INDEX ix_person_events_person", cancellationToken);
@@ -242,7 +238,7 @@ public abstract partial class RelationalStore
                     + string.Join(", ", Enumerable.Range(0, rows.Length).Select(i => $"(@e{i}, @p{i}, @s{i})"));
                 writes.Add(sql, rows.Length == RowsPerStatement ? names : names[..(rows.Length * 3)], values);
             }
-            await Flush(writes);
+            await writes.ExecuteAsync(cancellationToken);
             written += chunk.Length;
             progress?.Report(written);
         }
@@ -251,7 +247,7 @@ public abstract partial class RelationalStore
         {
             var writes = new RowWrites(connection, tx);
             foreach (var p in chunk) AddPerson(writes, p, now, replaceIdentifiers: false);
-            await Flush(writes);
+            await writes.ExecuteAsync(cancellationToken);
             written += chunk.Length;
             progress?.Report(written);
         }
