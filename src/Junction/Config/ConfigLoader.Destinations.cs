@@ -13,12 +13,12 @@ namespace Junction.Config;
 public static partial class ConfigLoader
 {
     private static readonly string[] DestinationKeys =
-        ["type", "base_url", "credentials", "rate_limit", "retry", "tags", "fields", "courses", "events", "list_id", "measurement_id"];
+        ["type", "base_url", "credentials", "rate_limit", "retry", "tags", "fields", "courses", "events", "list_id", "measurement_id", "validate"];
 
     private static readonly string[] RetryKeys = ["max_age", "base_delay"];
 
-    /// <summary>Per type: the real API, the credentials it needs, its default rate and the keys that apply to it.</summary>
-    private sealed record DestinationKind(string? DefaultBaseUrl, string[] Credentials, double DefaultRate, string[] Keys, string[] RequiredOptions);
+    /// <summary>Per type: the real API, the credentials it needs, its default rate, the keys that apply to it, and its true/false options.</summary>
+    private sealed record DestinationKind(string? DefaultBaseUrl, string[] Credentials, double DefaultRate, string[] Keys, string[] RequiredOptions, string[]? FlagOptions = null);
 
     private static readonly string[] CommonDestinationKeys = ["type", "base_url", "credentials", "rate_limit", "retry"];
 
@@ -33,7 +33,7 @@ public static partial class ConfigLoader
         [DestinationTypes.Mailchimp] = new(null, ["api_key"], 10, [.. CommonDestinationKeys, "tags", "fields", "list_id"], ["list_id"]),
         [DestinationTypes.Teachable] = new("https://developers.teachable.com", ["api_key"], 6, [.. CommonDestinationKeys, "fields", "courses"], []),
         [DestinationTypes.Webhook] = new(null, ["secret"], 10, [.. CommonDestinationKeys, "events"], []),
-        [DestinationTypes.Ga4] = new("https://www.google-analytics.com", ["api_secret"], 10, [.. CommonDestinationKeys, "events", "measurement_id"], ["measurement_id"]),
+        [DestinationTypes.Ga4] = new("https://www.google-analytics.com", ["api_secret"], 10, [.. CommonDestinationKeys, "events", "measurement_id", "validate"], ["measurement_id"], ["validate"]),
     };
 
     private static Dictionary<string, DestinationConfig> ReadDestinations(Reader reader, YamlMappingNode root, Policy policy)
@@ -122,6 +122,24 @@ public static partial class ConfigLoader
             if (value is { Length: > 0 }) options[option] = value;
             else if (value is null && Reader.Child(map, option) is null) reader.Error($"{path}.{option}", $"required for type {type}");
             else if (value is { Length: 0 }) reader.Error($"{path}.{option}", "expected a non-empty id");
+        }
+
+        foreach (var flag in kind?.FlagOptions ?? [])
+        {
+            switch (reader.OptionalString(map, flag, $"{path}.{flag}"))
+            {
+                case null:
+                    break;
+                case "true":
+                    options[flag] = "true";
+                    break;
+                case "false":
+                    options[flag] = "false";
+                    break;
+                case var other:
+                    reader.Error($"{path}.{flag}", $"expected true or false; got '{other}'");
+                    break;
+            }
         }
 
         var baseUrl = ReadBaseUrl(reader, map, path, type, kind, credentials);

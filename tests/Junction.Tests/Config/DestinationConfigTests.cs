@@ -91,6 +91,35 @@ public sealed class DestinationConfigTests
     }
 
     [Fact]
+    public void Ga4Validate_AsDocumented_ReachesTheConnector_AndOnlyTakesTrueOrFalse()
+    {
+        // docs/outgoing-webhooks.md documents `validate: true` for GA4; the loader used to refuse it as an unknown key.
+        const string Ga4 = """
+            destinations:
+              ga:
+                type: ga4
+                measurement_id: G-ABC123
+                credentials: { api_secret: "${GA4_SECRET}" }
+                validate: {0}
+            """;
+        Assert.Equal("true", Parse(Ga4.Replace("{0}", "true", StringComparison.Ordinal)).Destinations["ga"].Options["validate"]);
+        Assert.False(Parse(Ga4.Replace("validate: {0}", "", StringComparison.Ordinal)).Destinations["ga"].Options.ContainsKey("validate"));
+
+        var error = Assert.Single(Errors(Ga4.Replace("{0}", "sometimes", StringComparison.Ordinal)));
+        Assert.Equal("destinations.ga.validate: expected true or false; got 'sometimes'", error.ToString());
+
+        var kit = Assert.Single(Errors("""
+            destinations:
+              kit-main:
+                type: kit
+                credentials: { api_key: "${KIT_API_KEY}" }
+                validate: true
+            """));
+        Assert.Equal("destinations.kit-main.validate", kit.Path);
+        Assert.StartsWith("does not apply to type kit", kit.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NoDestinations_IsAnEmptyMap()
     {
         Assert.Empty(Parse("").Destinations);
