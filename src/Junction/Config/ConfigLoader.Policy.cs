@@ -20,12 +20,13 @@ public static partial class ConfigLoader
     private static Policy ReadPolicy(Reader reader, YamlMappingNode root, IReadOnlyDictionary<string, SourceConfig> sources)
     {
         var tags = ReadTags(reader, root);
-        var products = ReadProducts(reader, root, sources, tags);
+        var ownership = ReadOwnership(reader, root, sources);
+        var products = ReadProducts(reader, root, sources, tags, ownership);
         return new Policy
         {
             Tags = tags,
             Products = products,
-            Ownership = ReadOwnership(reader, root, sources),
+            Ownership = ownership,
             Identity = ReadIdentity(reader, root),
             Lifecycle = ReadLifecycle(reader, root, tags, products),
         };
@@ -51,7 +52,7 @@ public static partial class ConfigLoader
         return tags;
     }
 
-    private static List<ProductPolicy> ReadProducts(Reader reader, YamlMappingNode root, IReadOnlyDictionary<string, SourceConfig> sources, HashSet<string> tags)
+    private static List<ProductPolicy> ReadProducts(Reader reader, YamlMappingNode root, IReadOnlyDictionary<string, SourceConfig> sources, HashSet<string> tags, Ownership ownership)
     {
         var products = new List<ProductPolicy>();
         switch (Reader.Child(root, "products"))
@@ -66,7 +67,7 @@ public static partial class ConfigLoader
                         reader.Error("products", "expected product ids to be plain strings");
                         continue;
                     }
-                    if (ReadProduct(reader, id, value, sources, tags) is { } product) products.Add(product);
+                    if (ReadProduct(reader, id, value, sources, tags, ownership) is { } product) products.Add(product);
                 }
                 return products;
             default:
@@ -75,7 +76,7 @@ public static partial class ConfigLoader
         }
     }
 
-    private static ProductPolicy? ReadProduct(Reader reader, string id, YamlNode node, IReadOnlyDictionary<string, SourceConfig> sources, HashSet<string> tags)
+    private static ProductPolicy? ReadProduct(Reader reader, string id, YamlNode node, IReadOnlyDictionary<string, SourceConfig> sources, HashSet<string> tags, Ownership ownership)
     {
         var path = $"products.{id}";
         if (!SourceIdPattern().IsMatch(id))
@@ -99,7 +100,7 @@ public static partial class ConfigLoader
                 if (seq.Children.Count == 0) reader.Error($"{path}.match", "expected at least one { source: ID, price|product|sku: ID }; got an empty list");
                 for (var i = 0; i < seq.Children.Count; i++)
                 {
-                    if (ReadMatch(reader, $"{path}.match[{i}]", seq.Children[i], sources) is { } m) matches.Add(m);
+                    if (ReadMatch(reader, $"{path}.match[{i}]", seq.Children[i], sources, ownership) is { } m) matches.Add(m);
                 }
                 break;
             default:
@@ -133,7 +134,7 @@ public static partial class ConfigLoader
         };
     }
 
-    private static ProductMatch? ReadMatch(Reader reader, string path, YamlNode node, IReadOnlyDictionary<string, SourceConfig> sources)
+    private static ProductMatch? ReadMatch(Reader reader, string path, YamlNode node, IReadOnlyDictionary<string, SourceConfig> sources, Ownership ownership)
     {
         if (node is not YamlMappingNode map)
         {
@@ -143,7 +144,15 @@ public static partial class ConfigLoader
         reader.RejectUnknownKeys(map, path, MatchKeys);
         var source = reader.OptionalString(map, "source", $"{path}.source");
         if (source is null) reader.Error($"{path}.source", "required; expected a source id from sources:");
-        else if (!sources.ContainsKey(source)) reader.Error($"{path}.source", $"source '{source}' is not in sources:");
+        else if (!sources.TryGetValue(source, out var matched)) reader.Error($"{path}.source", $"source '{source}' is not in sources:");
+        else if (!ownership.MayWrite(Ownership.Money, source, matched.Provider) && !ownership.MayWrite(Ownership.Access, source, matched.Provider))
+        {
+            // Otherwise the fold would silently ignore every order and access event this match names.
+            reader.Error($"{path}.source",
+                $"source '{source}' (provider {matched.Provider}) may write neither money (ownership.money: [{string.Join(", ", ownership.Owners[Ownership.Money])}]) "
+                + $"nor access (ownership.access: [{string.Join(", ", ownership.Owners[Ownership.Access])}]), so this match could never grant the product; "
+                + $"add '{source}' to ownership.money, or match on a payment source");
+        }
         var price = reader.OptionalString(map, "price", $"{path}.price");
         var product = reader.OptionalString(map, "product", $"{path}.product");
         var sku = reader.OptionalString(map, "sku", $"{path}.sku");
