@@ -206,6 +206,7 @@ public sealed class Projector(
             if (graph.Person(personId) is not { } identity) continue;
             var person = _cache[personId];
             var after = person.Fold.Snapshot(now);
+            touch.Events.AddRange(LifecycleEvents.Due(person.State, after, identity));
             var (json, digest) = after.ToJsonWithDigest();
             if (digest != person.Digest || touch.IdentityChanged) commit.People.Add(new PersonWrite(identity, json, digest, touch.IdentityChanged));
             if (touch.Cause == "timer" || person.State is null || !after.Timers.SequenceEqual(person.State.Timers)) commit.Timers.Add((personId, after.Timers));

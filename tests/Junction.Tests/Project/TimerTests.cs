@@ -1,4 +1,7 @@
+using System.Text.Json;
+using Junction.Dispatch;
 using Junction.State;
+using Junction.Tests.Dispatch.Fakes;
 using Junction.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 using static Junction.Tests.Project.ProjectKit;
@@ -9,7 +12,9 @@ namespace Junction.Tests.Project;
 public sealed class TimerTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 20, 12, 0, 0, TimeSpan.Zero));
+    private const string HookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     private JunctionServer? _server;
+    private FakeWebhookReceiver? _hook;
 
     private JunctionServer Server => _server!;
 
@@ -26,13 +31,62 @@ public sealed class TimerTests : IAsyncLifetime
                     RevokeOn = RevokeOn.AnyRefund, RevokeAfter = TimeSpan.FromDays(7),
                 },
             ],
+            Lifecycle =
+            [
+                new LifecycleRule
+                {
+                    Name = "abandoned", After = "checkout.started", Unless = "order.paid", Delay = TimeSpan.FromHours(2), Emit = "checkout.abandoned",
+                },
+            ],
         };
-        _server = await JunctionServer.StartAsync(ProjectKit.Config() with { Policy = rules }, _time);
+        _hook = await FakeWebhookReceiver.StartAsync(HookSecret);
+        _hook.Now = _time.GetUtcNow();
+        var hook = new DestinationConfig
+        {
+            Id = "hook", Type = DestinationTypes.Webhook, BaseUrl = _hook.Url, RateLimit = 100, Events = ["checkout.abandoned"],
+            Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["secret"] = HookSecret },
+        };
+        _server = await JunctionServer.StartAsync(ProjectKit.Config() with
+        {
+            Policy = rules,
+            Destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal) { ["hook"] = hook },
+        }, _time);
     }
 
     public async ValueTask DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
+        if (_hook is not null) await _hook.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task LifecycleEmit_DeliversTheEventToEventDestinations_OnceWhenDue_AndNotWhenCancelled()
+    {
+        // `emit:` was documented and did nothing: the rule's timer fired and no event went anywhere.
+        await PostEventAsync(Server, """{"type":"checkout.started","occurred_at":"2026-11-20T11:30:00Z","subject":{"email":"hal@example.com"},"order":{"order_id":"chk_hal"}}""");
+        await PostEventAsync(Server, """{"type":"checkout.started","occurred_at":"2026-11-20T11:30:00Z","subject":{"email":"ivy@example.com"},"order":{"order_id":"chk_ivy"}}""");
+        await PostEventAsync(Server, Paid("ord_ivy", "ivy@example.com", "2026-11-20T11:45:00Z"));
+        await PersonAsync(Server, "/v1/people?email=ivy@example.com", p => p.GetProperty("orders").GetArrayLength() == 1);
+        await PersonAsync(Server, "/v1/people?email=hal@example.com", p => p.GetProperty("timers").GetArrayLength() == 1);
+        Assert.Empty(_hook!.Processed);
+
+        _time.Advance(TimeSpan.FromHours(2));
+        _hook.Now = _time.GetUtcNow();
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(15);
+        while (_hook.Processed.Count == 0 && TimeProvider.System.GetUtcNow() < deadline) await Task.Delay(50);
+
+        var (_, body) = Assert.Single(_hook.Processed);
+        using var doc = JsonDocument.Parse(body);
+        var data = doc.RootElement.GetProperty("data");
+        Assert.Equal("checkout.abandoned", doc.RootElement.GetProperty("type").GetString());
+        Assert.Equal("hal@example.com", data.GetProperty("subject").GetProperty("email").GetString());
+
+        // Once: later projector passes (more time, more events for the same person) send nothing more.
+        _time.Advance(TimeSpan.FromDays(1));
+        _hook.Now = _time.GetUtcNow();
+        await PostEventAsync(Server, OptIn("hal@example.com", "2026-11-21T15:00:00Z"));
+        await Task.Delay(1500);
+        Assert.Single(_hook.Processed);
     }
 
     [Fact]
