@@ -1,3 +1,4 @@
+using Junction.Audit;
 using Junction.Config;
 using Junction.Normalize;
 using Junction.Storage;
@@ -33,6 +34,9 @@ public sealed class CliServices : IAsyncDisposable
         services.AddSingleton<Project.Projector>();
         services.AddSingleton<Normalizer>();
         services.AddHttpClient(Normalizer.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddHttpClient(Dispatch.Destinations.DestinationConnectors.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddMetrics();
+        services.AddAudit(scheduled: false);
         var cli = new CliServices(services.BuildServiceProvider());
         await cli.Store.MigrateAsync(cancellationToken);
         return cli;

@@ -23,6 +23,7 @@ public static class JunctionCli
             DispatchCommands.Dlq(ConfigOption),
             DispatchCommands.Pause(ConfigOption),
             DispatchCommands.Resume(ConfigOption),
+            AuditCommands.Audit(ConfigOption),
         };
         return await root.Parse(args).InvokeAsync();
     }

@@ -28,7 +28,7 @@ public static partial class ConfigLoader
     public const string StorageEnvironmentVariable = "JUNCTION_STORAGE";
     public const string DefaultStorage = "sqlite:./data/junction.db";
 
-    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations"];
+    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations", "audits"];
     private static readonly string[] SourceKeys = ["provider", "secrets", "tolerance_seconds", "max_body_bytes"];
 
     public static JunctionConfig LoadFile(string path, Func<string, string?>? environment = null)
@@ -128,6 +128,7 @@ public static partial class ConfigLoader
         }
         var policy = ReadPolicy(reader, root, sources);
         var destinations = ReadDestinations(reader, root, policy);
+        var audits = ReadAudits(reader, root);
 
         if (reader.Errors.Count > 0) throw new ConfigException(reader.Errors);
 
@@ -135,6 +136,7 @@ public static partial class ConfigLoader
         {
             Policy = policy,
             Destinations = destinations,
+            Audits = audits,
             Storage = storage,
             Admin = new AdminConfig(tokens),
             ApiKeys = apiKeys,

@@ -15,6 +15,9 @@ public sealed record JunctionConfig
     /// <summary>destinations: — where person state and events are delivered, by id.</summary>
     public IReadOnlyDictionary<string, Dispatch.DestinationConfig> Destinations { get; init; } = new Dictionary<string, Dispatch.DestinationConfig>(StringComparer.Ordinal);
 
+    /// <summary>audits: — the revenue leak audit's window, thresholds, heal switch and schedule.</summary>
+    public Audit.AuditSettings Audits { get; init; } = Audit.AuditSettings.Default;
+
     /// <summary>Where it came from: a file path, or null for the built-in demo configuration.</summary>
     public string? Path { get; init; }
 

@@ -77,6 +77,22 @@ public sealed class DestinationRuntime
         }
     }
 
+    /// <summary>
+    /// Takes a token only while <paramref name="reserve"/> of the bucket stays for deliveries: an audit's
+    /// reads use the same rate limit and get the spare capacity, never the deliveries' share.
+    /// </summary>
+    public bool TryTakeReserving(double reserve)
+    {
+        lock (_lock)
+        {
+            Refill();
+            if (_tokens - 1 < _capacity * reserve - 1e-9 && _tokens < _capacity) return false;
+            if (_tokens < 1) return false;
+            _tokens -= 1;
+            return true;
+        }
+    }
+
     /// <summary>When the next whole token arrives.</summary>
     public DateTimeOffset NextToken
     {

@@ -1,6 +1,7 @@
 using Junction.Admin;
 using Junction.Capture;
 using Junction.Config;
+using Junction.Audit;
 using Junction.Dispatch;
 using Junction.Intake;
 using Junction.Normalize;
@@ -72,6 +73,7 @@ public static class JunctionHost
         builder.Services.AddSingleton<CaptureIntake>();
         builder.Services.AddSingleton<ApiKeyAuth>();
         builder.Services.AddDispatch(config.Destinations.Values);
+        builder.Services.AddAudit(scheduled: true);
         // One attempt per call, bounded; redirects are not followed (a redirected webhook POST would turn into a GET).
         builder.Services.AddHttpClient(Dispatch.Destinations.DestinationConnectors.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
@@ -88,7 +90,7 @@ public static class JunctionHost
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, CaptureJson.Default);
         });
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(IntakeMetrics.MeterName, DispatchMetrics.MeterName)
+            .AddMeter(IntakeMetrics.MeterName, DispatchMetrics.MeterName, Audit.AuditMetrics.MeterName)
             .AddPrometheusExporter());
 
         var app = builder.Build();
@@ -109,6 +111,7 @@ public static class JunctionHost
         app.MapEventsApi();
         app.MapPeopleApi();
         app.MapDispatchApi();
+        app.MapAuditApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

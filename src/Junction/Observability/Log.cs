@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(4000, LogLevel.Error, "Projection step failed; the identity graph is reloaded and the step retried")]
     public static partial void ProjectFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7000, LogLevel.Error, "A scheduled audit failed to start; it is tried again at the next poll")]
+    public static partial void AuditScheduleFailed(ILogger logger, Exception exception);
 }

@@ -328,6 +328,10 @@ public static class Tables
     public const string DeliveryAttempts = "delivery_attempts";
     public const string DestinationSync = "destination_sync";
     public const string DestinationControl = "destination_control";
+    public const string Audits = "audits";
+    public const string AuditFindings = "audit_findings";
+    public const string AuditAccepted = "audit_accepted";
+    public const string AuditSchedule = "audit_schedule";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>

@@ -1,0 +1,138 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Junction.Canonical;
+using Junction.Config;
+using Junction.Normalize;
+using Junction.Providers;
+using Junction.State;
+using Junction.Storage;
+
+namespace Junction.Audit;
+
+/// <summary>
+/// A payment source read back: the provider's own listing (the same <see cref="IBackfill"/> that
+/// <c>junction backfill</c> pulls: Stripe events, Shopify orders, PayPal webhook events) mapped by
+/// the provider's own mapper, so order ids are exactly the ledger's. Any provider with a listing
+/// and credentials is covered; the items are kept so a missed payment can be backfilled through
+/// intake (same dedupe and normalization as its webhook).
+/// </summary>
+public sealed class PaymentReadBacks(JunctionConfig config, IHttpClientFactory http, TimeProvider time)
+{
+    /// <summary>The sources that can be read back: a listing and API credentials.</summary>
+    public IEnumerable<SourceConfig> Readable() =>
+        config.Sources.Values.Where(s => ProviderRegistry.TryGet(s.Provider, out var p) && p.Api?.Backfill is not null && HasCredentials(s))
+            .OrderBy(s => s.Id, StringComparer.Ordinal);
+
+    public async Task<PaymentListing> ReadAsync(SourceConfig source, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var provider = ProviderRegistry.Get(source.Provider);
+        var backfill = provider.Api?.Backfill ?? throw new ReadBackException($"sources.{source.Id}: provider {provider.Name} offers no listing to read back");
+        var api = new ProviderApiClient(http.CreateClient(Normalizer.HttpClientName), source, provider.Api);
+        var orders = new Dictionary<string, Acc>(StringComparer.Ordinal);
+        var items = new Dictionary<string, List<BackfillItem>>(StringComparer.Ordinal);
+        var calls = 0;
+        try
+        {
+            await foreach (var item in backfill.PullAsync(api, since, cancellationToken))
+            {
+                calls++;
+                if (Map(source, provider, item) is not MapResult.Mapped mapped) continue;
+                foreach (var e in mapped.Events)
+                {
+                    if (e.Order is not { } order) continue;
+                    var acc = orders.TryGetValue(order.OrderId, out var existing) ? existing : orders[order.OrderId] = new Acc();
+                    acc.Apply(e, order);
+                    (items.TryGetValue(order.OrderId, out var list) ? list : items[order.OrderId] = []).Add(item);
+                }
+            }
+        }
+        catch (ProviderApiException ex)
+        {
+            throw new ReadBackException($"sources.{source.Id}: the provider's listing failed: {ex.Message}", ex);
+        }
+        var payments = orders.Where(o => o.Value.Status is not null)
+            .Select(o => new ObservedPayment
+            {
+                Source = source.Id, OrderId = o.Key, Status = o.Value.Status!, Amount = o.Value.Amount, Currency = o.Value.Currency,
+                At = o.Value.At, TestMode = o.Value.TestMode,
+            })
+            .OrderBy(p => p.OrderId, StringComparer.Ordinal).ToList();
+        return new PaymentListing(new PaymentReadBack { Source = source.Id, Payments = payments, ApiCalls = calls }, items);
+    }
+
+    /// <summary>The raw drafts that carry a missed order, for intake's append (deduplicated there).</summary>
+    public IReadOnlyList<RawEventDraft> Drafts(string sourceId, IEnumerable<BackfillItem> items) =>
+        [.. items.Select(item => Draft(time, sourceId, item))];
+
+    public static RawEventDraft Draft(TimeProvider time, string source, BackfillItem item)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(item);
+        var now = time.GetUtcNow();
+        return new RawEventDraft(
+            Guid.CreateVersion7(now).ToString(), source, item.DedupKey, now,
+            System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString(), item.ContentType,
+            JsonSerializer.Serialize(item.Headers, Intake.JunctionJson.Default.IReadOnlyDictionaryStringString),
+            item.Body, Convert.ToHexStringLower(SHA256.HashData(item.Body)));
+    }
+
+    private MapResult? Map(SourceConfig source, IWebhookProvider provider, BackfillItem item)
+    {
+        try
+        {
+            return provider.Mapper.Map(new RawInput
+            {
+                RawId = "readback", Source = source.Id, Provider = provider.Name, Body = item.Body,
+                Headers = item.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value, StringComparer.Ordinal),
+                ContentType = item.ContentType, TraceId = "readback", ReceivedAt = time.GetUtcNow(), DedupKey = item.DedupKey,
+                CanEnrich = false, ApiBaseUrl = source.Option("api_base_url"),
+            });
+        }
+        catch (Exception ex) when (ex is MappingException or JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+        {
+            return null; // what the mapper cannot read is quarantined when it arrives as a webhook; here it is simply not counted
+        }
+    }
+
+    private static bool HasCredentials(SourceConfig source) =>
+        source.Option("api_key") is not null || (source.Option("client_id") is not null && source.Option("client_secret") is not null);
+
+    /// <summary>One order's facts from the listing: paid, refunded in part or in full.</summary>
+    private sealed class Acc
+    {
+        private long _refunded;
+        private bool _fullyRefunded;
+
+        public string? Status { get; private set; }
+        public long? Amount { get; private set; }
+        public string? Currency { get; private set; }
+        public DateTimeOffset At { get; private set; } = DateTimeOffset.MaxValue;
+        public bool TestMode { get; private set; }
+
+        public void Apply(CanonicalEvent e, OrderInfo order)
+        {
+            TestMode |= e.TestMode;
+            Amount ??= order.Amount;
+            Currency ??= order.Currency;
+            switch (e.Type)
+            {
+                case EventTypes.OrderPaid:
+                    if (e.OccurredAt < At) At = e.OccurredAt;
+                    Status ??= OrderStatuses.Paid;
+                    break;
+                case EventTypes.OrderRefunded:
+                    if (At == DateTimeOffset.MaxValue) At = e.OccurredAt;
+                    _refunded = Math.Max(_refunded, Math.Max(order.RefundedTotal ?? 0, order.RefundAmount ?? 0));
+                    _fullyRefunded |= order.FullyRefunded == true || (order.FullyRefunded is null && order.RefundAmount is null && order.RefundedTotal is null);
+                    break;
+                default:
+                    return;
+            }
+            if (_fullyRefunded || (Amount is { } amount && _refunded >= amount && amount > 0)) Status = OrderStatuses.Refunded;
+            else if (_refunded > 0) Status = OrderStatuses.PartiallyRefunded;
+        }
+    }
+}
+
+/// <summary>A payment read-back and the listing items behind each order id.</summary>
+public sealed record PaymentListing(PaymentReadBack ReadBack, IReadOnlyDictionary<string, List<BackfillItem>> Items);
