@@ -13,6 +13,7 @@ public static class ReadBacks
         // One line per type.
         return config.Type switch
         {
+            DestinationTypes.Kit => new Dispatch.Destinations.Kit.KitReadBack(config, http, time),
             _ => null,
         };
     }

@@ -358,6 +358,16 @@ public abstract partial class RelationalStore
                 $"{r.GetString(1)} {r.GetString(2)} {(r.IsDBNull(4) ? "scheduled" : "fired " + r.GetString(4))}", null));
         await Query($"SELECT id, product, action, reason, at FROM {Tables.PersonOverrides} WHERE person_id IN {self}",
             r => new TimelineRow(ParseTime(r.GetString(4)), "override", r.GetString(0), null, $"{r.GetString(2)} {r.GetString(1)}", NullableString(r, 3)));
+        // Audit findings: a healed one is the person's "reconciled after failure" mark, with its audit id.
+        foreach (var f in await FindingsAsync(null, personId, cancellationToken))
+        {
+            var where = f.Destination ?? f.Source ?? "junction";
+            var summary = f.HealStatus == Audit.HealStatuses.Healed
+                ? $"reconciled after failure: {f.Kind} at {where} (expected {f.Expected}, was {f.Observed})"
+                : $"audit finding {f.Kind} at {where}: expected {f.Expected}, observed {f.Observed}; heal {f.HealAction} {f.HealStatus}";
+            rows.Add(new TimelineRow(DateTimeOffset.FromUnixTimeMilliseconds(f.At), "audit", f.AuditId, null, summary,
+                "finding " + f.Id.ToString(CultureInfo.InvariantCulture)));
+        }
         return [.. rows.OrderBy(r => r.At).ThenBy(r => KindOrder(r.Kind)).ThenBy(r => r.Id, StringComparer.Ordinal)];
     }
 

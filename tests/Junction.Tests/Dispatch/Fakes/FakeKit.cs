@@ -22,6 +22,7 @@ public sealed class FakeKit : IAsyncDisposable
     private readonly Dictionary<long, Subscriber> _subscribers = [];
     private readonly Dictionary<long, string> _tags = [];
     private readonly HashSet<(long Tag, long Subscriber)> _taggings = [];
+    private readonly Dictionary<(long Tag, long Subscriber), DateTimeOffset> _taggedAt = [];
     private long _nextId = 1000;
     private int _rateLimited;
     private int _failing;
@@ -106,6 +107,37 @@ public sealed class FakeKit : IAsyncDisposable
         }
     }
 
+    /// <summary>Someone removes a tag from one subscriber by hand in Kit's UI.</summary>
+    public void UntagByHand(string email, string tag)
+    {
+        lock (_gate)
+        {
+            var id = _tags.FirstOrDefault(t => string.Equals(t.Value, tag, StringComparison.OrdinalIgnoreCase)).Key;
+            if (Find(email) is { } s) _taggings.Remove((id, s.Id));
+        }
+    }
+
+    /// <summary>Someone tags one subscriber by hand in Kit's UI.</summary>
+    public void TagByHand(string email, string tag)
+    {
+        lock (_gate)
+        {
+            var id = _tags.FirstOrDefault(t => string.Equals(t.Value, tag, StringComparison.OrdinalIgnoreCase)).Key;
+            if (id != 0 && Find(email) is { } s && _taggings.Add((id, s.Id))) _taggedAt[(id, s.Id)] = TimeProvider.System.GetUtcNow();
+        }
+    }
+
+    /// <summary>GET /v4/subscribers and /v4/tags/{id}/subscribers page size cap (Kit allows up to 1000).</summary>
+    public int SubscriberPageSize { get; set; } = 1000;
+
+    /// <summary>Requests answered per path (method and path, no query): what an audit cost.</summary>
+    public int Requests(string methodAndPathPrefix)
+    {
+        lock (_gate) return _requests.Count(r => r.StartsWith(methodAndPathPrefix, StringComparison.Ordinal));
+    }
+
+    private readonly List<string> _requests = [];
+
     public string? StateOf(string email)
     {
         lock (_gate) return Find(email)?.State;
@@ -161,6 +193,7 @@ public sealed class FakeKit : IAsyncDisposable
             if (delay > TimeSpan.Zero) await Task.Delay(delay, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
             lock (_gate)
             {
+                _requests.Add($"{http.Request.Method} {http.Request.Path}");
                 if (_rateLimited > 0)
                 {
                     _rateLimited--;
@@ -229,9 +262,29 @@ public sealed class FakeKit : IAsyncDisposable
                 var found = _subscribers.Values
                     .Where(s => email.Length == 0 || string.Equals(s.Email, email, StringComparison.OrdinalIgnoreCase))
                     .Where(s => status == "all" || s.State == status)
-                    .Select(Json)
-                    .ToList();
-                return Results.Json(new { subscribers = found, pagination = Page(false, null) });
+                    .OrderBy(s => s.Id)
+                    .Select(s => (s.Id, Body: Json(s)));
+                return Paged(http, found, "subscribers");
+            }
+        });
+
+        // Subscribers holding a tag, each with when it was tagged (developers.kit.com: list subscribers for a tag).
+        v4.MapGet("/tags/{tagId:long}/subscribers", (long tagId, HttpContext http) =>
+        {
+            var status = http.Request.Query["status"].ToString() is { Length: > 0 } st ? st : "active";
+            lock (_gate)
+            {
+                if (!_tags.ContainsKey(tagId)) return Errors(404, "Not Found");
+                var found = _taggings.Where(t => t.Tag == tagId).Select(t => _subscribers[t.Subscriber])
+                    .Where(s => status == "all" || s.State == status)
+                    .OrderBy(s => s.Id)
+                    .Select(s => (s.Id, Body: (object)new
+                    {
+                        id = s.Id, first_name = s.FirstName, email_address = s.Email, state = s.State, created_at = "2023-02-17T11:43:55Z",
+                        tagged_at = _taggedAt.TryGetValue((tagId, s.Id), out var at) ? at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "2023-02-17T11:43:55Z",
+                        fields = s.Fields,
+                    }));
+                return Paged(http, found, "subscribers");
             }
         });
 
@@ -284,6 +337,7 @@ public sealed class FakeKit : IAsyncDisposable
             {
                 if (!_tags.ContainsKey(tagId) || Find(email) is not { } s) return Errors(404, "Not Found");
                 var added = _taggings.Add((tagId, s.Id));
+                if (added) _taggedAt[(tagId, s.Id)] = TimeProvider.System.GetUtcNow();
                 return Results.Json(new { subscriber = Json(s) }, statusCode: added ? 201 : 200);
             }
         });
@@ -308,6 +362,20 @@ public sealed class FakeKit : IAsyncDisposable
         created_at = "2023-02-17T11:43:55Z",
         fields = s.Fields,
     };
+
+    private IResult Paged(HttpContext http, IEnumerable<(long Id, object Body)> items, string name)
+    {
+        var perPage = int.TryParse(http.Request.Query["per_page"], CultureInfo.InvariantCulture, out var p) ? Math.Clamp(p, 1, 1000) : 500;
+        perPage = Math.Min(perPage, SubscriberPageSize);
+        var after = long.TryParse(http.Request.Query["after"], CultureInfo.InvariantCulture, out var a) ? a : 0;
+        var rest = items.Where(i => i.Id > after).ToList();
+        var page = rest.Take(perPage).ToList();
+        return Results.Json(new Dictionary<string, object>
+        {
+            [name] = page.Select(i => i.Body).ToList(),
+            ["pagination"] = Page(rest.Count > perPage, page.Count > 0 ? page[^1].Id.ToString(CultureInfo.InvariantCulture) : null),
+        });
+    }
 
     private static object Page(bool more, string? end) => new
     {
