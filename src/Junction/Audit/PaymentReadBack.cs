@@ -23,7 +23,29 @@ public sealed class PaymentReadBacks(JunctionConfig config, IHttpClientFactory h
         config.Sources.Values.Where(s => ProviderRegistry.TryGet(s.Provider, out var p) && p.Api?.Backfill is not null && HasCredentials(s))
             .OrderBy(s => s.Id, StringComparer.Ordinal);
 
+    private const int MaxWaits = 5;
+
+    /// <summary>
+    /// Reads the listing; a 429 or 5xx (the client is single-attempt) waits for its Retry-After (else a
+    /// growing pause) and reads again from the start: what was read is keyed by order, so nothing doubles.
+    /// </summary>
     public async Task<PaymentListing> ReadAsync(SourceConfig source, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ReadOnceAsync(source, since, cancellationToken);
+            }
+            catch (ReadBackException ex) when (ex.InnerException is ProviderApiException { IsTransient: true } api && attempt < MaxWaits)
+            {
+                await Task.Delay(api.RetryAfter ?? TimeSpan.FromSeconds(Math.Pow(2, attempt)), time, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<PaymentListing> ReadOnceAsync(SourceConfig source, DateTimeOffset since, CancellationToken cancellationToken)
     {
         var provider = ProviderRegistry.Get(source.Provider);
         var backfill = provider.Api?.Backfill ?? throw new ReadBackException($"sources.{source.Id}: provider {provider.Name} offers no listing to read back");

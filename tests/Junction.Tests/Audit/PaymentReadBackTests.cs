@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Junction.Config;
+using Junction.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Junction.Tests.Audit;
+
+/// <summary>
+/// Payment read-back against a stateful fake of Stripe's event list (pages, a 429 first): a payment
+/// Stripe has and the ledger lacks is a missed webhook, healed by backfilling it through intake.
+/// </summary>
+public abstract class PaymentReadBackTests
+{
+    private const string Secret = "whsec_readback_test";
+
+    protected abstract Task<string> NewStorageAsync();
+
+    [Fact]
+    public async Task PaymentOnlyInStripesList_IsAMissedWebhook_BackfilledByTheAudit_AndGoneFromTheNextOne()
+    {
+        var created = TimeProvider.System.GetUtcNow().AddHours(-1).ToUnixTimeSeconds();
+        var seen = StripeFixtures.Event("evt_seen", "payment_intent.succeeded", Intent("pi_seen", "seen@example.com"), created, livemode: true);
+        var missed = StripeFixtures.Event("evt_missed", "payment_intent.succeeded", Intent("pi_missed", "missed@example.com"), created, livemode: true);
+        var requests = 0;
+        await using var stripe = await FakeApi.StartAsync(app => app.MapGet("/v1/events", (HttpRequest r, HttpResponse response) =>
+        {
+            if (r.Headers.Authorization.ToString() != "Bearer sk_live_readback") return Results.StatusCode(401);
+            if (Interlocked.Increment(ref requests) == 1)
+            {
+                response.Headers.RetryAfter = "1";
+                return Results.Text("""{"error":{"type":"rate_limit_error","message":"Too many requests"}}""", "application/json", statusCode: 429);
+            }
+            // Newest first, one event a page: has_more and starting_after page towards older ones.
+            return r.Query["starting_after"].ToString() == "evt_missed"
+                ? Results.Text($$"""{"object":"list","data":[{{Encoding.UTF8.GetString(seen)}}],"has_more":false,"url":"/v1/events"}""", "application/json")
+                : Results.Text($$"""{"object":"list","data":[{{Encoding.UTF8.GetString(missed)}}],"has_more":true,"url":"/v1/events"}""", "application/json");
+        }));
+
+        var config = ConfigLoader.Parse($$"""
+            storage: "{{await NewStorageAsync()}}"
+            admin: { tokens: ["{{JunctionServer.AdminToken}}"] }
+            sources:
+              stripe-main: { provider: stripe, secrets: ["{{Secret}}"], api_key: "sk_live_readback", api_base_url: "{{stripe.BaseUrl}}" }
+            """, "readback.yaml", _ => null);
+        await using var server = await JunctionServer.StartAsync(config);
+        using (var r = await server.PostStripeAsync(seen, TimeProvider.System.GetUtcNow().ToUnixTimeSeconds(), Secret, "stripe-main"))
+        {
+            await server.NormalizedAsync((await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+        }
+        await Project.ProjectKit.PersonAsync(server, "/v1/people?email=seen@example.com", p => p.GetProperty("orders").GetArrayLength() == 1);
+
+        var report = await AuditAsync(server);
+        var gaps = report.GetProperty("points")[1];
+        var missedFinding = Assert.Single(gaps.GetProperty("findings").EnumerateArray(), f => f.GetProperty("kind").GetString() == "missed_payment");
+        Assert.Equal(("pi_missed", "stripe-main", "backfill", "queued"), (missedFinding.GetProperty("order_id").GetString(), missedFinding.GetProperty("source").GetString(),
+            missedFinding.GetProperty("heal").GetProperty("action").GetString(), missedFinding.GetProperty("heal").GetProperty("status").GetString()));
+        Assert.Equal(2 * 4900, gaps.GetProperty("revenue_at_risk").GetProperty("USD").GetInt64()); // the missed payment, and pi_seen's buyer was no lead
+        Assert.True(requests >= 3, $"the 429 was waited out and both pages read ({requests} requests)");
+
+        // The heal went through intake: the missed payment is in the ledger now, so the next audit is clean.
+        var person = await Project.ProjectKit.PersonAsync(server, "/v1/people?email=missed@example.com", p => p.GetProperty("orders").GetArrayLength() == 1);
+        Assert.Equal("pi_missed", person.GetProperty("orders")[0].GetProperty("order_id").GetString());
+        var next = await AuditAsync(server);
+        Assert.DoesNotContain(next.GetProperty("points")[1].GetProperty("findings").EnumerateArray(), f => f.GetProperty("kind").GetString() == "missed_payment");
+    }
+
+    private static string Intent(string id, string email) => $$"""
+        {"id":"{{id}}","object":"payment_intent","amount":4900,"amount_received":4900,"currency":"usd","customer":"cus_{{id}}",
+         "receipt_email":"{{email}}","metadata":{},"status":"succeeded","latest_charge":"ch_{{id}}","livemode":true}
+        """;
+
+    private static async Task<JsonElement> AuditAsync(JunctionServer server)
+    {
+        using var start = await server.Admin.PostAsJsonAsync("/v1/audits", new { since = "1d" });
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
+        while (TimeProvider.System.GetUtcNow() < deadline)
+        {
+            var report = await server.Admin.GetFromJsonAsync<JsonElement>($"/v1/audits/{id}");
+            if (report.GetProperty("status").GetString() != "running")
+            {
+                Assert.Equal(0, report.GetProperty("read_errors").GetArrayLength());
+                return report;
+            }
+            await Task.Delay(50);
+        }
+        Assert.Fail($"audit {id} did not finish");
+        return default;
+    }
+}
+
+public sealed class SqlitePaymentReadBackTests : PaymentReadBackTests
+{
+    protected override Task<string> NewStorageAsync() => Task.FromResult(TestStorage.NewSqlite());
+}
+
+public sealed class PostgresPaymentReadBackTests : PaymentReadBackTests
+{
+    protected override Task<string> NewStorageAsync() => TestStorage.NewPostgresAsync();
+}
