@@ -21,6 +21,38 @@ public sealed record Policy
     public IdentityPolicy Identity { get; init; } = IdentityPolicy.Default;
 
     public IReadOnlyList<LifecycleRule> Lifecycle { get; init; } = [];
+
+    /// <summary>
+    /// Sources anyone on the internet can post to (forms), by source id: what they may change.
+    /// Built from the sources' provider trait and options, so a rebuild applies the same rules.
+    /// </summary>
+    public IReadOnlyDictionary<string, UnauthenticatedSource> Unauthenticated { get; init; } =
+        new Dictionary<string, UnauthenticatedSource>(StringComparer.Ordinal);
+
+    /// <summary>The product whose <c>tags_while_active</c> holds the tag, or null: such a tag comes only from the entitlement.</summary>
+    public string? ProductGranting(string tag)
+    {
+        foreach (var p in Products)
+        {
+            foreach (var t in p.TagsWhileActive)
+            {
+                if (string.Equals(t, tag, StringComparison.Ordinal)) return p.Id;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>
+/// What a source that signs nothing (a landing-page form) may change: tags only from its
+/// <c>allowed_tags</c>, email consent withdrawn only with <c>allow_withdraw</c>, consent
+/// unconfirmed until the email platform confirms it with <c>double_opt_in</c>. It never merges people.
+/// </summary>
+public sealed record UnauthenticatedSource
+{
+    public IReadOnlySet<string> AllowedTags { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+    public bool AllowWithdraw { get; init; }
+    public bool DoubleOptIn { get; init; }
 }
 
 public enum RevokeOn
@@ -132,6 +164,9 @@ public sealed record IdentityPolicy
 
     /// <summary>Values that never link anything, besides the built-in ones (compared trimmed, lower case).</summary>
     public IReadOnlyList<string> JunkValues { get; init; } = [];
+
+    /// <summary>Sources anyone can post to: their events may add identifiers to a person but never merge two people.</summary>
+    public IReadOnlySet<string> UnauthenticatedSources { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 }
 
 /// <summary>

@@ -78,6 +78,8 @@ public sealed class KitConnector : IDestinationConnector
             // only; Kit offers no API to re-activate a cancelled one (the person re-opts in through
             // a Kit form), so a re-subscribe updates the fields and leaves the state to Kit.
             var body = new JsonObject { ["email_address"] = desired.Email };
+            // A pending double opt-in is "inactive" too (Kit v4 subscriber states: active, inactive,
+            // bounced, cancelled, complained): held, not mailed, until Kit reports it active.
             if (last is null) body["state"] = desired.Subscribed ? "active" : "inactive";
             var fields = new JsonObject();
             foreach (var (name, value) in desired.Fields)
