@@ -108,6 +108,7 @@ public static class JunctionHost
         app.MapFormsApi();
         app.MapEventsApi();
         app.MapPeopleApi();
+        app.MapIdentityApi();
         app.MapDispatchApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
