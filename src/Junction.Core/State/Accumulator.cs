@@ -218,6 +218,9 @@ internal sealed class Accumulator(Policy policy)
     {
         var withdraw = e.Type is EventTypes.Unsubscribe or EventTypes.SpamComplaint;
         var restricted = policy.Unauthenticated.GetValueOrDefault(e.Source);
+        // An opt-in without consent items means "subscribed" from a provider, but a form post
+        // without the box ticked is no change.
+        if (restricted is not null && e.Consent.Count == 0) return;
         IReadOnlyList<ConsentInfo> items = e.Consent.Count > 0 ? e.Consent : [new ConsentInfo { Channel = "email", Granted = !withdraw }];
         foreach (var c in items)
         {
