@@ -13,6 +13,7 @@ namespace Junction.Tests.Dispatch.Fakes;
 /// email that sets the state of new subscribers only, tags listed with cursor pagination and
 /// created by name, tagging by email, untagging and unsubscribing by id, errors as
 /// <c>{"errors":[…]}</c>, and a 429 whose body is the plain text "Retry later" without Retry-After.
+/// An <c>inactive</c> subscriber (awaiting double opt-in) becomes active only through <see cref="Confirm"/>.
 /// </summary>
 public sealed class FakeKit : IAsyncDisposable
 {
@@ -103,6 +104,17 @@ public sealed class FakeKit : IAsyncDisposable
                 if (id == 0) _tags[id = ++_nextId] = tag;
                 _taggings.Add((id, s.Id));
             }
+        }
+    }
+
+    /// <summary>The subscriber confirms through Kit (its double opt-in email): an inactive subscriber becomes active. False otherwise.</summary>
+    public bool Confirm(string email)
+    {
+        lock (_gate)
+        {
+            if (Find(email) is not { State: "inactive" } s) return false;
+            s.State = "active";
+            return true;
         }
     }
 
