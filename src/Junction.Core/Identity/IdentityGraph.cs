@@ -128,7 +128,7 @@ public static class IdentityResolver
         if (ids.Count == 0) return new IdentityDecision { Dropped = dropped };
 
         var owners = Owners(ids, view);
-        if (owners.Count > 1 && policy.UnauthenticatedSources.Contains(e.Source))
+        if (owners.Count > 1 && !policy.MayMerge(e.Source, e.Provider))
         {
             // Anyone can post a form: one naming A's email and B's phone must not join A and B
             // (nor hand B's history to whoever typed A's address). The event goes to the owner of

@@ -217,7 +217,7 @@ internal sealed class Accumulator(Policy policy)
     private void Consent(CanonicalEvent e)
     {
         var withdraw = e.Type is EventTypes.Unsubscribe or EventTypes.SpamComplaint;
-        var restricted = policy.Unauthenticated.GetValueOrDefault(e.Source);
+        var restricted = policy.RulesFor(e.Source, e.Provider);
         // An opt-in without consent items means "subscribed" from a provider, but a form post
         // without the box ticked is no change.
         if (restricted is not null && e.Consent.Count == 0) return;
@@ -260,7 +260,7 @@ internal sealed class Accumulator(Policy policy)
 
     private void ProviderTags(CanonicalEvent e, bool added)
     {
-        var restricted = policy.Unauthenticated.GetValueOrDefault(e.Source);
+        var restricted = policy.RulesFor(e.Source, e.Provider);
         foreach (var tag in e.Tags)
         {
             var refused = !policy.Tags.Contains(tag) ? TagDriftReasons.NotInVocabulary

@@ -29,6 +29,18 @@ public sealed record Policy
     public IReadOnlyDictionary<string, UnauthenticatedSource> Unauthenticated { get; init; } =
         new Dictionary<string, UnauthenticatedSource>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Providers anyone can post as (<c>form</c>): their events get the strictest rules even when
+    /// their source is no longer configured, so removing a form source cannot loosen a rebuild.
+    /// </summary>
+    public IReadOnlySet<string> UnauthenticatedProviders { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>The rules for an event's source: its own, the strictest for an unauthenticated provider, or null (authenticated).</summary>
+    public UnauthenticatedSource? RulesFor(string source, string provider) =>
+        Unauthenticated.TryGetValue(source, out var rules) ? rules
+        : UnauthenticatedProviders.Contains(provider) ? UnauthenticatedSource.Strictest
+        : null;
+
     /// <summary>The product whose <c>tags_while_active</c> holds the tag, or null: such a tag comes only from the entitlement.</summary>
     public string? ProductGranting(string tag)
     {
@@ -50,6 +62,9 @@ public sealed record Policy
 /// </summary>
 public sealed record UnauthenticatedSource
 {
+    /// <summary>No tags, no withdrawal, no double opt-in: the defaults of a form source.</summary>
+    public static readonly UnauthenticatedSource Strictest = new();
+
     public IReadOnlySet<string> AllowedTags { get; init; } = new HashSet<string>(StringComparer.Ordinal);
     public bool AllowWithdraw { get; init; }
     public bool DoubleOptIn { get; init; }
@@ -167,6 +182,11 @@ public sealed record IdentityPolicy
 
     /// <summary>Sources anyone can post to: their events may add identifiers to a person but never merge two people.</summary>
     public IReadOnlySet<string> UnauthenticatedSources { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Providers anyone can post as: their events never merge, whether or not their source is still configured.</summary>
+    public IReadOnlySet<string> UnauthenticatedProviders { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    public bool MayMerge(string source, string provider) => !UnauthenticatedSources.Contains(source) && !UnauthenticatedProviders.Contains(provider);
 }
 
 /// <summary>

@@ -38,10 +38,12 @@ public static class SourceRules
                 AllowWithdraw = source.Option(AllowWithdraw) == "true",
             };
         }
+        var providers = ProviderRegistry.All.Where(p => !p.Authenticated).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         return policy with
         {
             Unauthenticated = rules,
-            Identity = policy.Identity with { UnauthenticatedSources = rules.Keys.ToHashSet(StringComparer.Ordinal) },
+            UnauthenticatedProviders = providers,
+            Identity = policy.Identity with { UnauthenticatedSources = rules.Keys.ToHashSet(StringComparer.Ordinal), UnauthenticatedProviders = providers },
         };
     }
 }

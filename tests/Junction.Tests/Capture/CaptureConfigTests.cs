@@ -148,6 +148,8 @@ public sealed class CaptureConfigTests
         Assert.False(plain.DoubleOptIn || plain.AllowWithdraw);
         Assert.False(config.Policy.Unauthenticated.ContainsKey("app"));
         Assert.Equal(["landing", "plain"], config.Policy.Identity.UnauthenticatedSources.Order(StringComparer.Ordinal));
+        Assert.Equal(["form"], config.Policy.UnauthenticatedProviders);
+        Assert.Equal(["form"], config.Policy.Identity.UnauthenticatedProviders);
         // Rebuilding the config with another policy keeps the rules: they come from sources:.
         Assert.Equal(2, (config with { Policy = Junction.State.Policy.Empty }).Policy.Unauthenticated.Count);
     }

@@ -55,6 +55,21 @@ public sealed class UnauthenticatedMergeTests
     }
 
     [Fact]
+    public void AFormProvidersEvent_NeverMerges_EvenFromASourceNoLongerConfigured()
+    {
+        var (_, a, _) = TwoPeople();
+        var g = new InMemoryIdentityGraph(IdentityPolicy.Default with { UnauthenticatedProviders = new HashSet<string>(StringComparer.Ordinal) { "form" } });
+        g.Resolve(Ev("e1", 1, Subject.From("ada@example.com"), "app"));
+        g.Resolve(Ev("e2", 2, Subject.From("bob@example.com", phone: "+12125550100"), "app"));
+
+        var d = g.Resolve(Ev("f1", 3, Subject.From("ada@example.com", phone: "+12125550100"), "old-landing") with { Provider = "form" });
+
+        Assert.Equal(a, d.PersonId);
+        Assert.Empty(d.Merged);
+        Assert.Equal(IdentityResolver.UnauthenticatedMergeReason, Assert.Single(g.Conflicts).Reason);
+    }
+
+    [Fact]
     public void TheSameLink_FromAnAuthenticatedSource_StillMerges()
     {
         var (g, a, _) = TwoPeople();

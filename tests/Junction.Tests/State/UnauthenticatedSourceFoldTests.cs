@@ -104,6 +104,26 @@ public sealed class UnauthenticatedSourceFoldTests
     }
 
     [Fact]
+    public void AFormEvent_WhoseSourceIsNoLongerConfigured_StillGetsTheStrictestRules()
+    {
+        var policy = Rules with { UnauthenticatedProviders = new HashSet<string>(StringComparer.Ordinal) { "form" } };
+        var events = new[]
+        {
+            FormPost("f1", 1, consent: true, "vip") with { Source = "old-landing" },
+            FormPost("f2", 2, consent: null) with { Source = "old-landing" },
+            FormPost("f3", 3, consent: false) with { Source = "old-landing" },
+        };
+
+        var s = Fold(events, At(5), policy);
+
+        Assert.Empty(s.Tags);
+        Assert.Equal(TagDriftReasons.NotAllowedForSource, Assert.Single(s.TagDrift).Reason);
+        var consent = Assert.Single(s.Consent);
+        Assert.True(consent.Granted);
+        Assert.Equal("f1", consent.EventId);
+    }
+
+    [Fact]
     public void Planner_HoldsAnUnconfirmedConsentAsPending_NotSubscribed()
     {
         var policy = WithForm(doubleOptIn: true);
