@@ -30,6 +30,8 @@ public sealed class FakeKit : IAsyncDisposable
     private string? _retryAfter;
     private int _slow;
     private TimeSpan _slowBy;
+    private readonly HashSet<(long Form, long Subscriber)> _formSubscriptions = [];
+    private readonly List<string> _incentiveEmails = [];
     private FakeApi _api = null!;
 
     private sealed class Subscriber
@@ -104,6 +106,15 @@ public sealed class FakeKit : IAsyncDisposable
                 if (id == 0) _tags[id = ++_nextId] = tag;
                 _taggings.Add((id, s.Id));
             }
+        }
+    }
+
+    /// <summary>Incentive (double opt-in confirmation) emails Kit sent, one per inactive subscriber added to a form.</summary>
+    public IReadOnlyList<string> IncentiveEmailsSent
+    {
+        get
+        {
+            lock (_gate) return [.. _incentiveEmails];
         }
     }
 
@@ -212,6 +223,18 @@ public sealed class FakeKit : IAsyncDisposable
                     foreach (var (key, value) in fields) s.Fields[key] = value?.GetValue<string>() ?? "";
                 }
                 return Results.Json(new { subscriber = Json(s) }, statusCode: created ? 201 : 200);
+            }
+        });
+
+        // Adding a subscriber to a double opt-in form sends Kit's incentive (confirmation) email, once per form.
+        v4.MapPost("/forms/{formId:long}/subscribers", async (long formId, HttpContext http) =>
+        {
+            var email = (await Body(http))?["email_address"]?.GetValue<string>();
+            lock (_gate)
+            {
+                if (email is null || Find(email) is not { } s) return Errors(404, "Not Found");
+                if (_formSubscriptions.Add((formId, s.Id)) && s.State == "inactive") _incentiveEmails.Add(s.Email);
+                return Results.Json(new { subscriber = Json(s) }, statusCode: 201);
             }
         });
 
