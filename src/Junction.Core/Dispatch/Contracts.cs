@@ -86,8 +86,15 @@ public sealed record DesiredContact
     /// </summary>
     public bool OptedOut { get; init; }
 
+    /// <summary>
+    /// Consent given under double opt-in and not yet confirmed by the email platform: the contact is
+    /// held as pending (Mailchimp <c>pending</c>, Kit <c>inactive</c>), not mailed. Never true while
+    /// <see cref="Subscribed"/> or <see cref="OptedOut"/> is.
+    /// </summary>
+    public bool Pending { get; init; }
+
     public bool Equivalent(DesiredContact? other) =>
-        other is not null && Email == other.Email && Subscribed == other.Subscribed && OptedOut == other.OptedOut
+        other is not null && Email == other.Email && Subscribed == other.Subscribed && OptedOut == other.OptedOut && Pending == other.Pending
         && Fields.SequenceEqual(other.Fields) && Tags.SequenceEqual(other.Tags) && Courses.SequenceEqual(other.Courses);
 }
 

@@ -121,9 +121,15 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
         {
             if (d.Tags.TryGetValue(tag, out var mapped)) tags.Add(mapped);
         }
-        var subscribed = state.Consent.Any(c => c.Channel == "email" && c.Granted);
-        var optedOut = !subscribed && state.Consent.Any(c => c.Channel == "email" && !c.Granted);
-        return new DesiredContact { Email = email, Fields = [.. fields], Tags = [.. tags], Courses = [.. courses], Subscribed = subscribed, OptedOut = optedOut };
+        var granted = state.Consent.Any(c => c.Channel == "email" && c.Granted);
+        // Unconfirmed (double opt-in awaiting the email platform's confirmation): held as pending, not mailed.
+        var pending = granted && state.Consent.Any(c => c.Channel == "email" && c.Granted && c.Confirmed == false);
+        var subscribed = granted && !pending;
+        var optedOut = !granted && state.Consent.Any(c => c.Channel == "email" && !c.Granted);
+        return new DesiredContact
+        {
+            Email = email, Fields = [.. fields], Tags = [.. tags], Courses = [.. courses], Subscribed = subscribed, OptedOut = optedOut, Pending = pending,
+        };
     }
 
     /// <summary>Whether the destination has a reason to hold the contact at all.</summary>
@@ -131,7 +137,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
     {
         ArgumentNullException.ThrowIfNull(d);
         ArgumentNullException.ThrowIfNull(c);
-        return d.Type == DestinationTypes.Teachable ? c.Courses.Count > 0 : c.Subscribed || c.Tags.Count > 0 || c.Courses.Count > 0;
+        return d.Type == DestinationTypes.Teachable ? c.Courses.Count > 0 : c.Subscribed || c.Pending || c.Tags.Count > 0 || c.Courses.Count > 0;
     }
 
     /// <summary>The outbox payload of a state draft.</summary>
@@ -149,6 +155,9 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
         public IReadOnlyList<string> Courses { get; init; } = [];
         public bool Subscribed { get; init; }
         public bool OptedOut { get; init; }
+        // Left out when false, so payloads without double opt-in read as before.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+        public bool Pending { get; init; }
 
         public static DesiredJson From(DesiredContact c) => new()
         {
@@ -158,6 +167,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
             Courses = c.Courses,
             Subscribed = c.Subscribed,
             OptedOut = c.OptedOut,
+            Pending = c.Pending,
         };
 
         public DesiredContact ToContact() => new()
@@ -168,6 +178,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
             Courses = [.. (Courses ?? []).Order(StringComparer.Ordinal)],
             Subscribed = Subscribed,
             OptedOut = OptedOut,
+            Pending = Pending,
         };
     }
 }

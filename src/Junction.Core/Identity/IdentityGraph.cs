@@ -111,6 +111,8 @@ public sealed record PersonIdentity
 /// </summary>
 public static class IdentityResolver
 {
+    public const string UnauthenticatedMergeReason = "an unauthenticated source may not merge people";
+
     public static IdentityDecision Decide(CanonicalEvent e, IIdentityView view, IdentityPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -126,6 +128,22 @@ public static class IdentityResolver
         if (ids.Count == 0) return new IdentityDecision { Dropped = dropped };
 
         var owners = Owners(ids, view);
+        if (owners.Count > 1 && !policy.MayMerge(e.Source, e.Provider))
+        {
+            // Anyone can post a form: one naming A's email and B's phone must not join A and B
+            // (nor hand B's history to whoever typed A's address). The event goes to the owner of
+            // its highest-priority identifier; the link is kept for review.
+            var target = ids.Select(i => view.OwnerOf(i.Key)).First(o => o is not null)!;
+            var conflict = new IdentityConflict(e.Id, e.OccurredAt, [.. owners.Order(StringComparer.Ordinal)],
+                [.. ids.Where(i => view.OwnerOf(i.Key) is not null).Select(i => i.Key)], UnauthenticatedMergeReason, target);
+            var (attach, limited) = Fit(target, [], ids, view, policy);
+            dropped.AddRange(limited);
+            return new IdentityDecision
+            {
+                PersonId = target, Attach = attach, Dropped = dropped, Conflict = conflict,
+                PurchaseEmail = purchaseEmail, PrimaryEmail = primaryEmail,
+            };
+        }
         if (owners.Count > 1 && !CanMerge(owners, ids, view, policy))
         {
             // Drop the lowest-priority identifier that links to someone, and try once more.

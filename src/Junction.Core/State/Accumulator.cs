@@ -217,24 +217,40 @@ internal sealed class Accumulator(Policy policy)
     private void Consent(CanonicalEvent e)
     {
         var withdraw = e.Type is EventTypes.Unsubscribe or EventTypes.SpamComplaint;
+        var restricted = policy.RulesFor(e.Source, e.Provider);
+        // An opt-in without consent items means "subscribed" from a provider, but a form post
+        // without the box ticked is no change.
+        if (restricted is not null && e.Consent.Count == 0) return;
         IReadOnlyList<ConsentInfo> items = e.Consent.Count > 0 ? e.Consent : [new ConsentInfo { Channel = "email", Granted = !withdraw }];
         foreach (var c in items)
         {
             var channel = c.Channel.ToLowerInvariant();
+            var granted = !withdraw && c.Granted;
+            // Anyone can post a form with someone else's address: its "no" is no change unless the
+            // source allows withdrawal, and its "yes" waits for the email platform under double opt-in.
+            if (restricted is not null && !granted && !restricted.AllowWithdraw)
+            {
+                _ignored.Add(new IgnoredWrite(Ownership.SubscriptionPreferences, e.Type, e.Source, e.Provider, e.Id, e.OccurredAt));
+                continue;
+            }
+            var confirmed = restricted is { DoubleOptIn: true } && granted ? false : c.Confirmed;
             var state = new ConsentState
             {
                 Channel = channel,
-                Granted = !withdraw && c.Granted,
+                Granted = granted,
                 Source = c.Source ?? e.Source,
                 At = (c.At ?? e.OccurredAt).ToUniversalTime(),
                 Wording = c.Wording,
                 Version = c.Version,
-                Confirmed = c.Confirmed,
+                Confirmed = confirmed,
                 EventId = e.Id,
             };
+            var exists = _consent.TryGetValue(channel, out var current);
+            // An unconfirmed grant never undoes a grant already standing (a repeated double opt-in form post).
+            if (exists && state.Granted && state.Confirmed == false && current!.Granted && current.Confirmed != false) continue;
             // Latest by the consent's own time wins; ties go to the greater event id.
-            if (!_consent.TryGetValue(channel, out var current)
-                || state.At > current.At
+            if (!exists
+                || state.At > current!.At
                 || (state.At == current.At && string.CompareOrdinal(state.EventId, current.EventId) > 0))
             {
                 _consent[channel] = state;
@@ -244,10 +260,17 @@ internal sealed class Accumulator(Policy policy)
 
     private void ProviderTags(CanonicalEvent e, bool added)
     {
+        var restricted = policy.RulesFor(e.Source, e.Provider);
         foreach (var tag in e.Tags)
         {
-            if (policy.Tags.Contains(tag)) _providerTags[tag] = added;
-            else _drift.Add(new TagDrift(tag, added ? "add" : "remove", e.Source, e.Id, e.OccurredAt.ToUniversalTime()));
+            var refused = !policy.Tags.Contains(tag) ? TagDriftReasons.NotInVocabulary
+                // A product's tags follow its entitlement: no provider event sets or clears them (a
+                // form could grant them to anyone, an email platform's echo would outlive a refund).
+                : policy.ProductGranting(tag) is not null ? TagDriftReasons.ProductGranted
+                : restricted is not null && !restricted.AllowedTags.Contains(tag) ? TagDriftReasons.NotAllowedForSource
+                : null;
+            if (refused is null) _providerTags[tag] = added;
+            else _drift.Add(new TagDrift(tag, added ? "add" : "remove", e.Source, e.Id, e.OccurredAt.ToUniversalTime(), refused));
         }
     }
 

@@ -32,7 +32,7 @@ public sealed record PersonState
     /// <summary>Due times a durable scheduler should fire (once each, by <see cref="TimerState.Key"/>).</summary>
     public IReadOnlyList<TimerState> Timers { get; init; } = [];
 
-    /// <summary>Provider tags outside the vocabulary: recorded, never applied.</summary>
+    /// <summary>Provider tags refused (outside the vocabulary, granted by a product, not allowed for the source): recorded, never applied.</summary>
     public IReadOnlyList<TagDrift> TagDrift { get; init; } = [];
 
     /// <summary>Writes refused because their source does not own the field.</summary>
@@ -228,7 +228,15 @@ public sealed record TimerState
     public required string EventId { get; init; }
 }
 
-public sealed record TagDrift(string Tag, string Action, string Source, string EventId, DateTimeOffset At);
+/// <summary>A tag write that was recorded and not applied, with why (<see cref="TagDriftReasons"/>).</summary>
+public sealed record TagDrift(string Tag, string Action, string Source, string EventId, DateTimeOffset At, string Reason = TagDriftReasons.NotInVocabulary);
+
+public static class TagDriftReasons
+{
+    public const string NotInVocabulary = "not in tags:";
+    public const string ProductGranted = "granted only by a product's entitlement";
+    public const string NotAllowedForSource = "not in the source's allowed_tags";
+}
 
 public sealed record IgnoredWrite(string Field, string Type, string Source, string Provider, string EventId, DateTimeOffset At);
 

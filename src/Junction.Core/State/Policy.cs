@@ -21,6 +21,53 @@ public sealed record Policy
     public IdentityPolicy Identity { get; init; } = IdentityPolicy.Default;
 
     public IReadOnlyList<LifecycleRule> Lifecycle { get; init; } = [];
+
+    /// <summary>
+    /// Sources anyone on the internet can post to (forms), by source id: what they may change.
+    /// Built from the sources' provider trait and options, so a rebuild applies the same rules.
+    /// </summary>
+    public IReadOnlyDictionary<string, UnauthenticatedSource> Unauthenticated { get; init; } =
+        new Dictionary<string, UnauthenticatedSource>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Providers anyone can post as (<c>form</c>): their events get the strictest rules even when
+    /// their source is no longer configured, so removing a form source cannot loosen a rebuild.
+    /// </summary>
+    public IReadOnlySet<string> UnauthenticatedProviders { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>The rules for an event's source: its own, the strictest for an unauthenticated provider, or null (authenticated).</summary>
+    public UnauthenticatedSource? RulesFor(string source, string provider) =>
+        Unauthenticated.TryGetValue(source, out var rules) ? rules
+        : UnauthenticatedProviders.Contains(provider) ? UnauthenticatedSource.Strictest
+        : null;
+
+    /// <summary>The product whose <c>tags_while_active</c> holds the tag, or null: such a tag comes only from the entitlement.</summary>
+    public string? ProductGranting(string tag)
+    {
+        foreach (var p in Products)
+        {
+            foreach (var t in p.TagsWhileActive)
+            {
+                if (string.Equals(t, tag, StringComparison.Ordinal)) return p.Id;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>
+/// What a source that signs nothing (a landing-page form) may change: tags only from its
+/// <c>allowed_tags</c>, email consent withdrawn only with <c>allow_withdraw</c>, consent
+/// unconfirmed until the email platform confirms it with <c>double_opt_in</c>. It never merges people.
+/// </summary>
+public sealed record UnauthenticatedSource
+{
+    /// <summary>No tags, no withdrawal, no double opt-in: the defaults of a form source.</summary>
+    public static readonly UnauthenticatedSource Strictest = new();
+
+    public IReadOnlySet<string> AllowedTags { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+    public bool AllowWithdraw { get; init; }
+    public bool DoubleOptIn { get; init; }
 }
 
 public enum RevokeOn
@@ -132,6 +179,14 @@ public sealed record IdentityPolicy
 
     /// <summary>Values that never link anything, besides the built-in ones (compared trimmed, lower case).</summary>
     public IReadOnlyList<string> JunkValues { get; init; } = [];
+
+    /// <summary>Sources anyone can post to: their events may add identifiers to a person but never merge two people.</summary>
+    public IReadOnlySet<string> UnauthenticatedSources { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Providers anyone can post as: their events never merge, whether or not their source is still configured.</summary>
+    public IReadOnlySet<string> UnauthenticatedProviders { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    public bool MayMerge(string source, string provider) => !UnauthenticatedSources.Contains(source) && !UnauthenticatedProviders.Contains(provider);
 }
 
 /// <summary>

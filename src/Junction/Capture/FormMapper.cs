@@ -6,7 +6,8 @@ namespace Junction.Capture;
 
 /// <summary>
 /// A stored form post → one <c>optin</c> event: the subject as filled in, consent per channel as
-/// ticked (an address without a ticked <c>consent_email</c> is email consent not given), the
+/// sent (an absent <c>consent_email</c> is no consent change; an explicit "no" is a withdrawal the
+/// fold applies only for a source with <c>allow_withdraw</c>), the
 /// <c>utm_*</c> fields as the last touch and <c>first_utm_*</c> (the snippet's cookie) as the first
 /// touch. The time is when Junction received it (a browser's clock is not trusted). The fact key
 /// is the delivery's dedup key, the same one the post's 200 answer named.

@@ -17,12 +17,17 @@ public sealed class FormProvider : IWebhookProvider, IValidatesOptions
 
     public bool RequiresSecrets => false;
 
+    public bool Authenticated => false;
+
     public IReadOnlyList<ProviderOption> Options { get; } =
     [
         new("redirect", false, "the thank-you page browsers are sent to (303) after a form post: an absolute http(s) URL"),
         new("allowed_origins", false, "origins allowed to post with fetch/XHR (CORS), e.g. [\"https://example.com\"]", IsList: true),
         new("honeypot", false, $"the name of a hidden field only bots fill (default {DefaultHoneypot})"),
         new("require_consent", false, "true or false (default false): the snippet keeps no cookie until window.junction.consent()"),
+        new(Config.SourceRules.AllowedTags, false, "tags from tags: a post may set with its tags field (default none; a product's tags never)", IsList: true),
+        new(Config.SourceRules.DoubleOptIn, false, "true or false (default false): email consent stays unconfirmed (Mailchimp pending, Kit inactive) until the email platform confirms it"),
+        new(Config.SourceRules.AllowWithdraw, false, "true or false (default false): an explicit consent_email=no withdraws email consent; otherwise it is no change"),
     ];
 
     public Normalize.IPayloadMapper Mapper { get; } = new FormMapper();
@@ -62,9 +67,12 @@ public sealed class FormProvider : IWebhookProvider, IValidatesOptions
         {
             yield return ("honeypot", $"expected a field name of letters, digits, '_' or '-'; got '{honeypot}'");
         }
-        if (options.TryGetValue("require_consent", out var consent) && consent is not ("true" or "false"))
+        foreach (var flag in new[] { "require_consent", Config.SourceRules.DoubleOptIn, Config.SourceRules.AllowWithdraw })
         {
-            yield return ("require_consent", $"expected true or false; got '{consent}'");
+            if (options.TryGetValue(flag, out var value) && value is not ("true" or "false"))
+            {
+                yield return (flag, $"expected true or false; got '{value}'");
+            }
         }
     }
 }

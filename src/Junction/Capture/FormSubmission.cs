@@ -97,11 +97,8 @@ public sealed partial record FormSubmission
                 Version = Get(f, $"consent_{channel}_version"),
             });
         }
-        // A checkbox left unticked is not sent at all: no consent_email with an address means not given.
-        if (normalized is not null && !consent.Any(c => c.Channel == "email"))
-        {
-            consent.Insert(0, new ConsentInfo { Channel = "email", Granted = false, Source = consentSource, At = at });
-        }
+        // A checkbox left unticked is not sent at all, so an absent consent_email is no change: it
+        // neither grants nor withdraws (a second post without the box must not unsubscribe anyone).
 
         var first = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in f)

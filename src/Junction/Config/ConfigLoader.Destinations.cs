@@ -17,8 +17,9 @@ public static partial class ConfigLoader
 
     private static readonly string[] RetryKeys = ["max_age", "base_delay"];
 
-    /// <summary>Per type: the real API, the credentials it needs, its default rate, the keys that apply to it, and its true/false options.</summary>
-    private sealed record DestinationKind(string? DefaultBaseUrl, string[] Credentials, double DefaultRate, string[] Keys, string[] RequiredOptions, string[]? FlagOptions = null);
+    /// <summary>Per type: the real API, the credentials it needs, its default rate, the keys that apply to it, its optional options and its true/false options.</summary>
+    private sealed record DestinationKind(string? DefaultBaseUrl, string[] Credentials, double DefaultRate, string[] Keys, string[] RequiredOptions,
+        string[]? OptionalOptions = null, string[]? FlagOptions = null);
 
     private static readonly string[] CommonDestinationKeys = ["type", "base_url", "credentials", "rate_limit", "retry"];
 
@@ -29,11 +30,11 @@ public static partial class ConfigLoader
     //  GA4 Measurement Protocol and outgoing webhooks publish none: a modest 10/s.
     private static readonly Dictionary<string, DestinationKind> DestinationKinds = new(StringComparer.Ordinal)
     {
-        [DestinationTypes.Kit] = new("https://api.kit.com", ["api_key"], 2, [.. CommonDestinationKeys, "tags", "fields"], []),
+        [DestinationTypes.Kit] = new("https://api.kit.com", ["api_key"], 2, [.. CommonDestinationKeys, "tags", "fields", "double_opt_in_form"], [], ["double_opt_in_form"]),
         [DestinationTypes.Mailchimp] = new(null, ["api_key"], 10, [.. CommonDestinationKeys, "tags", "fields", "list_id"], ["list_id"]),
         [DestinationTypes.Teachable] = new("https://developers.teachable.com", ["api_key"], 6, [.. CommonDestinationKeys, "fields", "courses"], []),
         [DestinationTypes.Webhook] = new(null, ["secret"], 10, [.. CommonDestinationKeys, "events"], []),
-        [DestinationTypes.Ga4] = new("https://www.google-analytics.com", ["api_secret"], 10, [.. CommonDestinationKeys, "events", "measurement_id", "validate"], ["measurement_id"], ["validate"]),
+        [DestinationTypes.Ga4] = new("https://www.google-analytics.com", ["api_secret"], 10, [.. CommonDestinationKeys, "events", "measurement_id", "validate"], ["measurement_id"], FlagOptions: ["validate"]),
     };
 
     private static Dictionary<string, DestinationConfig> ReadDestinations(Reader reader, YamlMappingNode root, Policy policy)
@@ -121,6 +122,12 @@ public static partial class ConfigLoader
             var value = reader.OptionalString(map, option, $"{path}.{option}");
             if (value is { Length: > 0 }) options[option] = value;
             else if (value is null && Reader.Child(map, option) is null) reader.Error($"{path}.{option}", $"required for type {type}");
+            else if (value is { Length: 0 }) reader.Error($"{path}.{option}", "expected a non-empty id");
+        }
+        foreach (var option in kind?.OptionalOptions ?? [])
+        {
+            var value = reader.OptionalString(map, option, $"{path}.{option}");
+            if (value is { Length: > 0 }) options[option] = value;
             else if (value is { Length: 0 }) reader.Error($"{path}.{option}", "expected a non-empty id");
         }
 

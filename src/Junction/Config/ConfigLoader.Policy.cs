@@ -22,6 +22,7 @@ public static partial class ConfigLoader
         var tags = ReadTags(reader, root);
         var ownership = ReadOwnership(reader, root, sources);
         var products = ReadProducts(reader, root, sources, tags, ownership);
+        CheckAllowedTags(reader, sources, tags, products);
         return new Policy
         {
             Tags = tags,
@@ -302,6 +303,30 @@ public static partial class ConfigLoader
             return null;
         }
         return value;
+    }
+
+    /// <summary>A form's allowed_tags: from the vocabulary, and never a product's (those follow the entitlement).</summary>
+    private static void CheckAllowedTags(Reader reader, IReadOnlyDictionary<string, SourceConfig> sources, HashSet<string> tags, List<ProductPolicy> products)
+    {
+        foreach (var (id, source) in sources)
+        {
+            if (source.Option(SourceRules.AllowedTags) is not { } allowed) continue;
+            var path = $"sources.{id}.{SourceRules.AllowedTags}";
+            if (!SourceRules.IsUnauthenticated(source))
+            {
+                reader.Error(path, $"only sources anyone can post to (provider form) take allowed_tags; provider {source.Provider} is authenticated and may set any tag in tags:");
+                continue;
+            }
+            var list = allowed.Split('\n').ToList();
+            CheckVocabulary(reader, path, list, tags);
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (products.FirstOrDefault(p => p.TagsWhileActive.Contains(list[i], StringComparer.Ordinal)) is { } product)
+                {
+                    reader.Error($"{path}[{i}]", $"tag '{list[i]}' is granted by product {product.Id} (tags_while_active); only its entitlement sets it");
+                }
+            }
+        }
     }
 
     private static void CheckVocabulary(Reader reader, string path, List<string> list, HashSet<string> tags)

@@ -5,12 +5,36 @@ public sealed record JunctionConfig
 {
     public required string Storage { get; init; }
     public required AdminConfig Admin { get; init; }
-    public required IReadOnlyDictionary<string, SourceConfig> Sources { get; init; }
+    private readonly State.Policy _configuredPolicy = State.Policy.Empty;
+    private readonly State.Policy _policy = State.Policy.Empty;
+    private readonly IReadOnlyDictionary<string, SourceConfig> _sources = new Dictionary<string, SourceConfig>(StringComparer.Ordinal);
+
+    public required IReadOnlyDictionary<string, SourceConfig> Sources
+    {
+        get => _sources;
+        init
+        {
+            _sources = value;
+            _policy = SourceRules.Apply(_configuredPolicy, value);
+        }
+    }
 
     /// <summary>Bearer keys accepted by POST /v1/events (<c>api_keys:</c>); none means that endpoint refuses every request.</summary>
     public IReadOnlyList<string> ApiKeys { get; init; } = [];
-    /// <summary>tags:, products:, ownership:, identity: and lifecycle: — what the person-state fold and identity resolution read.</summary>
-    public State.Policy Policy { get; init; } = State.Policy.Empty;
+    /// <summary>
+    /// tags:, products:, ownership:, identity: and lifecycle: — what the person-state fold and
+    /// identity resolution read — with the rules for unauthenticated sources always derived from
+    /// <see cref="Sources"/>, so no way of building a config can leave a form source unrestricted.
+    /// </summary>
+    public State.Policy Policy
+    {
+        get => _policy;
+        init
+        {
+            _configuredPolicy = value;
+            _policy = SourceRules.Apply(value, _sources);
+        }
+    }
 
     /// <summary>destinations: — where person state and events are delivered, by id.</summary>
     public IReadOnlyDictionary<string, Dispatch.DestinationConfig> Destinations { get; init; } = new Dictionary<string, Dispatch.DestinationConfig>(StringComparer.Ordinal);

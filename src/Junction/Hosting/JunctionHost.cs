@@ -110,6 +110,7 @@ public static class JunctionHost
         app.MapFormsApi();
         app.MapEventsApi();
         app.MapPeopleApi();
+        app.MapIdentityApi();
         app.MapDispatchApi();
         app.MapAuditApi();
         app.MapPrometheusScrapingEndpoint("/metrics");

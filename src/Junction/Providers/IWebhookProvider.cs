@@ -14,6 +14,14 @@ public interface IWebhookProvider
     /// <summary>False for providers that do not sign with a shared secret (PayPal REST, IPN).</summary>
     bool RequiresSecrets => true;
 
+    /// <summary>
+    /// False when anyone on the internet can post as the source (a landing-page form: no secret, no
+    /// key). Such a source never merges people, sets only its <c>allowed_tags</c>, and withdraws
+    /// consent only with <c>allow_withdraw</c> (<see cref="Config.SourceRules"/>). PayPal and the
+    /// events API sign nothing but are authenticated otherwise (a certificate, an API key).
+    /// </summary>
+    bool Authenticated => true;
+
     /// <summary>Provider-specific config keys a source may set (e.g. <c>webhook_id</c>, <c>api_key</c>).</summary>
     IReadOnlyList<ProviderOption> Options => [];
 

@@ -62,3 +62,6 @@ public sealed class RebuildWrite
     public required IReadOnlyList<StateChangeRow> Changes { get; init; }
     public required DateTimeOffset At { get; init; }
 }
+
+/// <summary>A stored identity conflict: identifiers as <c>TYPE:VALUE</c>, the person the event went to.</summary>
+public sealed record IdentityConflictRow(long Seq, string EventId, DateTimeOffset At, IReadOnlyList<string> People, IReadOnlyList<string> Identifiers, string Reason, string AttachedTo);

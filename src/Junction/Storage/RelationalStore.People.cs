@@ -371,6 +371,20 @@ public abstract partial class RelationalStore
         return [.. rows.OrderBy(r => r.At).ThenBy(r => KindOrder(r.Kind)).ThenBy(r => r.Id, StringComparer.Ordinal)];
     }
 
+    /// <summary>Links refused for review (identity_conflicts), newest first.</summary>
+    public async Task<IReadOnlyList<IdentityConflictRow>> ListIdentityConflictsAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT seq, event_id, at, people, identifiers, reason, attached_to FROM {Tables.IdentityConflicts} ORDER BY seq DESC LIMIT @limit";
+        AddParameter(cmd, "limit", limit);
+        return await ReadAllAsync(cmd, r => new IdentityConflictRow(
+            r.GetInt64(0), r.GetString(1), ParseTime(r.GetString(2)),
+            JsonSerializer.Deserialize(r.GetString(3), PeopleJson.Default.StringArray) ?? [],
+            JsonSerializer.Deserialize(r.GetString(4), PeopleJson.Default.StringArray) ?? [],
+            r.GetString(5), r.GetString(6)), cancellationToken);
+    }
+
     private static int KindOrder(string kind) => kind switch
     {
         "raw_event" => 0,

@@ -120,4 +120,63 @@ public sealed class CaptureConfigTests
 
         Assert.Equal("api_keys", error.Path);
     }
+
+    [Fact]
+    public void FormRules_AreReadIntoThePolicy_AndAFormNeverMerges_WhileAnApiSourceIsUnrestricted()
+    {
+        var config = Parse("""
+            api_keys: ["key-0123456789abcdef"]
+            tags: [lead, customer]
+            sources:
+              landing:
+                provider: form
+                allowed_tags: [lead]
+                double_opt_in: "true"
+                allow_withdraw: "true"
+              plain:
+                provider: form
+              app:
+                provider: api
+            """);
+
+        var landing = config.Policy.Unauthenticated["landing"];
+        Assert.Equal(["lead"], landing.AllowedTags);
+        Assert.True(landing.DoubleOptIn);
+        Assert.True(landing.AllowWithdraw);
+        var plain = config.Policy.Unauthenticated["plain"];
+        Assert.Empty(plain.AllowedTags);
+        Assert.False(plain.DoubleOptIn || plain.AllowWithdraw);
+        Assert.False(config.Policy.Unauthenticated.ContainsKey("app"));
+        Assert.Equal(["landing", "plain"], config.Policy.Identity.UnauthenticatedSources.Order(StringComparer.Ordinal));
+        Assert.Equal(["form"], config.Policy.UnauthenticatedProviders);
+        Assert.Equal(["form"], config.Policy.Identity.UnauthenticatedProviders);
+        // Rebuilding the config with another policy keeps the rules: they come from sources:.
+        Assert.Equal(2, (config with { Policy = Junction.State.Policy.Empty }).Policy.Unauthenticated.Count);
+    }
+
+    [Fact]
+    public void FormAllowedTags_OutsideTheVocabularyOrGrantedByAProduct_AndBadFlags_AreErrorsAtTheirKeyPaths()
+    {
+        var errors = Errors("""
+            tags: [lead, "paid:course-pro"]
+            sources:
+              stripe-main:
+                provider: stripe
+                secrets: ["whsec_0123456789abcdef0123456789abcdef"]
+              landing:
+                provider: form
+                allowed_tags: [lead, nope, "paid:course-pro"]
+                double_opt_in: maybe
+                allow_withdraw: "1"
+            products:
+              course-pro:
+                match: [{ source: stripe-main, price: price_1 }]
+                tags_while_active: ["paid:course-pro"]
+            """);
+
+        Assert.Contains(errors, e => e.Path == "sources.landing.allowed_tags[1]" && e.Message.Contains("not in tags:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Path == "sources.landing.allowed_tags[2]" && e.Message.Contains("product course-pro", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Path == "sources.landing.double_opt_in");
+        Assert.Contains(errors, e => e.Path == "sources.landing.allow_withdraw");
+    }
 }

@@ -134,9 +134,11 @@ public sealed class DestinationConfigTests
                 type: kit
                 base_url: http://127.0.0.1:5123
                 credentials: { api_key: "${KIT_API_KEY}" }
+                double_opt_in_form: "4242"
             """).Destinations["kit-main"];
 
         Assert.Equal(new Uri("http://127.0.0.1:5123"), d.BaseUrl);
+        Assert.Equal("4242", d.Options["double_opt_in_form"]);
     }
 
     [Fact]

@@ -65,6 +65,40 @@ public sealed class KitConnectorTests : IAsyncLifetime
     private int Exactly(string request) => _kit.Api.Requests.Count(r => r.Request == request);
 
     [Fact]
+    public async Task PendingDoubleOptIn_WithADoubleOptInForm_IsAddedToIt_SoKitMailsItsConfirmationOnce()
+    {
+        var config = Config(_kit.BaseUrl) with
+        {
+            Options = new Dictionary<string, string>(StringComparer.Ordinal) { [Junction.Dispatch.Destinations.Kit.KitConnector.DoubleOptInFormOption] = "4242" },
+        };
+        var connector = DestinationConnectors.Create(config, _http, _time);
+        var pending = Contact(false) with { Pending = true };
+
+        Assert.Equal(DeliveryOutcome.Succeeded, (await connector.DeliverAsync(Work(pending), default)).Outcome);
+        Assert.Equal(DeliveryOutcome.Succeeded, (await connector.DeliverAsync(Work(pending with { Fields = [new("first_name", "Ada")] }, last: pending), default)).Outcome);
+
+        Assert.Equal("inactive", _kit.StateOf(Email));
+        Assert.Equal([Email], _kit.IncentiveEmailsSent);
+        Assert.Equal(1, _kit.Api.Count("POST /v4/forms/4242/subscribers"));
+    }
+
+    [Fact]
+    public async Task PendingDoubleOptIn_IsCreatedInactive_NotActive_AndNotUnsubscribed()
+    {
+        var result = await _connector.DeliverAsync(Work(Contact(false) with { Pending = true }), default);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Equal("inactive", _kit.StateOf(Email));
+
+        // Kit confirms; Junction then holds the contact as subscribed and leaves Kit's state alone.
+        Assert.True(_kit.Confirm(Email));
+        var confirmed = await _connector.DeliverAsync(Work(Contact(true), last: Contact(false) with { Pending = true }), default);
+        Assert.Equal(DeliveryOutcome.Succeeded, confirmed.Outcome);
+        Assert.Equal("active", _kit.StateOf(Email));
+        Assert.DoesNotContain(_kit.Api.Requests, r => r.Request.EndsWith("/unsubscribe", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task NewBuyer_IsCreatedInactive_WithItsFields_AndTagged_CreatingTheTag()
     {
         var result = await _connector.DeliverAsync(Work(Contact(false, [Paid], new("first_name", "Ada"), new("lifetime_value", "49.00"))), default);

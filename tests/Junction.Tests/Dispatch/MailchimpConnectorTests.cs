@@ -68,6 +68,29 @@ public sealed class MailchimpConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PendingDoubleOptIn_IsAddedAsPending_ThenConfirmedConsentMakesTheMemberSubscribed()
+    {
+        var pending = Contact(false) with { Pending = true };
+
+        var added = await _connector.DeliverAsync(Work(pending), default);
+        Assert.Equal(DeliveryOutcome.Succeeded, added.Outcome);
+        Assert.Equal("pending", _mc.StatusOf(Email));
+        Assert.Equal([Email], _mc.ConfirmationEmailsSent);
+
+        // A member Junction had as a plain buyer is moved to pending when a double opt-in is given.
+        _mc.AddMember("buyer@example.com", "transactional");
+        var buyer = await _connector.DeliverAsync(Work(pending with { Email = "buyer@example.com" }, last: Contact(false) with { Email = "buyer@example.com" }), default);
+        Assert.Equal(DeliveryOutcome.Succeeded, buyer.Outcome);
+        Assert.Equal("pending", _mc.StatusOf("buyer@example.com"));
+
+        Assert.True(_mc.Confirm(Email));
+        var confirmed = await _connector.DeliverAsync(Work(Contact(true), last: pending), default);
+        Assert.Equal(DeliveryOutcome.Succeeded, confirmed.Outcome);
+        Assert.Equal("subscribed", _mc.StatusOf(Email));
+        Assert.Equal(2, _mc.ConfirmationEmailsSent.Count);
+    }
+
+    [Fact]
     public async Task NewBuyer_IsAddedAsTransactional_WithMergeFieldsAndTag()
     {
         var result = await _connector.DeliverAsync(Work(Contact(false, [Paid], new KeyValuePair<string, string>("LTV", "49.00"))), default);

@@ -103,6 +103,64 @@ public abstract class ProjectCliTests
         Assert.Equal(after, Digest(again, "state digest before:"));
     }
 
+    [Fact]
+    public async Task AFormsRefusedMerge_IsListedByIdentityConflicts_AndRebuildAppliesTheSameFormRules()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var storage = await StorageAsync();
+        await File.WriteAllTextAsync(Path.Combine(dir, "junction.yaml"), Yaml.Replace("""
+            sources:
+              app:
+                provider: api
+            tags: ["customer", "paid:course-pro"]
+            """, """
+            sources:
+              app:
+                provider: api
+              landing:
+                provider: form
+                allowed_tags: [lead]
+            tags: ["customer", "paid:course-pro", "lead"]
+            """, StringComparison.Ordinal));
+        var env = new Dictionary<string, string?> { ["JUNCTION_STORAGE"] = storage };
+
+        using (var junction = Start(dir, env, out var client))
+        {
+            await junction.WaitHealthyAsync(client.BaseAddress!);
+            await Post(client, """{"type":"optin","occurred_at":"2026-11-20T09:00:00Z","subject":{"email":"bo@example.com","phone":"+12125550100"},"consent":[{"channel":"email","granted":true}]}""");
+            await WaitPerson(client, "bo@example.com", _ => true);
+            await PostForm(client, """{"email":"ada@example.com","consent_email":true,"tags":"lead,paid:course-pro"}""");
+            await WaitPerson(client, "ada@example.com", _ => true);
+            await PostForm(client, """{"email":"ada@example.com","phone":"+12125550100"}""");
+            for (var i = 0; i < 300; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/identity/conflicts");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Admin);
+                using var response = await client.SendAsync(request);
+                if (JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("items").GetArrayLength() > 0) break;
+                await Task.Delay(50);
+            }
+            var ada = await WaitPerson(client, "ada@example.com", _ => true);
+            Assert.Equal(["lead"], ada.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        }
+
+        var (code, conflicts) = await JunctionProcess.RunAsync(dir, env, "identity", "conflicts");
+        Assert.True(code == 0, conflicts);
+        Assert.Contains("an unauthenticated source may not merge people", conflicts, StringComparison.Ordinal);
+        Assert.Contains("phone:+12125550100", conflicts, StringComparison.Ordinal);
+
+        var (rebuildCode, rebuild) = await JunctionProcess.RunAsync(dir, env, "rebuild");
+        Assert.True(rebuildCode == 0, rebuild);
+        Assert.Contains("identical: yes", rebuild, StringComparison.Ordinal);
+        Assert.Contains("rebuilt 3 events into 2 people (0 merges)", rebuild, StringComparison.Ordinal);
+    }
+
+    private static async Task PostForm(HttpClient client, string json)
+    {
+        using var response = await client.PostAsync("/v1/forms/landing", new StringContent(json, Encoding.UTF8, "application/json"));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+    }
+
     private static string Digest(string output, string label)
     {
         var line = output.Split('\n').Single(l => l.StartsWith(label, StringComparison.Ordinal));

@@ -13,6 +13,7 @@ namespace Junction.Tests.Dispatch.Fakes;
 /// email that sets the state of new subscribers only, tags listed with cursor pagination and
 /// created by name, tagging by email, untagging and unsubscribing by id, errors as
 /// <c>{"errors":[…]}</c>, and a 429 whose body is the plain text "Retry later" without Retry-After.
+/// An <c>inactive</c> subscriber (awaiting double opt-in) becomes active only through <see cref="Confirm"/>.
 /// </summary>
 public sealed class FakeKit : IAsyncDisposable
 {
@@ -30,6 +31,8 @@ public sealed class FakeKit : IAsyncDisposable
     private string? _retryAfter;
     private int _slow;
     private TimeSpan _slowBy;
+    private readonly HashSet<(long Form, long Subscriber)> _formSubscriptions = [];
+    private readonly List<string> _incentiveEmails = [];
     private FakeApi _api = null!;
 
     private sealed class Subscriber
@@ -138,6 +141,26 @@ public sealed class FakeKit : IAsyncDisposable
 
     private readonly List<string> _requests = [];
 
+    /// <summary>Incentive (double opt-in confirmation) emails Kit sent, one per inactive subscriber added to a form.</summary>
+    public IReadOnlyList<string> IncentiveEmailsSent
+    {
+        get
+        {
+            lock (_gate) return [.. _incentiveEmails];
+        }
+    }
+
+    /// <summary>The subscriber confirms through Kit (its double opt-in email): an inactive subscriber becomes active. False otherwise.</summary>
+    public bool Confirm(string email)
+    {
+        lock (_gate)
+        {
+            if (Find(email) is not { State: "inactive" } s) return false;
+            s.State = "active";
+            return true;
+        }
+    }
+
     public string? StateOf(string email)
     {
         lock (_gate) return Find(email)?.State;
@@ -233,6 +256,18 @@ public sealed class FakeKit : IAsyncDisposable
                     foreach (var (key, value) in fields) s.Fields[key] = value?.GetValue<string>() ?? "";
                 }
                 return Results.Json(new { subscriber = Json(s) }, statusCode: created ? 201 : 200);
+            }
+        });
+
+        // Adding a subscriber to a double opt-in form sends Kit's incentive (confirmation) email, once per form.
+        v4.MapPost("/forms/{formId:long}/subscribers", async (long formId, HttpContext http) =>
+        {
+            var email = (await Body(http))?["email_address"]?.GetValue<string>();
+            lock (_gate)
+            {
+                if (email is null || Find(email) is not { } s) return Errors(404, "Not Found");
+                if (_formSubscriptions.Add((formId, s.Id)) && s.State == "inactive") _incentiveEmails.Add(s.Email);
+                return Results.Json(new { subscriber = Json(s) }, statusCode: 201);
             }
         });
 

@@ -15,7 +15,8 @@ namespace Junction.Tests.Dispatch.Fakes;
 /// member tags endpoint (active/inactive, 204), and errors as application/problem+json with
 /// <c>title</c>: "API Key Invalid", "Resource Not Found", "Invalid Resource", "Member In
 /// Compliance State" (re-subscribing an unsubscribed member), "Forgotten Email Not Subscribed",
-/// "Too Many Requests".
+/// "Too Many Requests". A member put in "pending" (double opt-in) is sent a confirmation email and
+/// stays pending until <see cref="Confirm"/> (the click on its link) makes it "subscribed".
 /// </summary>
 public sealed class FakeMailchimp : IAsyncDisposable
 {
@@ -27,6 +28,7 @@ public sealed class FakeMailchimp : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
     private readonly HashSet<string> _forgotten = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<string> _confirmations = [];
     private int _rateLimited;
     private int _failing;
     private int _failStatus = 500;
@@ -87,6 +89,26 @@ public sealed class FakeMailchimp : IAsyncDisposable
     public string? StatusOf(string email)
     {
         lock (_gate) return _members.TryGetValue(MailchimpConnector.SubscriberHash(email), out var m) ? m.Status : null;
+    }
+
+    /// <summary>Double opt-in confirmation emails Mailchimp sent: one each time a member became "pending".</summary>
+    public IReadOnlyList<string> ConfirmationEmailsSent
+    {
+        get
+        {
+            lock (_gate) return [.. _confirmations];
+        }
+    }
+
+    /// <summary>The person clicks the confirmation link: a pending member becomes subscribed. False when not pending.</summary>
+    public bool Confirm(string email)
+    {
+        lock (_gate)
+        {
+            if (!_members.TryGetValue(MailchimpConnector.SubscriberHash(email), out var m) || m.Status != "pending") return false;
+            m.Status = "subscribed";
+            return true;
+        }
     }
 
     public IReadOnlyList<string> TagsOf(string email)
@@ -167,6 +189,7 @@ public sealed class FakeMailchimp : IAsyncDisposable
                     if (initial is null) return Invalid("status_if_new", "This value is required when the member is new.");
                     m = new Member { Email = email, Status = initial };
                     _members[hash] = m;
+                    if (initial == "pending") _confirmations.Add(email);
                 }
                 else if (status is not null && status != m.Status)
                 {
@@ -175,6 +198,7 @@ public sealed class FakeMailchimp : IAsyncDisposable
                         return Problem(400, "Member In Compliance State",
                             $"{email} is already a list member in compliance state due to unsubscribe, bounce, or compliance review.");
                     }
+                    if (status == "pending") _confirmations.Add(email);
                     m.Status = status;
                 }
                 if (body?["merge_fields"] is JsonObject merge)

@@ -30,7 +30,13 @@ public sealed class KitConnector : IDestinationConnector
         _http = http;
         _time = time;
         _apiKey = config.Credentials.TryGetValue("api_key", out var key) ? key : "";
+        _doubleOptInForm = config.Options.TryGetValue(DoubleOptInFormOption, out var form) ? form : null;
     }
+
+    /// <summary>A Kit double opt-in form: a pending contact is added to it so Kit mails its confirmation (incentive email).</summary>
+    public const string DoubleOptInFormOption = "double_opt_in_form";
+
+    private readonly string? _doubleOptInForm;
 
     public DestinationConfig Config { get; }
 
@@ -78,6 +84,8 @@ public sealed class KitConnector : IDestinationConnector
             // only; Kit offers no API to re-activate a cancelled one (the person re-opts in through
             // a Kit form), so a re-subscribe updates the fields and leaves the state to Kit.
             var body = new JsonObject { ["email_address"] = desired.Email };
+            // A pending double opt-in is "inactive" too (Kit v4 subscriber states: active, inactive,
+            // bounced, cancelled, complained): held, not mailed, until Kit reports it active.
             if (last is null) body["state"] = desired.Subscribed ? "active" : "inactive";
             var fields = new JsonObject();
             foreach (var (name, value) in desired.Fields)
@@ -89,6 +97,14 @@ public sealed class KitConnector : IDestinationConnector
             var r = await call.SendAsync(HttpMethod.Post, "/v4/subscribers", body, cancellationToken);
             if (!r.IsSuccess) return Fail(call, r);
             subscriberId = ReadId(r.Body, "subscriber");
+        }
+
+        if (desired.Pending && last is not { Pending: true } && _doubleOptInForm is { } form)
+        {
+            // "Adding subscribers to double opt-in forms will trigger sending an Incentive Email"
+            // (developers.kit.com/api-reference/forms); the subscriber must exist, created inactive above.
+            var r = await call.SendAsync(HttpMethod.Post, $"/v4/forms/{Uri.EscapeDataString(form)}/subscribers", new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
+            if (!r.IsSuccess) return Fail(call, r);
         }
 
         if (toRemove.Count > 0 || unsubscribe)

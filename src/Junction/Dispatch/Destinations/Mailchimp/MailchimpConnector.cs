@@ -67,18 +67,18 @@ public sealed class MailchimpConnector : IDestinationConnector
         // An opt-out also unsubscribes a member Mailchimp had on its own (its form, an import),
         // which status_if_new alone would leave subscribed.
         var optOut = desired.OptedOut && last is not { OptedOut: true };
-        var subscriptionChanged = (last is not null && last.Subscribed != desired.Subscribed) || optOut;
+        var subscriptionChanged = (last is not null && (last.Subscribed != desired.Subscribed || last.Pending != desired.Pending)) || optOut;
         if (last is null || subscriptionChanged || !last.Fields.SequenceEqual(desired.Fields))
         {
             var body = new JsonObject
             {
                 ["email_address"] = desired.Email,
                 // Without marketing consent a buyer is kept as "transactional": on the audience, not mailed.
-                ["status_if_new"] = desired.Subscribed ? "subscribed" : "transactional",
+                ["status_if_new"] = Status(desired, existing: false),
             };
             // The status of an existing member changes only when consent changed here; re-subscribing
             // someone who unsubscribed in Mailchimp is refused with "Member In Compliance State".
-            if (subscriptionChanged) body["status"] = desired.Subscribed ? "subscribed" : "unsubscribed";
+            if (subscriptionChanged) body["status"] = Status(desired, existing: true);
             if (desired.Fields.Count > 0)
             {
                 var merge = new JsonObject();
@@ -99,6 +99,13 @@ public sealed class MailchimpConnector : IDestinationConnector
         }
         return call.Succeeded();
     }
+
+    /// <summary>
+    /// "pending" while double opt-in awaits confirmation: Mailchimp then mails its own confirmation
+    /// and makes the member "subscribed" when it is clicked (Marketing API, list members: status).
+    /// </summary>
+    private static string Status(DesiredContact desired, bool existing) =>
+        desired.Subscribed ? "subscribed" : desired.Pending ? "pending" : existing ? "unsubscribed" : "transactional";
 
     private static DeliveryResult Fail(DestinationHttp call, HttpReply r) => call.Failed(r, message: ErrorMessage);
 
