@@ -15,7 +15,8 @@ public static partial class Pii
     {
         ArgumentNullException.ThrowIfNull(email);
         var at = email.IndexOf('@', StringComparison.Ordinal);
-        if (at <= 0) return email.Length <= 1 ? "*" : email[0] + "***";
+        if (at == 0 || email.Length <= 1) return "*";
+        if (at < 0) return email[0] + "***";
         var domain = email[(at + 1)..];
         var dot = domain.LastIndexOf('.');
         var masked = domain.Length == 0 ? "" : dot > 0 ? domain[0] + "***" + Clip(domain[dot..]) : domain[0] + "***";
