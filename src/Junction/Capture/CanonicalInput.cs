@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Junction.Canonical;
 using Junction.Normalize;
+using Junction.Observability;
 
 namespace Junction.Capture;
 
@@ -202,7 +203,7 @@ public static class CanonicalInput
         var before = errors.Count;
         var email = Str(node, "email", errors, "subject.email");
         var normalized = Identifiers.NormalizeEmail(email);
-        if (email is not null && normalized is null) errors.Add(new FieldError("subject.email", $"expected an email address; got '{Mask(email)}'"));
+        if (email is not null && normalized is null) errors.Add(new FieldError("subject.email", $"expected an email address; got '{Pii.MaskEmail(email)}'"));
         var phone = Str(node, "phone", errors, "subject.phone");
         var e164 = Identifiers.NormalizePhone(phone);
         if (phone is not null && e164 is null) errors.Add(new FieldError("subject.phone", "expected an E.164 number with its country code, e.g. +12125550100"));
@@ -397,12 +398,4 @@ public static class CanonicalInput
     ];
 
     private static string Clip(string s) => s.Length > 60 ? s[..60] + "…" : s;
-
-    /// <summary>An address shown in an error without revealing it: first letter and domain.</summary>
-    internal static string Mask(string email)
-    {
-        var at = email.IndexOf('@', StringComparison.Ordinal);
-        if (at <= 0) return email.Length <= 1 ? "*" : email[0] + "***";
-        return email[0] + "***" + Clip(email[at..]);
-    }
 }

@@ -46,6 +46,11 @@ public static class EventsApi
             return Problems.BadRequest("body-unreadable", "The request body could not be read completely.");
         }
         if (body is null) return Problems.TooLarge(null, MaxBodyBytes);
+        if (JsonBody.Problem(body) is { } malformed)
+        {
+            intake.Refused("_api", "malformed_body");
+            return Problems.MalformedBody(malformed);
+        }
 
         JsonElement root;
         try

@@ -70,7 +70,7 @@ public sealed partial record FormSubmission
         var e164 = Identifiers.NormalizePhone(phone);
         if (email is not null && normalized is null)
         {
-            errors.Add(new FieldError("email", $"expected an email address; got '{CanonicalInput.Mask(email)}'"));
+            errors.Add(new FieldError("email", $"expected an email address; got '{Observability.Pii.MaskEmail(email)}'"));
         }
         if (phone is not null && e164 is null)
         {

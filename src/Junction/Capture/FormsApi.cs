@@ -49,6 +49,11 @@ public static class FormsApi
             return Problems.BadRequest("body-unreadable", "The request body could not be read completely.");
         }
         if (body is null) return Problems.TooLarge(null, sourceConfig.MaxBodyBytes);
+        if ((isForm ? Utf8Problem(body) : JsonBody.Problem(body)) is { } malformed)
+        {
+            intake.Refused(sourceConfig.Id, "malformed_body");
+            return Problems.MalformedBody(malformed);
+        }
 
         Dictionary<string, string> fields;
         try
@@ -83,6 +88,9 @@ public static class FormsApi
         var o = outcome!.Value;
         return Success(http, form, isForm, new CaptureAccepted(eventId, o.Id, o.Duplicate, o.TraceId));
     }
+
+    private static string? Utf8Problem(byte[] body) =>
+        JsonBody.InvalidUtf8At(body) is { } at ? $"body: invalid UTF-8 at byte {at}" : null;
 
     private static IResult Success(HttpContext http, FormSource form, bool isForm, CaptureAccepted accepted)
     {

@@ -24,7 +24,11 @@ public sealed class CliServices : IAsyncDisposable
     public static async Task<CliServices> CreateAsync(JunctionConfig config, CancellationToken cancellationToken)
     {
         var services = new ServiceCollection();
-        services.AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        services.AddLogging(l =>
+        {
+            l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            Hosting.JunctionHost.QuietHttpClientLogs(l);
+        });
         services.AddSingleton(config);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => StoreFactory.Open(config.Storage, sp.GetRequiredService<TimeProvider>()));

@@ -112,16 +112,9 @@ public static class DispatchApi
     private static async Task<IResult> Replay(HttpRequest request, IJunctionStore store, Dispatcher dispatcher, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        JsonDocument document;
-        try
-        {
-            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
-        }
-        catch (JsonException)
-        {
-            return Problems.BadRequest("bad-body", "body: expected a JSON object with \"ids\" or a filter (\"destination\", \"since\", \"person\")", "body");
-        }
-        using (document)
+        var (body, malformed) = await JsonBody.ReadAdminAsync(request, optional: false, cancellationToken);
+        if (malformed is not null) return malformed;
+        using (var document = JsonDocument.Parse(body!))
         {
             if (!TryParseReplay(document.RootElement, dispatcher, time.GetUtcNow(), out var filter, out var problem)) return problem!;
             var replayed = await store.ReplayDeadAsync(filter!, cancellationToken);
@@ -210,20 +203,15 @@ public static class DispatchApi
     {
         if (!dispatcher.IsKnown(id)) return UnknownDestination(id, "id");
         string? reason = null;
-        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        var (bytes, malformed) = await JsonBody.ReadAdminAsync(request, optional: true, cancellationToken);
+        if (malformed is not null) return malformed;
+        if (bytes is not null)
         {
-            try
+            using var body = JsonDocument.Parse(bytes);
+            if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("reason", out var r))
             {
-                using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
-                if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("reason", out var r))
-                {
-                    if (r.ValueKind != JsonValueKind.String) return Problems.BadRequest("bad-reason", "reason: expected a string", "reason");
-                    reason = r.GetString();
-                }
-            }
-            catch (JsonException)
-            {
-                return Problems.BadRequest("bad-body", "body: expected nothing or a JSON object {\"reason\": \"…\"}", "body");
+                if (r.ValueKind != JsonValueKind.String) return Problems.BadRequest("bad-reason", "reason: expected a string", "reason");
+                reason = r.GetString();
             }
         }
         await store.PauseDestinationAsync(id, reason, cancellationToken);

@@ -1,6 +1,9 @@
 namespace Junction.Dispatch;
 
-/// <summary>Dispatch log messages (event ids 6xxx). Person ids and destination ids only: never an email, a payload or a credential.</summary>
+/// <summary>
+/// Dispatch log messages (event ids 6xxx). Person ids and destination ids only: never an email, a payload or a credential.
+/// A dead reason quotes the destination's message, so it arrives here already through <see cref="Observability.Pii.Redact"/>.
+/// </summary>
 internal static partial class DispatchLog
 {
     [LoggerMessage(6000, LogLevel.Error, "Dispatch round for {Destination} failed; retrying")]

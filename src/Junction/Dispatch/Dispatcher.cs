@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Junction.Normalize;
+using Junction.Observability;
 using Junction.Storage;
 
 namespace Junction.Dispatch;
@@ -218,9 +219,11 @@ public sealed class Dispatcher : BackgroundService
         var elapsed = _time.GetElapsedTime(clock);
         var now = _time.GetUtcNow();
         _metrics.Attempt(config.Id, result.Outcome, elapsed.TotalSeconds);
-        d.Record(result.Outcome, result.Error ?? (result.Status is { } st ? $"status {st}" : null));
+        // An API's error often quotes the address it refused: masked before it is kept, shown or logged.
+        var apiError = Pii.Redact(result.Error);
+        d.Record(result.Outcome, apiError ?? (result.Status is { } st ? $"status {st}" : null));
 
-        var error = Truncate(result.Error ?? (result.Outcome == DeliveryOutcome.Succeeded ? null : result.Response), 2000);
+        var error = Truncate(apiError ?? (result.Outcome == DeliveryOutcome.Succeeded ? null : Pii.Redact(result.Response)), 2000);
         var record = new DeliveryAttemptRecord(task.Attempt, started.ToUnixTimeMilliseconds(), (long)elapsed.TotalMilliseconds,
             Outcome(result.Outcome), result.Status, error);
         var request = result.Requests.Count == 0 ? null : Truncate(string.Join('\n', result.Requests), 16_000);

@@ -47,6 +47,7 @@ public static class JunctionHost
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        QuietHttpClientLogs(builder.Logging);
         logging?.Invoke(builder.Logging);
 
         var store = StoreFactory.Open(config.Storage, time);
@@ -115,5 +116,18 @@ public static class JunctionHost
         app.MapAuditApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
+    }
+
+    /// <summary>
+    /// IHttpClientFactory logs every outbound request URI at Information, and a destination's URI
+    /// names the person (Mailchimp paths carry the address's MD5, a Kit query string can carry the
+    /// address itself): its handlers are removed, and the category is held at Warning in case one
+    /// is added back. Shared by <c>serve</c> and the CLI (<see cref="Cli.CliServices"/>).
+    /// </summary>
+    public static void QuietHttpClientLogs(ILoggingBuilder logging)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        logging.Services.ConfigureHttpClientDefaults(http => http.RemoveAllLoggers());
     }
 }

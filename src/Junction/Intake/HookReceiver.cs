@@ -88,13 +88,33 @@ public sealed class HookReceiver(
 
         // A verified body without the provider's id is still kept (keyed by its hash), so that
         // normalization can quarantine it with a reason instead of it being lost here.
-        var (appended, problem) = await append.AppendAsync(source, request, body, provider.DedupKey(webhook), provider.KeptHeaders, started);
+        var (appended, problem) = await append.AppendAsync(source, request, body, DedupKeyOf(provider, webhook), provider.KeptHeaders, started);
         if (appended is not { } outcome) return problem!;
         return TypedResults.Json(new HookAccepted(outcome.Id, outcome.Duplicate, outcome.TraceId), JunctionJson.Default.HookAccepted);
     }
 
+    /// <summary>
+    /// The provider's dedup key, or null (the body's hash) when the body is too malformed to hold one:
+    /// a signed body is kept as sent and normalization quarantines it, so a provider's reader
+    /// throwing on, say, invalid UTF-8 in a string must not turn into a 500 here.
+    /// </summary>
+    private static string? DedupKeyOf(IWebhookProvider provider, WebhookRequest webhook)
+    {
+        try
+        {
+            return provider.DedupKey(webhook);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException
+            or System.Text.DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
     private void Refuse(SourceConfig source, HttpContext http, string reason, string detail)
     {
+        // The detail can quote what the caller sent (a content type, a header): no address goes into the log or the rejection list.
+        detail = Pii.Redact(detail)!;
         metrics.Rejected(source.Id, reason);
         Log.Refused(logger, source.Id, reason, detail);
         rejections.Add(new Rejection(source.Id, reason, detail, time.GetUtcNow(), SafeHeadersJson(http.Request)));

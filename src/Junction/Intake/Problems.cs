@@ -30,6 +30,10 @@ public static class Problems
         Create(StatusCodes.Status400BadRequest, slug, "Bad request", detail,
             field is null ? null : new Dictionary<string, object?> { ["field"] = field });
 
+    /// <summary>400 for a body that is not acceptable JSON; <paramref name="detail"/> is <see cref="JsonBody.Problem"/>'s sentence.</summary>
+    public static ProblemHttpResult MalformedBody(string detail) =>
+        BadRequest("malformed-body", detail, "body");
+
     public static ProblemHttpResult StoreUnavailable() =>
         Create(StatusCodes.Status503ServiceUnavailable, "store-unavailable", "Not stored",
             "The event could not be stored durably and was not accepted; send it again.");

@@ -2,7 +2,7 @@ namespace Junction.Observability;
 
 /// <summary>
 /// Every log message, source-generated. Event ids by area: 1xxx hosting, 2xxx intake, 3xxx normalize.
-/// Never a secret, never a raw email or body.
+/// Never a secret, never a raw email or body; text that quotes a caller (a refusal's detail) goes through <see cref="Pii.Redact"/>.
 /// </summary>
 internal static partial class Log
 {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Junction.Admin;
 using Junction.Config;
@@ -116,15 +115,9 @@ public static class PeopleApi
         TimeProvider time, ProjectSignal signal, Projector projector, CancellationToken cancellationToken)
     {
         var relational = (RelationalStore)store;
-        JsonObject? body;
-        try
-        {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) as JsonObject;
-        }
-        catch (JsonException ex)
-        {
-            return Problems.BadRequest("bad-json", $"body: expected a JSON object ({ex.Message})");
-        }
+        var (bytes, malformed) = await JsonBody.ReadAdminAsync(request, optional: false, cancellationToken);
+        if (malformed is not null) return malformed;
+        var body = JsonNode.Parse(bytes!) as JsonObject;
         if (body is null) return Problems.BadRequest("bad-json", "body: expected a JSON object {\"action\", \"product\", \"reason\"}");
         var action = Text(body, "action");
         var product = Text(body, "product");

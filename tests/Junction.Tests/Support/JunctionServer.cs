@@ -45,9 +45,11 @@ public sealed class JunctionServer : IAsyncDisposable
         Path = "test.yaml",
     };
 
-    public static async Task<JunctionServer> StartAsync(JunctionConfig config, TimeProvider? time = null, Action<IServiceCollection>? services = null)
+    public static async Task<JunctionServer> StartAsync(JunctionConfig config, TimeProvider? time = null, Action<IServiceCollection>? services = null,
+        CapturedLogs? logs = null)
     {
-        var app = await JunctionHost.BuildAsync(config, "http://127.0.0.1:0", time, logging: l => l.ClearProviders(), configureServices: services);
+        var app = await JunctionHost.BuildAsync(config, "http://127.0.0.1:0", time,
+            logging: l => { if (logs is null) l.ClearProviders(); else logs.AddTo(l); }, configureServices: services);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new JunctionServer(app, new Uri(address));

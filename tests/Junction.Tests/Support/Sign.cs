@@ -23,6 +23,13 @@ public static class Sign
         var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp.ToString(CultureInfo.InvariantCulture)}.");
         return "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, (byte[])[.. prefix, .. body]));
     }
+
+    /// <summary>Zoom: <c>v0=</c> hex HMAC-SHA256 with the Secret Token over <c>v0:{timestamp}:{raw body}</c>.</summary>
+    public static string Zoom(string secretToken, long timestamp, byte[] body)
+    {
+        var prefix = Encoding.UTF8.GetBytes($"v0:{timestamp.ToString(CultureInfo.InvariantCulture)}:");
+        return "v0=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secretToken), (byte[])[.. prefix, .. body]));
+    }
 }
 
 /// <summary>Payloads shaped like the providers' documented events.</summary>

@@ -158,7 +158,8 @@ public sealed class DestinationHttp(HttpClient http, TimeProvider time, Uri? bas
     /// <summary>
     /// Classifies a failed reply. <paramref name="what"/> (the step, e.g. "find user") prefixes the
     /// error; <paramref name="message"/> extracts the API's error text from the body (the raw body
-    /// when absent or when the body is not JSON), shortened to 300 characters.
+    /// when absent or when the body is not JSON), shortened to 300 characters, any email address in it
+    /// masked (APIs quote the address they refused, and this text is stored and logged).
     /// Error text: <c>[what: ]connection failed: …</c>, <c>[what: ]timed out</c>, or
     /// <c>[what: ]{status} {reason}[: check credentials][: {message}]</c>.
     /// </summary>
@@ -239,7 +240,7 @@ public sealed class DestinationHttp(HttpClient http, TimeProvider time, Uri? bas
             text = body;
         }
         if (string.IsNullOrWhiteSpace(text)) return null;
-        text = text.Trim();
+        text = Observability.Pii.Redact(text.Trim())!;
         return text.Length <= MaxMessageChars ? text : text[..MaxMessageChars] + "…";
     }
 

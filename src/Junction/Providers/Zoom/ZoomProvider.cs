@@ -41,7 +41,8 @@ public sealed class ZoomProvider : IWebhookProvider, IWebhookHandshake
     /// <summary>The URL validation reply when the request is a validly signed, fresh <c>endpoint.url_validation</c>; else null (intake then verifies it as a delivery and refuses it).</summary>
     public HandshakeReply? Handshake(WebhookRequest request, SourceConfig source, DateTimeOffset now)
     {
-        if (request.Body.Length > 4096) return null;
+        // Read before any verification, so a hostile body must not reach a string read (invalid UTF-8 throws there).
+        if (request.Body.Length > 4096 || Intake.JsonBody.Problem(request.Body.Span) is not null) return null;
         string? plainToken;
         try
         {

@@ -37,7 +37,8 @@ internal sealed partial class ScenarioRig : IAsyncDisposable
     public FakeGa4 Ga4 { get; private set; } = null!;
 
     public static async Task<ScenarioRig> StartAsync(string storage, Action<DispatchOptions>? options = null,
-        Func<DestinationConfig, DestinationConfig>? destination = null)
+        Func<DestinationConfig, DestinationConfig>? destination = null, CapturedLogs? logs = null,
+        Func<Junction.Config.JunctionConfig, Junction.Config.JunctionConfig>? configure = null)
     {
         var rig = new ScenarioRig
         {
@@ -87,7 +88,8 @@ internal sealed partial class ScenarioRig : IAsyncDisposable
             MaxBackoff = TimeSpan.FromMilliseconds(500),
         };
         options?.Invoke(dispatch);
-        rig.Server = await JunctionServer.StartAsync(config, services: s => s.AddSingleton(dispatch));
+        if (configure is not null) config = configure(config);
+        rig.Server = await JunctionServer.StartAsync(config, services: s => s.AddSingleton(dispatch), logs: logs);
         return rig;
     }
 
