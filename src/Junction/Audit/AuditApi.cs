@@ -33,18 +33,11 @@ public static class AuditApi
     {
         TimeSpan? window = null;
         bool? heal = null;
-        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        var (bytes, malformed) = await JsonBody.ReadAdminAsync(request, optional: true, cancellationToken);
+        if (malformed is not null) return malformed;
+        if (bytes is not null)
         {
-            JsonObject? body;
-            try
-            {
-                body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) as JsonObject;
-            }
-            catch (JsonException ex)
-            {
-                return Problems.BadRequest("bad-json", $"body: expected a JSON object such as {{\"since\":\"7d\",\"heal\":false}} ({ex.Message})");
-            }
-            if (body is null) return Problems.BadRequest("bad-json", "body: expected a JSON object such as {\"since\":\"7d\",\"heal\":false}");
+            if (JsonNode.Parse(bytes) is not JsonObject body) return Problems.BadRequest("bad-json", "body: expected a JSON object such as {\"since\":\"7d\",\"heal\":false}", "body");
             if (body["since"] is { } since)
             {
                 if (since.GetValueKind() != JsonValueKind.String || !State.Durations.TryParse(since.GetValue<string>(), out var w))
@@ -80,15 +73,9 @@ public static class AuditApi
     private static async Task<IResult> Accept(string id, HttpRequest request, IJunctionStore store, CancellationToken cancellationToken)
     {
         if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var findingId)) return NotFound($"no finding {id}");
-        JsonObject? body;
-        try
-        {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) as JsonObject;
-        }
-        catch (JsonException ex)
-        {
-            return Problems.BadRequest("bad-json", $"body: expected {{\"note\": \"why this is accepted\"}} ({ex.Message})");
-        }
+        var (bytes, malformed) = await JsonBody.ReadAdminAsync(request, optional: false, cancellationToken);
+        if (malformed is not null) return malformed;
+        var body = JsonNode.Parse(bytes!) as JsonObject;
         if (body?["note"] is not { } noteNode || noteNode.GetValueKind() != JsonValueKind.String || noteNode.GetValue<string>().Trim().Length == 0)
         {
             return Invalid("note", "required: a non-empty string saying why the finding is accepted");

@@ -93,6 +93,8 @@ public abstract class HostileBodyTests
             new("override", $"/v1/people/{personId}/overrides", Kind.AdminBody, Admin: true),
             new("quarantine retry", "/v1/quarantine/retry", Kind.Lenient, Admin: true),
             new("quarantine retry one", "/v1/quarantine/raw_none/retry", Kind.Lenient, Admin: true),
+            new("audit start", "/v1/audits", Kind.AdminBody, Admin: true, BodyOptional: true),
+            new("audit finding accept", "/v1/audits/findings/1/accept", Kind.AdminBody, Admin: true),
         ];
     }
 
