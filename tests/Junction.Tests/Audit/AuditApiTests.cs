@@ -73,6 +73,12 @@ public abstract class AuditApiTests : IAsyncLifetime
         var left = Assert.Single(again.GetProperty("findings").EnumerateArray());
         Assert.NotEqual(finding.GetProperty("kind").GetString(), left.GetProperty("kind").GetString());
 
+        var metrics = await Server.Client.GetStringAsync("/metrics");
+        Assert.Contains("junction_audit_mismatches{", metrics, StringComparison.Ordinal);
+        Assert.Contains("junction_audit_checked{", metrics, StringComparison.Ordinal);
+        Assert.Contains("point=\"payment_attribution_gaps\"", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"junction_reconciliation_rate\{[^}]*\} 0\.5\b", metrics); // one paid order of two had a lead first
+
         var list = await GetJsonAsync(Server.Admin, "/v1/audits");
         Assert.Equal(2, list.GetProperty("items").GetArrayLength());
     }
