@@ -71,7 +71,8 @@ public sealed class MailchimpReadBack(DestinationConfig config, HttpClient http,
                 contacts[email] = new ObservedContact { Email = email, Status = status, Tags = tags };
             }
             offset += count;
-            var total = body.TryGetProperty("total_items", out var t) && t.TryGetInt32(out var n2) ? n2 : offset;
+            // Without total_items, a full page means there may be more.
+            var total = body.TryGetProperty("total_items", out var t) && t.TryGetInt32(out var n2) ? n2 : count < PerPage ? offset : int.MaxValue;
             if (count == 0 || offset >= total) break;
         }
 

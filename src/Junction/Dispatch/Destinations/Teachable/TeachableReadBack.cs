@@ -65,6 +65,8 @@ public sealed class TeachableReadBack(DestinationConfig config, HttpClient http,
         var contacts = new Dictionary<string, ObservedContact>(StringComparer.Ordinal);
         if (enrolled.Count > 0)
         {
+            // An id the user list does not show has no email to match a person by, and Junction
+            // writes by email: it is not one of Junction's, so it is left out rather than failing the read.
             var unresolved = enrolled.Keys.ToHashSet();
             await foreach (var user in PagesAsync(api, $"{root}/users", "users", cancellationToken, () => unresolved.Count == 0))
             {
@@ -73,8 +75,6 @@ public sealed class TeachableReadBack(DestinationConfig config, HttpClient http,
                 var email = raw.Trim().ToLowerInvariant();
                 contacts[email] = new ObservedContact { Email = email, Status = ObservedStatus.None, Courses = enrolled[userId] };
             }
-            // An id the user list does not show has no email to match a person by, and Junction
-            // writes by email: it is not one of Junction's, so it is left out rather than failing the read.
         }
 
         return new DestinationReadBack { Destination = Config.Id, CoversSubscriptions = false, ApiCalls = api.Calls, Contacts = contacts };
