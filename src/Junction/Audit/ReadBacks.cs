@@ -14,6 +14,8 @@ public static class ReadBacks
         return config.Type switch
         {
             DestinationTypes.Kit => new Dispatch.Destinations.Kit.KitReadBack(config, http, time),
+            DestinationTypes.Mailchimp => new Dispatch.Destinations.Mailchimp.MailchimpReadBack(config, http, time),
+            DestinationTypes.Teachable => new Dispatch.Destinations.Teachable.TeachableReadBack(config, http, time),
             _ => null,
         };
     }

@@ -257,6 +257,31 @@ public sealed class FakeMailchimp : IAsyncDisposable
                 return Results.NoContent();
             }
         });
+
+        // The audience's members by page (mailchimp.com/developer/marketing/api/list-members/list-members-info):
+        // count (default 10, at most 1000) and offset, total_items for the whole audience, archived left out.
+        api.MapGet("/lists/{listId}/members", (HttpContext http) =>
+        {
+            var count = int.TryParse(http.Request.Query["count"], System.Globalization.CultureInfo.InvariantCulture, out var c) ? Math.Clamp(c, 1, 1000) : 10;
+            count = Math.Min(count, MemberPageSize);
+            var offset = int.TryParse(http.Request.Query["offset"], System.Globalization.CultureInfo.InvariantCulture, out var o) ? Math.Max(0, o) : 0;
+            lock (_gate)
+            {
+                var all = _members.Where(m => m.Value.Status != "archived").OrderBy(m => m.Value.Email, StringComparer.Ordinal).ToList();
+                return Results.Json(new
+                {
+                    members = all.Skip(offset).Take(count).Select(m => new
+                    {
+                        id = m.Key,
+                        email_address = m.Value.Email,
+                        status = m.Value.Status,
+                        tags = m.Value.Tags.Select(t => new { id = TagId(t), name = t }),
+                    }),
+                    list_id = ListId,
+                    total_items = all.Count,
+                });
+            }
+        });
     }
 
     private static bool Authorized(string header)
@@ -316,4 +341,37 @@ public sealed class FakeMailchimp : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _api.DisposeAsync();
+
+    /// <summary>GET /3.0/lists/{id}/members page size cap (Mailchimp allows up to 1000), small to exercise offset paging.</summary>
+    public int MemberPageSize { get; set; } = 1000;
+
+    /// <summary>Someone removes a tag from one member by hand in Mailchimp's UI.</summary>
+    public void UntagByHand(string email, string tag)
+    {
+        lock (_gate)
+        {
+            if (_members.TryGetValue(MailchimpConnector.SubscriberHash(email), out var m)) m.Tags.Remove(tag);
+        }
+    }
+
+    /// <summary>Someone tags one member by hand in Mailchimp's UI.</summary>
+    public void TagByHand(string email, string tag)
+    {
+        lock (_gate)
+        {
+            if (_members.TryGetValue(MailchimpConnector.SubscriberHash(email), out var m)) m.Tags.Add(tag);
+        }
+    }
+
+    /// <summary>A member's status changed in Mailchimp itself (an unsubscribe link, a bounce cleaning it, an archive).</summary>
+    public void SetStatusByHand(string email, string status)
+    {
+        lock (_gate)
+        {
+            if (_members.TryGetValue(MailchimpConnector.SubscriberHash(email), out var m)) m.Status = status;
+        }
+    }
+
+    // Mailchimp tags are segments with numeric ids; a stable one per name is enough here.
+    private static int TagId(string name) => 1000 + (name.Aggregate(17, (h, ch) => unchecked((h * 31) + ch)) & 0xFFFF);
 }

@@ -108,12 +108,10 @@ public sealed class FakeTeachable : IAsyncDisposable
         app.MapGet("/v1/users", (HttpContext context) => Guarded(context, () =>
         {
             var email = context.Request.Query["email"].ToString();
+            var found = _users.Where(u => email.Length == 0 || string.Equals(u.Email, email, StringComparison.OrdinalIgnoreCase)).OrderBy(u => u.Id).ToList();
+            var (page, meta) = Page(context, found, UserPageSize);
             var users = new JsonArray();
-            foreach (var u in _users.Where(u => email.Length == 0 || string.Equals(u.Email, email, StringComparison.OrdinalIgnoreCase)))
-            {
-                users.Add(new JsonObject { ["id"] = u.Id, ["name"] = u.Name, ["email"] = u.Email });
-            }
-            var meta = new JsonObject { ["total"] = users.Count, ["page"] = 1, ["from"] = 1, ["to"] = users.Count, ["per_page"] = 20, ["number_of_pages"] = 1 };
+            foreach (var u in page) users.Add(new JsonObject { ["id"] = u.Id, ["name"] = u.Name, ["email"] = u.Email });
             return Json(200, new JsonObject { ["users"] = users, ["meta"] = meta });
         }));
 
@@ -139,6 +137,7 @@ public sealed class FakeTeachable : IAsyncDisposable
             var (user, course) = ids;
             if (_users.All(u => u.Id != user)) return Error(404, "User not found");
             if (!_courses.Contains(course)) return Error(404, "Course not found");
+            if (_enrollments.GetValueOrDefault((user, course)) is false) _enrolledAt[(user, course)] = TimeProvider.System.GetUtcNow();
             _enrollments[(user, course)] = true;
             return Results.StatusCode(204);
         })));
@@ -151,6 +150,29 @@ public sealed class FakeTeachable : IAsyncDisposable
             _enrollments[(user, course)] = false;
             return Results.StatusCode(204);
         })));
+
+        // A course's active enrollments (docs.teachable.com "Fetch course enrollments"): user ids with
+        // enrolled_at, completed_at, percent_complete, expires_at, paged by page/per with meta.
+        app.MapGet("/v1/courses/{courseId:int}/enrollments", (HttpContext context, int courseId) => Guarded(context, () =>
+        {
+            if (!_courses.Contains(courseId)) return Error(404, "Course not found");
+            var active = _enrollments.Where(e => e.Key.Course == courseId && e.Value).Select(e => e.Key.User).Order().ToList();
+            var (page, meta) = Page(context, active, EnrollmentPageSize);
+            var enrollments = new JsonArray();
+            foreach (var user in page)
+            {
+                enrollments.Add(new JsonObject
+                {
+                    ["user_id"] = user,
+                    ["enrolled_at"] = _enrolledAt.GetValueOrDefault((user, courseId), Epoch).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                    ["completed_at"] = null,
+                    ["percent_complete"] = 0,
+                    ["expires_at"] = _expiresAt.TryGetValue((user, courseId), out var expires)
+                        ? expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : null,
+                });
+            }
+            return Json(200, new JsonObject { ["enrollments"] = enrollments, ["meta"] = meta });
+        }));
     }
 
     private JsonObject UserJson(int id)
@@ -219,4 +241,51 @@ public sealed class FakeTeachable : IAsyncDisposable
     private static IResult Error(int status, string message) => Json(status, new JsonObject { ["message"] = message });
 
     public ValueTask DisposeAsync() => Api.DisposeAsync();
+
+    private static readonly DateTimeOffset Epoch = new(2024, 1, 15, 9, 30, 0, TimeSpan.Zero);
+
+    private readonly Dictionary<(int User, int Course), DateTimeOffset> _enrolledAt = [];
+    private readonly Dictionary<(int User, int Course), DateTimeOffset> _expiresAt = [];
+
+    /// <summary>GET /v1/users page size cap (Teachable's default is 20), small to exercise paging.</summary>
+    public int UserPageSize { get; set; } = 100;
+
+    /// <summary>GET /v1/courses/{id}/enrollments page size cap, small to exercise paging.</summary>
+    public int EnrollmentPageSize { get; set; } = 100;
+
+    /// <summary>The school owner unenrolls a student by hand in Teachable's admin.</summary>
+    public void UnenrollByHand(string email, int courseId)
+    {
+        lock (_gate)
+        {
+            if (User(email) is { } user && _enrollments.ContainsKey((user.Id, courseId))) _enrollments[(user.Id, courseId)] = false;
+        }
+    }
+
+    /// <summary>The school owner enrolls a student by hand (creating the user when Teachable has none).</summary>
+    public void EnrollByHand(string email, int courseId, DateTimeOffset? enrolledAt = null, DateTimeOffset? expiresAt = null)
+    {
+        lock (_gate)
+        {
+            var id = User(email)?.Id ?? AddUser(email);
+            _enrollments[(id, courseId)] = true;
+            _enrolledAt[(id, courseId)] = enrolledAt ?? TimeProvider.System.GetUtcNow();
+            if (expiresAt is { } expires) _expiresAt[(id, courseId)] = expires;
+        }
+    }
+
+    /// <summary>page/per (per capped at <paramref name="cap"/>) and Teachable's meta: total, page, from, to, per_page, number_of_pages.</summary>
+    private static (List<T> Page, JsonObject Meta) Page<T>(HttpContext context, List<T> all, int cap)
+    {
+        var per = int.TryParse(context.Request.Query["per"], System.Globalization.CultureInfo.InvariantCulture, out var p) ? Math.Clamp(p, 1, 100) : 20;
+        per = Math.Min(per, cap);
+        var page = int.TryParse(context.Request.Query["page"], System.Globalization.CultureInfo.InvariantCulture, out var n) ? Math.Max(1, n) : 1;
+        var items = all.Skip((page - 1) * per).Take(per).ToList();
+        var pages = Math.Max(1, (all.Count + per - 1) / per);
+        var from = items.Count == 0 ? 0 : ((page - 1) * per) + 1;
+        return (items, new JsonObject
+        {
+            ["total"] = all.Count, ["page"] = page, ["from"] = from, ["to"] = from == 0 ? 0 : from + items.Count - 1, ["per_page"] = per, ["number_of_pages"] = pages,
+        });
+    }
 }
