@@ -125,7 +125,7 @@ public static class PeopleCommands
                 var projector = new Projector(cli.Store, cli.Config, fixedTime, new ProjectSignal(), cli.Get<IDeliveryPlanner>(),
                     cli.Get<ILoggerFactory>().CreateLogger<Projector>());
                 var catchUpClock = System.Diagnostics.Stopwatch.StartNew();
-                var caughtUp = await projector.CatchUpAsync(new Progress<long>(n => bar.Report("catching up", projectedBefore + n, total)), ct);
+                var caughtUp = await projector.CatchUpAsync(new Progress<long>(n => bar.Report("catching up", projectedBefore + n, total)), ct, lead);
                 bar.Done();
                 if (caughtUp > 0)
                 {

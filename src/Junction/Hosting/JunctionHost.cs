@@ -108,6 +108,7 @@ public static class JunctionHost
         app.MapFormsApi();
         app.MapEventsApi();
         app.MapPeopleApi();
+        app.MapPoisonApi();
         app.MapDispatchApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;

@@ -328,6 +328,8 @@ public static class Tables
     public const string DeliveryAttempts = "delivery_attempts";
     public const string DestinationSync = "destination_sync";
     public const string DestinationControl = "destination_control";
+    public const string Leases = "leases";
+    public const string ProjectPoison = "project_poison";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>

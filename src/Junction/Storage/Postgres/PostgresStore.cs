@@ -63,8 +63,22 @@ public sealed class PostgresStore : RelationalStore
 
     protected override string JsonColumn(string column) => column + "::text";
 
-    /// <summary>A session advisory lock on a connection of its own, held until the handle is disposed.</summary>
-    public override async Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken)
+    /// <summary>Serializes every transaction that inserts canonical events (see <see cref="CanonicalWriteLockSql"/>).</summary>
+    public const long CanonicalLockKey = 0x4A756E6374696F70;
+
+    /// <summary>
+    /// Transaction-scoped, like the append lock but its own key so normalization commits do not queue
+    /// behind intake: canonical_events.seq is taken at insert, so without it two writers (the serving
+    /// normalizer, its pending loop, a CLI backfill) could commit out of seq order.
+    /// </summary>
+    protected override string? CanonicalWriteLockSql => $"SELECT pg_advisory_xact_lock({CanonicalLockKey})";
+
+    /// <summary>
+    /// A session advisory lock on a connection of its own, held until the handle is disposed. If that
+    /// connection drops, the server releases the lock and another node may take the role; the lease
+    /// epoch (<see cref="RelationalStore.FenceAsync"/>) then refuses this node's commits.
+    /// </summary>
+    protected override async Task<IAsyncDisposable?> LockRoleAsync(string role, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@role))", connection);
