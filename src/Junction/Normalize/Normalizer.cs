@@ -76,6 +76,11 @@ public sealed class Normalizer(
                 {
                     await LeadAsync(stoppingToken);
                 }
+                catch (LeadershipLostException)
+                {
+                    // Another node normalizes now; what this one holds in memory (drift counts) is stale.
+                    Log.LeadershipLost(logger, lead.Role, lead.Epoch);
+                }
                 finally
                 {
                     _lease = null;
@@ -85,11 +90,6 @@ public sealed class Normalizer(
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
-            }
-            catch (LeadershipLostException ex)
-            {
-                // Another node normalizes now; what this one holds in memory (drift counts) is stale.
-                Log.NormalizeFailed(logger, ex);
             }
             catch (Exception ex)
             {
