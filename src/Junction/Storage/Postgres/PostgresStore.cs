@@ -81,11 +81,45 @@ public sealed class PostgresStore : RelationalStore
     protected override async Task<IAsyncDisposable?> LockRoleAsync(string role, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@role))", connection);
-        cmd.Parameters.AddWithValue("role", "junction:" + role);
-        if (await cmd.ExecuteScalarAsync(cancellationToken) is true) return connection;
+        try
+        {
+            await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@role))", connection);
+            cmd.Parameters.AddWithValue("role", "junction:" + role);
+            if (await cmd.ExecuteScalarAsync(cancellationToken) is true) return new RoleLock(connection, "junction:" + role);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
         await connection.DisposeAsync();
         return null;
+    }
+
+    /// <summary>
+    /// Unlocks before the connection goes back to the pool: Npgsql resets a pooled session only when
+    /// it is next used, so a lock left on an idle pooled connection would keep every node out.
+    /// </summary>
+    private sealed class RoleLock(NpgsqlConnection connection, string key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext(@role))", connection);
+                cmd.Parameters.AddWithValue("role", key);
+                await cmd.ExecuteScalarAsync();
+            }
+            catch (NpgsqlException)
+            {
+                // The connection is gone, and the lock with it.
+            }
+            catch (InvalidOperationException)
+            {
+                // Broken or closed connection: likewise.
+            }
+            await connection.DisposeAsync();
+        }
     }
 
     public override async Task<IReadOnlyList<AppendOutcome>> AppendRawAsync(IReadOnlyList<RawEventDraft> batch, CancellationToken cancellationToken)
