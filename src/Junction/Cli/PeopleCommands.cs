@@ -134,7 +134,7 @@ public static class PeopleCommands
                 }
             }
 
-            var rebuild = new PeopleRebuild(cli.Store, cli.Config);
+            var rebuild = new PeopleRebuild(cli.Store, cli.Config, lead);
             await out_.WriteLineAsync(compare
                 ? $"state digest before: {await rebuild.CurrentDigestAsync(ct)}"
                 : "state digest before: none (nothing projected yet; the rebuild projects the whole log)");

@@ -269,8 +269,11 @@ public abstract partial class RelationalStore
     }
 
 
-    /// <summary>Replaces everything derived (people, identifiers, person events, merges, timers) with a rebuild's result, in one transaction.</summary>
-    public async Task ReplaceProjectionAsync(RebuildWrite rebuild, IProgress<int>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces everything derived (people, identifiers, person events, merges, timers) with a
+    /// rebuild's result, in one transaction; fenced by the project lease when one is given.
+    /// </summary>
+    public async Task ReplaceProjectionAsync(RebuildWrite rebuild, IProgress<int>? progress, CancellationToken cancellationToken, Leadership? lease = null)
     {
         ArgumentNullException.ThrowIfNull(rebuild);
         var now = Iso.Utc(rebuild.At);
@@ -278,6 +281,7 @@ public abstract partial class RelationalStore
         await using var connection = await OpenAsync(cancellationToken);
         await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await FenceAsync(connection, tx, lease, cancellationToken);
         foreach (var table in new[] { Tables.People, Tables.PersonIdentifiers, Tables.PersonEvents, Tables.IdentityConflicts })
         {
             await ExecuteAsync(connection, tx, $"DELETE FROM {table}", cancellationToken);

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Junction.Canonical;
 using Junction.Normalize;
+using Junction.Project;
 using Junction.Storage;
 using Junction.Tests.Project;
 using Junction.Tests.Support;
@@ -98,6 +99,11 @@ public abstract class PoisonEventTests : IAsyncLifetime
             Assert.Equal(poisonId, row.GetProperty("event_id").GetString());
             Assert.Equal("poison", row.GetProperty("status").GetString());
             Assert.Contains("JsonException", row.GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+            // A rebuild skips exactly what the projector skipped: same state, same digest.
+            var report = await new PeopleRebuild(store, ProjectKit.Config(_storage)).RunAsync(TimeProvider.System.GetUtcNow(), null, CancellationToken.None);
+            Assert.Equal(report.Before, report.After);
+            Assert.Equal(2, report.Events);
 
             // The operator fixes the event (here: its stored JSON) and retries it.
             await ExecuteSqlAsync($"UPDATE canonical_events SET body = {(_storage.StartsWith("postgres:", StringComparison.Ordinal) ? "@b::jsonb" : "@b")} WHERE id = @id",
