@@ -197,7 +197,18 @@ public sealed class Normalizer(
             }
         }
         var drift = _drift.Observe(observed, now);
-        await store.CommitNormalizationAsync(outcomes, CursorName, batch[^1].Seq, drift, cancellationToken, _lease);
+        try
+        {
+            await store.CommitNormalizationAsync(outcomes, CursorName, batch[^1].Seq, drift, cancellationToken, _lease);
+        }
+        catch (System.Data.Common.DbException ex) when (store.IsDataRejection(ex))
+        {
+            // The database refuses something one event carries (PostgreSQL: a NUL in a jsonb string),
+            // and would on every retry: commit the batch event by event and quarantine what is refused.
+            // The batch's drift counts were not stored; they are reloaded.
+            _drift = null;
+            foreach (var outcome in outcomes) await CommitOrQuarantineAsync(outcome, CursorName, cancellationToken);
+        }
         projectSignal.Notify();
         return batch.Count;
     }
@@ -218,10 +229,30 @@ public sealed class Normalizer(
                 Log.NormalizeEventFailed(logger, stored.Raw.Summary.Id, ex);
                 outcome = Final(stored, new MapResult.Quarantined($"normalization failed: {ex.GetType().Name}: {ex.Message}"));
             }
-            await store.CommitNormalizationAsync([outcome], null, 0, null, cancellationToken, _lease);
+            await CommitOrQuarantineAsync(outcome, null, cancellationToken);
             projectSignal.Notify();
         }
         return due.Count;
+    }
+
+    private async Task CommitOrQuarantineAsync(NormalizationOutcome outcome, string? cursorName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.CommitNormalizationAsync([outcome], cursorName, outcome.RawSeq, null, cancellationToken, _lease);
+        }
+        catch (System.Data.Common.DbException ex) when (store.IsDataRejection(ex))
+        {
+            Log.NormalizeEventFailed(logger, outcome.RawId, ex);
+            var refused = outcome with
+            {
+                Status = NormalizationStatus.Quarantined,
+                Reason = $"the database refused its canonical events: {ex.Message}",
+                Events = [],
+                NextAttemptAt = null,
+            };
+            await store.CommitNormalizationAsync([refused], cursorName, outcome.RawSeq, null, cancellationToken, _lease);
+        }
     }
 
     private async Task<NormalizationOutcome> ResolveAsync(StoredRaw stored, NormalizationState? state, CancellationToken cancellationToken)

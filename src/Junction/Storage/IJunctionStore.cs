@@ -47,6 +47,9 @@ public interface IJunctionStore : IAsyncDisposable
     Task CommitNormalizationAsync(IReadOnlyList<NormalizationOutcome> outcomes, string? cursorName, long cursorPosition,
         DriftUpdate? drift, CancellationToken cancellationToken, Leadership? lease = null);
 
+    /// <summary>True when the database refused a value itself (bad data, not a lost connection): retrying cannot help.</summary>
+    bool IsDataRejection(System.Data.Common.DbException exception);
+
     Task<IReadOnlyList<StoredRaw>> DuePendingAsync(long nowMs, int limit, CancellationToken cancellationToken);
 
     Task<long?> NextPendingAtAsync(CancellationToken cancellationToken);

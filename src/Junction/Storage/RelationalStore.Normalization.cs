@@ -80,6 +80,8 @@ public abstract partial class RelationalStore
     /// </summary>
     protected virtual string? CanonicalWriteLockSql => null;
 
+    public virtual bool IsDataRejection(DbException exception) => false;
+
     private const string RawColumns = "seq, id, source, dedup_key, received_at, trace_id, body_sha256, content_type, headers, body";
 
     private StoredRaw ReadStoredRaw(DbDataReader r) =>

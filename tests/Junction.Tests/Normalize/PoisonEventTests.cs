@@ -70,6 +70,31 @@ public abstract class PoisonEventTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EventTheDatabaseRefuses_IsQuarantinedWithTheReason_AndTheRestOfTheBatchCommits()
+    {
+        // PostgreSQL's jsonb cannot hold a NUL character; the raw body (bytea) can. SQLite takes it.
+        var nul = await PostEventForRawIdAsync(ProjectKit.Paid("ord\\u0000nul", "nul@example.com", "2026-11-20T11:00:00Z"));
+        var fine = await PostEventForRawIdAsync(ProjectKit.OptIn("fine@example.com", "2026-11-20T11:00:01Z"));
+
+        var refused = await _server.NormalizedAsync(nul);
+        if (_storage.StartsWith("postgres:", StringComparison.Ordinal))
+        {
+            Assert.Equal("quarantined", refused.Status);
+            Assert.Contains("the database refused", refused.Reason, StringComparison.Ordinal);
+        }
+        Assert.Equal("mapped", (await _server.NormalizedAsync(fine)).Status);
+        await ProjectKit.PersonAsync(_server, "/v1/people?email=fine@example.com", _ => true);
+    }
+
+    private async Task<string> PostEventForRawIdAsync(string json)
+    {
+        using var response = await Capture.CaptureKit.PostJsonAsync(_server.Client, "/v1/events", json, bearer: Capture.CaptureKit.ApiKey);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("raw_id").GetString()!;
+    }
+
+    [Fact]
     public async Task ProjectorPoisonEvent_IsIsolatedAndListed_LaterEventsAreProjected_AndItProjectsOnRetryOnceFixed()
     {
         await ProjectKit.PostEventAsync(_server, ProjectKit.OptIn("first@example.com", "2026-11-20T09:00:00Z"));

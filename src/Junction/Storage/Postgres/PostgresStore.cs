@@ -71,6 +71,10 @@ public sealed class PostgresStore : RelationalStore
     /// behind intake: canonical_events.seq is taken at insert, so without it two writers (the serving
     /// normalizer, its pending loop, a CLI backfill) could commit out of seq order.
     /// </summary>
+    /// <summary>SQLSTATE class 22, data exception (e.g. 22P05: a NUL escape in a jsonb string).</summary>
+    public override bool IsDataRejection(DbException exception) =>
+        exception is PostgresException { SqlState: var state } && state.StartsWith("22", StringComparison.Ordinal);
+
     protected override string? CanonicalWriteLockSql => $"SELECT pg_advisory_xact_lock({CanonicalLockKey})";
 
     /// <summary>
