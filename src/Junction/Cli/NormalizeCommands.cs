@@ -46,8 +46,15 @@ public static class NormalizeCommands
             var now = cli.Time.GetUtcNow().ToUnixTimeMilliseconds();
             var requeued = await cli.Store.RequeueQuarantinedAsync(given.Length > 0 ? given : null, source, now, ct);
             Console.Error.WriteLine($"requeued {requeued} quarantined event{(requeued == 1 ? "" : "s")}");
+            // Normalizing takes the normalize role, so it never runs beside a serving normalizer;
+            // when one is running, it takes the requeued events from its pending loop.
             var progress = new ConsoleProgress("normalized");
-            progress.Done(await cli.Normalizer.DrainAsync(progress, ct));
+            if (await cli.Normalizer.TryDrainAsync(progress, ct) is not { } drained)
+            {
+                Console.Out.WriteLine($"retried {requeued}; a running `junction serve` normalizes them (it holds the normalize role)");
+                return 0;
+            }
+            progress.Done(drained);
             var (left, _) = await cli.Store.ListQuarantineAsync(source, 0, 1000, ct);
             Console.Out.WriteLine($"retried {requeued}; {left.Count} still in quarantine{(source is null ? "" : $" for {source}")}");
             return 0;
@@ -118,8 +125,10 @@ public static class NormalizeCommands
             }
             progress.Done(fetched);
             var normalizing = new ConsoleProgress("normalized");
-            normalizing.Done(await cli.Normalizer.DrainAsync(normalizing, ct));
-            Console.Out.WriteLine($"backfill {id} since {Observability.Iso.Utc(from)}: {fetched} fetched, {fresh} new, {fetched - fresh} already seen");
+            var drained = await cli.Normalizer.TryDrainAsync(normalizing, ct);
+            if (drained is { } n) normalizing.Done(n);
+            Console.Out.WriteLine($"backfill {id} since {Observability.Iso.Utc(from)}: {fetched} fetched, {fresh} new, {fetched - fresh} already seen"
+                + (drained is null ? "; a running `junction serve` normalizes them (it holds the normalize role)" : ""));
             return 0;
         }, ct));
         return command;

@@ -125,7 +125,7 @@ public static class PeopleCommands
                 var projector = new Projector(cli.Store, cli.Config, fixedTime, new ProjectSignal(), cli.Get<IDeliveryPlanner>(),
                     cli.Get<ILoggerFactory>().CreateLogger<Projector>());
                 var catchUpClock = System.Diagnostics.Stopwatch.StartNew();
-                var caughtUp = await projector.CatchUpAsync(new Progress<long>(n => bar.Report("catching up", projectedBefore + n, total)), ct);
+                var caughtUp = await projector.CatchUpAsync(new Progress<long>(n => bar.Report("catching up", projectedBefore + n, total)), ct, lead);
                 bar.Done();
                 if (caughtUp > 0)
                 {
@@ -134,7 +134,7 @@ public static class PeopleCommands
                 }
             }
 
-            var rebuild = new PeopleRebuild(cli.Store, cli.Config);
+            var rebuild = new PeopleRebuild(cli.Store, cli.Config, lead);
             await out_.WriteLineAsync(compare
                 ? $"state digest before: {await rebuild.CurrentDigestAsync(ct)}"
                 : "state digest before: none (nothing projected yet; the rebuild projects the whole log)");

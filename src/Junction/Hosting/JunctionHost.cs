@@ -112,6 +112,7 @@ public static class JunctionHost
         app.MapEventsApi();
         app.MapPeopleApi();
         app.MapIdentityApi();
+        app.MapPoisonApi();
         app.MapDispatchApi();
         app.MapAuditApi();
         app.MapPrometheusScrapingEndpoint("/metrics");

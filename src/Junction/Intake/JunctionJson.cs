@@ -16,4 +16,6 @@ namespace Junction.Intake;
 [JsonSerializable(typeof(QuarantinePage))]
 [JsonSerializable(typeof(RetryResult))]
 [JsonSerializable(typeof(DriftReport))]
+[JsonSerializable(typeof(Junction.Project.PoisonPage))]
+[JsonSerializable(typeof(Junction.Project.PoisonRetryResult))]
 public sealed partial class JunctionJson : JsonSerializerContext;

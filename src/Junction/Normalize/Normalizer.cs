@@ -11,7 +11,9 @@ namespace Junction.Normalize;
 /// mapper, and commits the outcome, the canonical events and the cursor in one transaction, so a
 /// crash anywhere neither loses nor doubles an event. Thin payloads wait as pending while their
 /// enrichment is fetched on a durable schedule (next_attempt_at), with backoff and Retry-After.
-/// Runs on one node at a time (the store's leadership lock).
+/// Runs on one node at a time (the store's leadership lock); every commit is fenced by the lease
+/// epoch, so a node that lost the lock without noticing cannot commit beside its successor. An
+/// event that throws anywhere in its normalization is quarantined with the reason; the log moves on.
 /// </summary>
 public sealed class Normalizer(
     IJunctionStore store,
@@ -52,6 +54,9 @@ public sealed class Normalizer(
     private DriftTracker? _drift;
     private int _lastBatch;
 
+    /// <summary>The normalize role this instance holds; its commits are fenced by it.</summary>
+    private Leadership? _lease;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -64,22 +69,22 @@ public sealed class Normalizer(
                     await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken);
                     continue;
                 }
+                Log.Leading(logger, lead.Role, lead.Epoch);
+                _lease = lead;
                 _drift = null;
-                while (!stoppingToken.IsCancellationRequested)
+                try
                 {
-                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                    if (!await RunOnceAsync(stoppingToken))
-                    {
-                        await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
-                        continue;
-                    }
-                    var pause = _lastBatch is >= CoalesceMinBatch and < BatchSize ? CoalesceDelay : TimeSpan.Zero;
-                    if (signal.IntakeBusy)
-                    {
-                        var spent = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-                        if (spent * BusyPauseFactor > pause) pause = spent * BusyPauseFactor;
-                    }
-                    if (pause > TimeSpan.Zero) await Task.Delay(pause, stoppingToken);
+                    await LeadAsync(stoppingToken);
+                }
+                catch (LeadershipLostException)
+                {
+                    // Another node normalizes now; what this one holds in memory (drift counts) is stale.
+                    Log.LeadershipLost(logger, lead.Role, lead.Epoch);
+                }
+                finally
+                {
+                    _lease = null;
+                    _drift = null;
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -88,9 +93,30 @@ public sealed class Normalizer(
             }
             catch (Exception ex)
             {
+                // Also a failed attempt to lead (database unreachable): the host stays up and tries again.
                 Log.NormalizeFailed(logger, ex);
                 await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken);
             }
+        }
+    }
+
+    private async Task LeadAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (!await RunOnceAsync(stoppingToken))
+            {
+                await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
+                continue;
+            }
+            var pause = _lastBatch is >= CoalesceMinBatch and < BatchSize ? CoalesceDelay : TimeSpan.Zero;
+            if (signal.IntakeBusy)
+            {
+                var spent = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                if (spent * BusyPauseFactor > pause) pause = spent * BusyPauseFactor;
+            }
+            if (pause > TimeSpan.Zero) await Task.Delay(pause, stoppingToken);
         }
     }
 
@@ -102,18 +128,38 @@ public sealed class Normalizer(
         return fromLog + fromPending > 0;
     }
 
-    /// <summary>Runs passes until the log is drained and nothing pending is due (CLI use).</summary>
-    public async Task<int> DrainAsync(IProgress<int>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the normalize role and runs passes until the log is drained and nothing pending is due
+    /// (CLI use). Null when another process holds the role: a serving normalizer does the work.
+    /// </summary>
+    public async Task<int?> TryDrainAsync(IProgress<int>? progress, CancellationToken cancellationToken)
     {
-        var total = 0;
-        while (true)
+        await using var lead = await store.TryLeadAsync("normalize", cancellationToken);
+        if (lead is null) return null;
+        _lease = lead;
+        _drift = null;
+        try
         {
-            var n = await ProcessLogAsync(cancellationToken) + await ProcessPendingAsync(cancellationToken);
-            if (n == 0) return total;
-            total += n;
-            progress?.Report(total);
+            var total = 0;
+            while (true)
+            {
+                var n = await ProcessLogAsync(cancellationToken) + await ProcessPendingAsync(cancellationToken);
+                if (n == 0) return total;
+                total += n;
+                progress?.Report(total);
+            }
+        }
+        finally
+        {
+            _lease = null;
+            _drift = null;
         }
     }
+
+    /// <summary>Like <see cref="TryDrainAsync"/>, for callers that know no other normalizer runs.</summary>
+    public async Task<int> DrainAsync(IProgress<int>? progress, CancellationToken cancellationToken) =>
+        await TryDrainAsync(progress, cancellationToken)
+        ?? throw new InvalidOperationException("another process holds the normalize role");
 
     private async Task<int> ProcessLogAsync(CancellationToken cancellationToken)
     {
@@ -128,20 +174,41 @@ public sealed class Normalizer(
         var now = time.GetUtcNow();
         foreach (var stored in batch)
         {
-            var (input, problem) = Input(stored, new Dictionary<string, string>());
-            var result = problem ?? SafeMap(input!);
-            outcomes.Add(result is MapResult.NeedsEnrichment
-                // Enrichment is I/O: leave it to the pending loop so the log never waits on a provider.
-                ? Outcome(stored, result, NormalizationStatus.Pending, null) with { NextAttemptAt = now.ToUnixTimeMilliseconds() }
-                : Final(stored, result));
-            if (result.ProviderType is { } providerType)
+            try
             {
-                observed.Add((stored.Raw.Summary.Source, providerType, stored.Raw.Summary.Id,
-                    input is null ? DriftTracker.PathsOf(stored.Raw.Body, stored.Raw.ContentType) : DriftTracker.PathsOf(input)));
+                var (input, problem) = Input(stored, new Dictionary<string, string>());
+                var result = problem ?? SafeMap(input!);
+                // Paths first: a body the drift walk cannot read (a key that is not UTF-8) throws here,
+                // before anything of this event is kept.
+                IReadOnlyCollection<string>? paths = result.ProviderType is null ? null
+                    : input is null ? DriftTracker.PathsOf(stored.Raw.Body, stored.Raw.ContentType) : DriftTracker.PathsOf(input);
+                outcomes.Add(result is MapResult.NeedsEnrichment
+                    // Enrichment is I/O: leave it to the pending loop so the log never waits on a provider.
+                    ? Outcome(stored, result, NormalizationStatus.Pending, null) with { NextAttemptAt = now.ToUnixTimeMilliseconds() }
+                    : Final(stored, result));
+                if (paths is not null) observed.Add((stored.Raw.Summary.Source, result.ProviderType!, stored.Raw.Summary.Id, paths));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Whatever throws on one event (mapper, drift walk, reading its headers) would throw on
+                // every retry: quarantine that event with the reason and let the log move on.
+                Log.NormalizeEventFailed(logger, stored.Raw.Summary.Id, ex);
+                outcomes.Add(Final(stored, new MapResult.Quarantined($"normalization failed: {ex.GetType().Name}: {ex.Message}")));
             }
         }
         var drift = _drift.Observe(observed, now);
-        await store.CommitNormalizationAsync(outcomes, CursorName, batch[^1].Seq, drift, cancellationToken);
+        try
+        {
+            await store.CommitNormalizationAsync(outcomes, CursorName, batch[^1].Seq, drift, cancellationToken, _lease);
+        }
+        catch (System.Data.Common.DbException ex) when (store.IsDataRejection(ex))
+        {
+            // The database refuses something one event carries (PostgreSQL: a NUL in a jsonb string),
+            // and would on every retry: commit the batch event by event and quarantine what is refused.
+            // The batch's drift counts were not stored; they are reloaded.
+            _drift = null;
+            foreach (var outcome in outcomes) await CommitOrQuarantineAsync(outcome, CursorName, cancellationToken);
+        }
         projectSignal.Notify();
         return batch.Count;
     }
@@ -152,11 +219,40 @@ public sealed class Normalizer(
         foreach (var stored in due)
         {
             var state = await store.GetNormalizationAsync(stored.Raw.Summary.Id, cancellationToken);
-            var outcome = await ResolveAsync(stored, state, cancellationToken);
-            await store.CommitNormalizationAsync([outcome], null, 0, null, cancellationToken);
+            NormalizationOutcome outcome;
+            try
+            {
+                outcome = await ResolveAsync(stored, state, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or System.Data.Common.DbException))
+            {
+                Log.NormalizeEventFailed(logger, stored.Raw.Summary.Id, ex);
+                outcome = Final(stored, new MapResult.Quarantined($"normalization failed: {ex.GetType().Name}: {ex.Message}"));
+            }
+            await CommitOrQuarantineAsync(outcome, null, cancellationToken);
             projectSignal.Notify();
         }
         return due.Count;
+    }
+
+    private async Task CommitOrQuarantineAsync(NormalizationOutcome outcome, string? cursorName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.CommitNormalizationAsync([outcome], cursorName, outcome.RawSeq, null, cancellationToken, _lease);
+        }
+        catch (System.Data.Common.DbException ex) when (store.IsDataRejection(ex))
+        {
+            Log.NormalizeEventFailed(logger, outcome.RawId, ex);
+            var refused = outcome with
+            {
+                Status = NormalizationStatus.Quarantined,
+                Reason = $"the database refused its canonical events: {ex.Message}",
+                Events = [],
+                NextAttemptAt = null,
+            };
+            await store.CommitNormalizationAsync([refused], cursorName, outcome.RawSeq, null, cancellationToken, _lease);
+        }
     }
 
     private async Task<NormalizationOutcome> ResolveAsync(StoredRaw stored, NormalizationState? state, CancellationToken cancellationToken)

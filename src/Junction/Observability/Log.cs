@@ -1,8 +1,8 @@
 namespace Junction.Observability;
 
 /// <summary>
-/// Every log message, source-generated. Event ids by area: 1xxx hosting, 2xxx intake, 3xxx normalize.
-/// Never a secret, never a raw email or body; text that quotes a caller (a refusal's detail) goes through <see cref="Pii.Redact"/>.
+/// Every log message, source-generated. Event ids by area: 1xxx hosting, 2xxx intake, 3xxx normalize, 4xxx project, 7xxx audit
+/// (6xxx dispatch in Dispatch/DispatchLog.cs). Never a secret, never a raw email or body; text that quotes a caller (a refusal's detail) goes through <see cref="Pii.Redact"/>.
 /// </summary>
 internal static partial class Log
 {
@@ -15,6 +15,15 @@ internal static partial class Log
 
     [LoggerMessage(1002, LogLevel.Information, "Store ready: {Engine} schema migrated")]
     public static partial void StoreReady(ILogger logger, string engine);
+
+    [LoggerMessage(1003, LogLevel.Information, "Leading {Role} (epoch {Epoch})")]
+    public static partial void Leading(ILogger logger, string role, long epoch);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Lost the lead of {Role} (epoch {Epoch}): another node has taken it; in-memory state dropped, trying to lead again")]
+    public static partial void LeadershipLost(ILogger logger, string role, long epoch);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Trying to lead {Role} failed; trying again shortly")]
+    public static partial void LeadFailed(ILogger logger, string role, Exception exception);
 
     [LoggerMessage(2000, LogLevel.Error, "Appending {Count} raw events failed; their requests are answered 503")]
     public static partial void AppendFailed(ILogger logger, int count, Exception exception);
@@ -30,6 +39,15 @@ internal static partial class Log
 
     [LoggerMessage(3001, LogLevel.Error, "The {Provider} mapper threw on raw event {RawId}; quarantined")]
     public static partial void MapperFailed(ILogger logger, string provider, string rawId, Exception exception);
+
+    [LoggerMessage(3002, LogLevel.Error, "Normalizing raw event {RawId} threw; quarantined")]
+    public static partial void NormalizeEventFailed(ILogger logger, string rawId, Exception exception);
+
+    [LoggerMessage(4001, LogLevel.Warning, "A projection batch failed; projecting it event by event to find the event that fails")]
+    public static partial void ProjectIsolating(ILogger logger, Exception exception);
+
+    [LoggerMessage(4002, LogLevel.Error, "Canonical event {EventId} (seq {Seq}) cannot be projected; skipped and listed at /v1/project/poison")]
+    public static partial void ProjectPoison(ILogger logger, string eventId, long seq, Exception exception);
 
     [LoggerMessage(4000, LogLevel.Error, "Projection step failed; the identity graph is reloaded and the step retried")]
     public static partial void ProjectFailed(ILogger logger, Exception exception);

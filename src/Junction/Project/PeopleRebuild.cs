@@ -31,7 +31,7 @@ public interface IRebuildProgress
 /// the projector made, so the same person ids), then every person's fold in parallel at one instant,
 /// then one transaction that replaces the derived tables. Overrides are kept and re-applied.
 /// </summary>
-public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
+public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config, Leadership? lease = null)
 {
     private const int PageSize = 20_000;
     private readonly RelationalStore _store = (RelationalStore)store;
@@ -184,7 +184,7 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config)
             Timers = [.. timers.Where(t => t.Item1 is not null)],
             Changes = changes,
             At = asOf,
-        }, progress is null ? null : new Progress<int>(n => progress.Report("writing", n, written)), cancellationToken);
+        }, progress is null ? null : new Progress<int>(n => progress.Report("writing", n, written)), cancellationToken, lease);
         progress?.Report("writing", written, written);
 
         Lap("write");

@@ -15,7 +15,10 @@ namespace Junction.Project;
 /// person's state, and writes people, identifiers, state changes, timers and delivery drafts with
 /// its cursor in one transaction. Also applies operator overrides and fires due timers, so one
 /// writer owns person state. A failed commit drops the in-memory graph and cache; the next step
-/// restores them from the store and retries from the stored cursor.
+/// restores them from the store and retries from the stored cursor. Commits are fenced by the
+/// project lease: losing it drops that state and goes back to trying to lead. An event the fold or
+/// identity step throws on is found by projecting the batch one event at a time, recorded in
+/// project_poison with the reason, and skipped.
 /// </summary>
 public sealed class Projector(
     IJunctionStore store,
@@ -34,6 +37,10 @@ public sealed class Projector(
     private readonly Dictionary<string, Cached> _cache = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _step = new(1, 1);
     private InMemoryIdentityGraph? _graph;
+    private Leadership? _lease;
+
+    /// <summary>After a batch failed on something other than the database: project one event per step up to this seq.</summary>
+    private long? _isolateThrough;
     private long _cursor;
     private long _overrideCursor;
 
@@ -47,12 +54,41 @@ public sealed class Projector(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            await using var lead = await _store.TryLeadAsync("project", stoppingToken);
+            Leadership? lead;
+            try
+            {
+                lead = await _store.TryLeadAsync("project", stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The database may be unreachable for a moment: a follower keeps trying; the host stays up.
+                Observability.Log.LeadFailed(logger, "project", ex);
+                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken);
+                continue;
+            }
             if (lead is null)
             {
                 await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken);
                 continue;
             }
+            await using (lead)
+            {
+                await LeadAsync(lead, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Projects while this node holds the role; returns when it is lost (or at shutdown).</summary>
+    private async Task LeadAsync(Leadership lead, CancellationToken stoppingToken)
+    {
+        Observability.Log.Leading(logger, lead.Role, lead.Epoch);
+        await UseLeaseAsync(lead, stoppingToken);
+        try
+        {
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
@@ -63,6 +99,12 @@ public sealed class Projector(
                 {
                     return;
                 }
+                catch (LeadershipLostException)
+                {
+                    // StepAsync has dropped the graph and caches; another node projects now.
+                    Observability.Log.LeadershipLost(logger, lead.Role, lead.Epoch);
+                    return;
+                }
                 catch (Exception ex)
                 {
                     Observability.Log.ProjectFailed(logger, ex);
@@ -70,6 +112,32 @@ public sealed class Projector(
                 }
             }
         }
+        finally
+        {
+            await UseLeaseAsync(null, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Sets the lease that fences commits; state loaded under another lease (or none) is dropped.</summary>
+    private async Task UseLeaseAsync(Leadership? lease, CancellationToken cancellationToken)
+    {
+        await _step.WaitAsync(cancellationToken);
+        try
+        {
+            _lease = lease;
+            _isolateThrough = null;
+            DropState();
+        }
+        finally
+        {
+            _step.Release();
+        }
+    }
+
+    private void DropState()
+    {
+        _graph = null;
+        _cache.Clear();
     }
 
     private async Task<TimeSpan> IdleTimeoutAsync(CancellationToken cancellationToken)
@@ -80,13 +148,17 @@ public sealed class Projector(
         return wait < TimeSpan.Zero ? TimeSpan.Zero : wait < IdleWait ? wait : IdleWait;
     }
 
-    /// <summary>Projects until the log, the overrides and the due timers are all caught up. Returns the events projected.</summary>
-    public async Task<long> CatchUpAsync(IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Projects until the log, the overrides and the due timers are all caught up. Returns the events
+    /// projected. With a lease (what `junction rebuild` holds) the commits are fenced by it.
+    /// </summary>
+    public async Task<long> CatchUpAsync(IProgress<long>? progress, CancellationToken cancellationToken, Leadership? lease = null)
     {
         // Load under the step lock: the graph and cursor must not be loaded twice beside a running step.
         await _step.WaitAsync(cancellationToken);
         try
         {
+            _lease = lease ?? _lease;
             await EnsureLoadedAsync(cancellationToken);
         }
         finally
@@ -107,10 +179,17 @@ public sealed class Projector(
             await EnsureLoadedAsync(cancellationToken);
             return await StepCoreAsync(cancellationToken);
         }
+        catch (IsolateException ex)
+        {
+            // Not the database: some event in the batch cannot be projected. The next steps take the
+            // batch one event at a time, from freshly loaded state, to find and skip that event.
+            DropState();
+            Observability.Log.ProjectIsolating(logger, ex.InnerException!);
+            return true;
+        }
         catch
         {
-            _graph = null;
-            _cache.Clear();
+            DropState();
             throw;
         }
         finally
@@ -143,41 +222,128 @@ public sealed class Projector(
         var commit = new ProjectionCommit();
         var touched = new Dictionary<string, Touch>(StringComparer.Ordinal);
 
-        var rows = await _store.ReadProjectRowsAsync(Cursor, BatchSize, cancellationToken);
-        foreach (var row in rows)
+        // An operator's retry of a poisoned event is taken alone, before new events.
+        ProjectRow? retry = null;
+        IReadOnlyList<ProjectRow> rows;
+        if (_isolateThrough is null && await _store.ReadPoisonRetriesAsync(1, cancellationToken) is [var again])
         {
-            var e = CanonicalJson.Deserialize(row.Json);
-            var logBefore = graph.Log.Count;
-            var decision = graph.Resolve(e);
-            for (var i = logBefore; i < graph.Log.Count; i++) commit.Log.Add((graph.Log[i], row.Seq));
-            if (decision.Conflict is { } conflict) commit.Conflicts.Add(conflict);
-            if (decision.PersonId is not { } personId) continue;
-
-            // A person the graph has just created has nothing stored yet: no queries.
-            var person = decision.CreatesPerson ? NewPerson(personId) : await PersonAsync(personId, cancellationToken);
-            var identityChanged = decision.CreatesPerson || decision.Attach.Count > 0 || decision.Merged.Count > 0 || decision.Retire.Count > 0
-                || decision.PurchaseEmail is not null || decision.PrimaryEmail is not null;
-            foreach (var mergedId in decision.Merged)
-            {
-                var loser = await PersonAsync(mergedId, cancellationToken);
-                person.Fold.Absorb(loser.Fold);
-                _cache.Remove(mergedId);
-                commit.Merges.Add(new MergeWrite(mergedId, personId, e.OccurredAt));
-                var into = TouchOf(touched, personId, "merge", mergedId, row.TraceId);
-                into.IdentityChanged = true;
-                if (touched.Remove(mergedId, out var merged)) into.Events.AddRange(merged.Events);
-            }
-            person.Fold.Apply(e);
-            commit.PersonEvents.Add((e.Id, personId, row.Seq));
-            var touch = TouchOf(touched, personId, "event", e.Id, row.TraceId);
-            touch.Events.Add(e);
-            touch.Cause = "event";
-            touch.CauseId = e.Id;
-            touch.TraceId = row.TraceId ?? touch.TraceId;
-            touch.IdentityChanged |= identityChanged;
+            retry = again;
+            rows = [again];
         }
-        if (rows.Count > 0) commit.Cursor = rows[^1].Seq;
+        else
+        {
+            rows = await _store.ReadProjectRowsAsync(Cursor, BatchSize, cancellationToken);
+            if (_isolateThrough is { } through && (rows.Count == 0 || rows[0].Seq > through)) _isolateThrough = null;
+            if (_isolateThrough is not null) rows = [rows[0]];
+        }
+        var isolated = retry is not null || _isolateThrough is not null;
 
+        var now = time.GetUtcNow();
+        try
+        {
+            foreach (var row in rows) await ProjectRowAsync(row, graph, commit, touched, cancellationToken);
+            if (retry is not null) commit.PoisonResolved.Add(retry.Seq);
+            else if (rows.Count > 0) commit.Cursor = rows[^1].Seq;
+            if (!isolated) await OverridesAndTimersAsync(graph, commit, touched, now, cancellationToken);
+            if (touched.Count == 0 && commit.IsEmpty) return false;
+            PlanChanges(graph, commit, touched, now, out var updates);
+            await _store.CommitProjectionAsync(commit, cancellationToken, _lease);
+            if (commit.Deliveries.Count > 0) dispatcher?.Wake();
+            foreach (var (person, state, digest) in updates)
+            {
+                person.State = state;
+                person.Digest = digest;
+            }
+        }
+        catch (Exception ex) when (rows.Count > 0 && IsPoison(ex))
+        {
+            if (!isolated)
+            {
+                _isolateThrough = rows[^1].Seq;
+                throw new IsolateException(ex);
+            }
+            await SkipPoisonAsync(rows[0], retry is not null, ex, cancellationToken);
+            return true;
+        }
+        if (commit.Cursor is { } cursor) Interlocked.Exchange(ref _cursor, cursor);
+        if (commit.OverrideCursor is { } overrideCursor) Interlocked.Exchange(ref _overrideCursor, overrideCursor);
+        graph.ClearHistory();
+        if (_cache.Count > CacheLimit) _cache.Clear();
+        return true;
+    }
+
+    /// <summary>
+    /// What a failure that is not the database nor leadership means here: this event (or what it does
+    /// to its person) breaks the fold or identity step, and would on every retry.
+    /// </summary>
+    private static bool IsPoison(Exception ex) =>
+        ex is not (System.Data.Common.DbException or OperationCanceledException or LeadershipLostException or TimeoutException or IOException);
+
+    /// <summary>
+    /// Records the event as poison with the reason, moves the cursor past it (a new event) or leaves
+    /// it poisoned (a failed retry), in one fenced commit; the half-applied graph is dropped.
+    /// </summary>
+    private async Task SkipPoisonAsync(ProjectRow row, bool wasRetry, Exception ex, CancellationToken cancellationToken)
+    {
+        DropState();
+        var eventId = EventIdOf(row.Json);
+        var skip = new ProjectionCommit();
+        skip.Poison.Add(new PoisonWrite(row.Seq, eventId, $"{ex.GetType().Name}: {ex.Message}"));
+        if (!wasRetry) skip.Cursor = row.Seq;
+        await _store.CommitProjectionAsync(skip, cancellationToken, _lease);
+        Observability.Log.ProjectPoison(logger, eventId, row.Seq, ex);
+    }
+
+    private static string EventIdOf(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString()! : "(no id)";
+        }
+        catch (JsonException)
+        {
+            return "(unreadable)";
+        }
+    }
+
+    private async Task ProjectRowAsync(ProjectRow row, InMemoryIdentityGraph graph, ProjectionCommit commit, Dictionary<string, Touch> touched,
+        CancellationToken cancellationToken)
+    {
+        var e = CanonicalJson.Deserialize(row.Json);
+        var logBefore = graph.Log.Count;
+        var decision = graph.Resolve(e);
+        for (var i = logBefore; i < graph.Log.Count; i++) commit.Log.Add((graph.Log[i], row.Seq));
+        if (decision.Conflict is { } conflict) commit.Conflicts.Add(conflict);
+        if (decision.PersonId is not { } personId) return;
+
+        // A person the graph has just created has nothing stored yet: no queries.
+        var person = decision.CreatesPerson ? NewPerson(personId) : await PersonAsync(personId, cancellationToken);
+        var identityChanged = decision.CreatesPerson || decision.Attach.Count > 0 || decision.Merged.Count > 0 || decision.Retire.Count > 0
+            || decision.PurchaseEmail is not null || decision.PrimaryEmail is not null;
+        foreach (var mergedId in decision.Merged)
+        {
+            var loser = await PersonAsync(mergedId, cancellationToken);
+            person.Fold.Absorb(loser.Fold);
+            _cache.Remove(mergedId);
+            commit.Merges.Add(new MergeWrite(mergedId, personId, e.OccurredAt));
+            var into = TouchOf(touched, personId, "merge", mergedId, row.TraceId);
+            into.IdentityChanged = true;
+            if (touched.Remove(mergedId, out var merged)) into.Events.AddRange(merged.Events);
+        }
+        person.Fold.Apply(e);
+        commit.PersonEvents.Add((e.Id, personId, row.Seq));
+        var touch = TouchOf(touched, personId, "event", e.Id, row.TraceId);
+        touch.Events.Add(e);
+        touch.Cause = "event";
+        touch.CauseId = e.Id;
+        touch.TraceId = row.TraceId ?? touch.TraceId;
+        touch.IdentityChanged |= identityChanged;
+    }
+
+    private async Task OverridesAndTimersAsync(InMemoryIdentityGraph graph, ProjectionCommit commit, Dictionary<string, Touch> touched, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
         var overrides = await _store.LoadOverridesAsync(null, OverridesApplied, cancellationToken);
         foreach (var o in overrides)
         {
@@ -189,7 +355,6 @@ public sealed class Projector(
         }
         if (overrides.Count > 0) commit.OverrideCursor = overrides[^1].Seq;
 
-        var now = time.GetUtcNow();
         foreach (var timer in await _store.DueTimersAsync(now.ToUnixTimeMilliseconds(), BatchSize, cancellationToken))
         {
             var personId = graph.Canonical(timer.PersonId) ?? timer.PersonId;
@@ -197,10 +362,12 @@ public sealed class Projector(
             TouchOf(touched, personId, "timer", timer.Key, null);
             if (graph.Person(personId) is null) commit.Timers.Add((personId, []));
         }
+    }
 
-        if (touched.Count == 0 && commit.IsEmpty) return false;
-
-        var updates = new List<(Cached Person, PersonState State, string Digest)>();
+    private void PlanChanges(InMemoryIdentityGraph graph, ProjectionCommit commit, Dictionary<string, Touch> touched, DateTimeOffset now,
+        out List<(Cached Person, PersonState State, string Digest)> updates)
+    {
+        updates = [];
         foreach (var (personId, touch) in touched)
         {
             if (graph.Person(personId) is not { } identity) continue;
@@ -226,19 +393,6 @@ public sealed class Projector(
             }
             updates.Add((person, after, digest));
         }
-
-        await _store.CommitProjectionAsync(commit, cancellationToken);
-        if (commit.Deliveries.Count > 0) dispatcher?.Wake();
-        foreach (var (person, state, digest) in updates)
-        {
-            person.State = state;
-            person.Digest = digest;
-        }
-        if (commit.Cursor is { } cursor) Interlocked.Exchange(ref _cursor, cursor);
-        if (commit.OverrideCursor is { } overrideCursor) Interlocked.Exchange(ref _overrideCursor, overrideCursor);
-        graph.ClearHistory();
-        if (_cache.Count > CacheLimit) _cache.Clear();
-        return true;
     }
 
     private static Touch TouchOf(Dictionary<string, Touch> touched, string personId, string cause, string? causeId, string? traceId)
@@ -290,6 +444,9 @@ public sealed class Projector(
         public bool IdentityChanged { get; set; }
         public List<CanonicalEvent> Events { get; } = [];
     }
+
+    /// <summary>A batch failed on one of its events: isolate it (see <see cref="StepAsync"/>).</summary>
+    private sealed class IsolateException(Exception inner) : Exception("a projection batch failed on one of its events", inner);
 
     public override void Dispose()
     {

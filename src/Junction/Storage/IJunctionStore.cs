@@ -39,8 +39,16 @@ public interface IJunctionStore : IAsyncDisposable
 
     Task<long> GetCursorAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Commits outcomes, their canonical events and the cursor in one transaction. With a lease, the
+    /// commit is fenced: it rolls back with <see cref="LeadershipLostException"/> when another node
+    /// has taken the role since. Transactions that insert canonical events commit in seq order.
+    /// </summary>
     Task CommitNormalizationAsync(IReadOnlyList<NormalizationOutcome> outcomes, string? cursorName, long cursorPosition,
-        DriftUpdate? drift, CancellationToken cancellationToken);
+        DriftUpdate? drift, CancellationToken cancellationToken, Leadership? lease = null);
+
+    /// <summary>True when the database refused a value itself (bad data, not a lost connection): retrying cannot help.</summary>
+    bool IsDataRejection(System.Data.Common.DbException exception);
 
     Task<IReadOnlyList<StoredRaw>> DuePendingAsync(long nowMs, int limit, CancellationToken cancellationToken);
 
@@ -65,8 +73,11 @@ public interface IJunctionStore : IAsyncDisposable
 
     Task<IReadOnlyList<DriftChange>> ListDriftChangesAsync(CancellationToken cancellationToken);
 
-    /// <summary>Holds the named role (one node at a time) while the returned handle lives; null when another node has it.</summary>
-    Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken);
+    /// <summary>
+    /// Holds the named role (one node at a time) while the returned handle lives; null when another
+    /// node has it. The handle carries the epoch that fences the stage's commits.
+    /// </summary>
+    Task<Leadership?> TryLeadAsync(string role, CancellationToken cancellationToken);
 
     // Dispatch: the delivery outbox (RelationalStore.Dispatch.cs). The projector writes drafts inside
     // its own transaction through RelationalStore.InsertDeliveryDraftsAsync.

@@ -41,7 +41,26 @@ public sealed class ProjectionCommit
 
     public List<DeliveryDraft> Deliveries { get; } = [];
 
-    public bool IsEmpty => Cursor is null && OverrideCursor is null && People.Count == 0 && Merges.Count == 0 && PersonEvents.Count == 0;
+    /// <summary>Canonical events the step could not project: recorded (or their failed retry updated) with the reason.</summary>
+    public List<PoisonWrite> Poison { get; } = [];
+
+    /// <summary>Poisoned events that projected on retry: their poison rows go.</summary>
+    public List<long> PoisonResolved { get; } = [];
+
+    public bool IsEmpty => Cursor is null && OverrideCursor is null && People.Count == 0 && Merges.Count == 0 && PersonEvents.Count == 0
+        && Poison.Count == 0 && PoisonResolved.Count == 0;
+}
+
+/// <summary>A canonical event the projector skipped because projecting it threw.</summary>
+public sealed record PoisonWrite(long Seq, string EventId, string Reason);
+
+/// <summary>A row of project_poison. Status: poison (skipped) or retry (waiting for the projector's next step).</summary>
+public sealed record PoisonRow(long Seq, string EventId, string Status, string Reason, long Attempts, DateTimeOffset FirstAt, DateTimeOffset LastAt);
+
+public static class PoisonStatus
+{
+    public const string Poison = "poison";
+    public const string Retry = "retry";
 }
 
 public sealed record TimerRow(string Key, string PersonId, string Kind, string Name, DateTimeOffset DueAt, DateTimeOffset? FiredAt);

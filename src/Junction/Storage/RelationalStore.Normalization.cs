@@ -11,14 +11,76 @@ public abstract partial class RelationalStore
     /// <summary>How a JSON column is read back as text.</summary>
     protected virtual string JsonColumn(string column) => column;
 
-    /// <summary>Holds the named role while the returned handle is alive; null when another node holds it.</summary>
-    public virtual Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Takes the named role when no other node holds it: the engine's lock (<see cref="LockRoleAsync"/>),
+    /// then a new epoch in <c>leases</c> that fences every later commit of the stage (<see cref="FenceAsync"/>).
+    /// Null when another node holds the role.
+    /// </summary>
+    public async Task<Leadership?> TryLeadAsync(string role, CancellationToken cancellationToken)
+    {
+        var held = await LockRoleAsync(role, cancellationToken);
+        if (held is null) return null;
+        try
+        {
+            var owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+            var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
+            using var gate = await EnterWriteAsync(cancellationToken);
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var cmd = connection.CreateCommand();
+            // Taking the role waits for the row lock a committing predecessor holds, so the new
+            // epoch is in place before this node reads any state, and the old one can commit no more.
+            cmd.CommandText = $"INSERT INTO {Tables.Leases} (role, owner, epoch, acquired_at, renewed_at) VALUES (@role, @owner, 1, @now, @now) "
+                + $"ON CONFLICT (role) DO UPDATE SET owner = excluded.owner, epoch = {Tables.Leases}.epoch + 1, acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at "
+                + "RETURNING epoch";
+            AddParameter(cmd, "role", role);
+            AddParameter(cmd, "owner", owner);
+            AddParameter(cmd, "now", now);
+            var epoch = Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            return new Leadership(role, owner, epoch, held);
+        }
+        catch
+        {
+            await held.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The engine's exclusion for a role; null when another holder has it.</summary>
+    protected virtual Task<IAsyncDisposable?> LockRoleAsync(string role, CancellationToken cancellationToken) =>
         Task.FromResult<IAsyncDisposable?>(new NoLock());
 
     private sealed class NoLock : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// The fence, run first in a stage's committing transaction: the lease row must still carry this
+    /// holder's owner and epoch, else the transaction is rolled back. The UPDATE takes the row lock,
+    /// so a successor's epoch bump waits for this commit, and this commit fails after that bump.
+    /// A null lease (tests, tools that hold no role) is not fenced.
+    /// </summary>
+    protected async Task FenceAsync(DbConnection connection, DbTransaction tx, Leadership? lease, CancellationToken cancellationToken)
+    {
+        if (lease is null) return;
+        await using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = $"UPDATE {Tables.Leases} SET renewed_at = @now WHERE role = @role AND owner = @owner AND epoch = @epoch";
+        AddParameter(cmd, "now", Time.GetUtcNow().ToUnixTimeMilliseconds());
+        AddParameter(cmd, "role", lease.Role);
+        AddParameter(cmd, "owner", lease.Owner);
+        AddParameter(cmd, "epoch", lease.Epoch);
+        if (await cmd.ExecuteNonQueryAsync(cancellationToken) != 1) throw new LeadershipLostException(lease.Role, lease.Epoch);
+    }
+
+    /// <summary>
+    /// Run before a transaction inserts canonical events, so such transactions commit one after
+    /// another in seq order and the projector's cursor can never pass a row that commits later.
+    /// Null where the engine has one writer anyway (SQLite).
+    /// </summary>
+    protected virtual string? CanonicalWriteLockSql => null;
+
+    public virtual bool IsDataRejection(DbException exception) => false;
 
     private const string RawColumns = "seq, id, source, dedup_key, received_at, trace_id, body_sha256, content_type, headers, body";
 
@@ -72,13 +134,18 @@ public abstract partial class RelationalStore
     private static readonly string[] DriftChangeColumns = ["s", "t", "p", "c", "at", "sample"];
 
     public async Task CommitNormalizationAsync(IReadOnlyList<NormalizationOutcome> outcomes, string? cursorName, long cursorPosition,
-        DriftUpdate? drift, CancellationToken cancellationToken)
+        DriftUpdate? drift, CancellationToken cancellationToken, Leadership? lease = null)
     {
         var now = Time.GetUtcNow();
         using var gate = await EnterWriteAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await FenceAsync(connection, tx, lease, cancellationToken);
+        if (CanonicalWriteLockSql is { } canonicalLock && outcomes.Any(o => o.Events.Count > 0))
+        {
+            await ExecuteAsync(connection, tx, canonicalLock, cancellationToken);
+        }
         var writes = new RowWrites(connection, tx);
 
         var insertEvent = $"INSERT INTO {Tables.CanonicalEvents} (id, raw_id, source, type, occurred_at, body) "

@@ -15,13 +15,19 @@ public abstract partial class RelationalStore
     public const string ProjectCursor = "project";
     public const string OverrideCursor = "project_overrides";
 
+    /// <summary>
+    /// Canonical events after a seq, in log order, leaving out those in project_poison: the
+    /// incremental projector is past them already, and a rebuild skips exactly the events the
+    /// projector skipped, so both reach the same state.
+    /// </summary>
     public async Task<IReadOnlyList<ProjectRow>> ReadProjectRowsAsync(long afterSeq, int limit, CancellationToken cancellationToken, bool withTrace = true)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var cmd = connection.CreateCommand();
+        var notPoisoned = $"NOT EXISTS (SELECT 1 FROM {Tables.ProjectPoison} x WHERE x.canonical_seq = c.seq)";
         cmd.CommandText = withTrace
-            ? $"SELECT c.seq, {JsonColumn("c.body")}, r.trace_id FROM {Tables.CanonicalEvents} c LEFT JOIN {Tables.RawEvents} r ON r.id = c.raw_id WHERE c.seq > @after ORDER BY c.seq LIMIT @limit"
-            : $"SELECT c.seq, {JsonColumn("c.body")}, NULL FROM {Tables.CanonicalEvents} c WHERE c.seq > @after ORDER BY c.seq LIMIT @limit";
+            ? $"SELECT c.seq, {JsonColumn("c.body")}, r.trace_id FROM {Tables.CanonicalEvents} c LEFT JOIN {Tables.RawEvents} r ON r.id = c.raw_id WHERE c.seq > @after AND {notPoisoned} ORDER BY c.seq LIMIT @limit"
+            : $"SELECT c.seq, {JsonColumn("c.body")}, NULL FROM {Tables.CanonicalEvents} c WHERE c.seq > @after AND {notPoisoned} ORDER BY c.seq LIMIT @limit";
         AddParameter(cmd, "after", afterSeq);
         AddParameter(cmd, "limit", (long)limit);
         return await ReadAllAsync(cmd, r => new ProjectRow(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2)), cancellationToken);
@@ -175,7 +181,56 @@ public abstract partial class RelationalStore
         return await ReadAllAsync(cmd, r => (r.GetString(0), r.GetString(1)), cancellationToken);
     }
 
-    public async Task CommitProjectionAsync(ProjectionCommit commit, CancellationToken cancellationToken)
+    /// <summary>Poisoned canonical events (status poison or retry), in log order.</summary>
+    public async Task<IReadOnlyList<PoisonRow>> ListPoisonAsync(long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT canonical_seq, event_id, status, reason, attempts, first_at, last_at FROM {Tables.ProjectPoison} "
+            + "WHERE canonical_seq > @after ORDER BY canonical_seq LIMIT @limit";
+        AddParameter(cmd, "after", afterSeq);
+        AddParameter(cmd, "limit", (long)limit);
+        return await ReadAllAsync(cmd, r => new PoisonRow(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))), cancellationToken);
+    }
+
+    /// <summary>Asks the projector to try poisoned events again (the given seqs, or all). Returns how many.</summary>
+    public async Task<int> RetryPoisonAsync(IReadOnlyList<long>? seqs, CancellationToken cancellationToken)
+    {
+        using var gate = await EnterWriteAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"UPDATE {Tables.ProjectPoison} SET status = @retry WHERE status = @poison" + (seqs is null ? "" : " AND canonical_seq = @seq");
+        AddParameter(cmd, "retry", PoisonStatus.Retry);
+        AddParameter(cmd, "poison", PoisonStatus.Poison);
+        if (seqs is null) return await cmd.ExecuteNonQueryAsync(cancellationToken);
+        var seq = AddParameter(cmd, "seq", 0L);
+        var total = 0;
+        foreach (var s in seqs)
+        {
+            seq.Value = s;
+            total += await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return total;
+    }
+
+    /// <summary>Poisoned events an operator asked to retry, with their JSON, in log order.</summary>
+    public async Task<IReadOnlyList<ProjectRow>> ReadPoisonRetriesAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT c.seq, {JsonColumn("c.body")}, r.trace_id FROM {Tables.ProjectPoison} x JOIN {Tables.CanonicalEvents} c ON c.seq = x.canonical_seq "
+            + $"LEFT JOIN {Tables.RawEvents} r ON r.id = c.raw_id WHERE x.status = @retry ORDER BY c.seq LIMIT @limit";
+        AddParameter(cmd, "retry", PoisonStatus.Retry);
+        AddParameter(cmd, "limit", (long)limit);
+        return await ReadAllAsync(cmd, r => new ProjectRow(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2)), cancellationToken);
+    }
+
+    /// <summary>
+    /// Commits one projection step with its cursors in one transaction. With a lease the commit is
+    /// fenced (<see cref="LeadershipLostException"/> and a rollback when another node took the role).
+    /// </summary>
+    public async Task CommitProjectionAsync(ProjectionCommit commit, CancellationToken cancellationToken, Leadership? lease = null)
     {
         ArgumentNullException.ThrowIfNull(commit);
         var now = Iso.Utc(Time.GetUtcNow());
@@ -183,6 +238,7 @@ public abstract partial class RelationalStore
         await using var connection = await OpenAsync(cancellationToken);
         await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await FenceAsync(connection, tx, lease, cancellationToken);
         var writes = new RowWrites(connection, tx);
 
         foreach (var (eventId, personId, seq) in commit.PersonEvents)
@@ -198,6 +254,14 @@ public abstract partial class RelationalStore
         foreach (var (personId, timers) in commit.Timers) AddTimers(writes, personId, timers, now);
         if (commit.Cursor is { } cursor) AddCursor(writes, ProjectCursor, cursor);
         if (commit.OverrideCursor is { } overrides) AddCursor(writes, OverrideCursor, overrides);
+        var nowMs = Time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var p in commit.Poison)
+        {
+            writes.Add($"INSERT INTO {Tables.ProjectPoison} (canonical_seq, event_id, status, reason, attempts, first_at, last_at) VALUES (@s, @e, @st, @r, 1, @at, @at) "
+                + $"ON CONFLICT (canonical_seq) DO UPDATE SET status = excluded.status, reason = excluded.reason, attempts = {Tables.ProjectPoison}.attempts + 1, last_at = excluded.last_at",
+                ["s", "e", "st", "r", "at"], p.Seq, p.EventId, PoisonStatus.Poison, p.Reason, nowMs);
+        }
+        foreach (var seq in commit.PoisonResolved) writes.Add($"DELETE FROM {Tables.ProjectPoison} WHERE canonical_seq = @s", ["s"], seq);
         await writes.ExecuteAsync(cancellationToken);
         // The transactional outbox: delivery drafts commit with the state change that caused them.
         if (commit.Deliveries.Count > 0) await InsertDeliveryDraftsAsync(connection, tx, commit.Deliveries, cancellationToken);
@@ -205,8 +269,11 @@ public abstract partial class RelationalStore
     }
 
 
-    /// <summary>Replaces everything derived (people, identifiers, person events, merges, timers) with a rebuild's result, in one transaction.</summary>
-    public async Task ReplaceProjectionAsync(RebuildWrite rebuild, IProgress<int>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces everything derived (people, identifiers, person events, merges, timers) with a
+    /// rebuild's result, in one transaction; fenced by the project lease when one is given.
+    /// </summary>
+    public async Task ReplaceProjectionAsync(RebuildWrite rebuild, IProgress<int>? progress, CancellationToken cancellationToken, Leadership? lease = null)
     {
         ArgumentNullException.ThrowIfNull(rebuild);
         var now = Iso.Utc(rebuild.At);
@@ -214,6 +281,7 @@ public abstract partial class RelationalStore
         await using var connection = await OpenAsync(cancellationToken);
         await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await FenceAsync(connection, tx, lease, cancellationToken);
         foreach (var table in new[] { Tables.People, Tables.PersonIdentifiers, Tables.PersonEvents, Tables.IdentityConflicts })
         {
             await ExecuteAsync(connection, tx, $"DELETE FROM {table}", cancellationToken);

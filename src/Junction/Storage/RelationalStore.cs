@@ -332,6 +332,8 @@ public static class Tables
     public const string AuditFindings = "audit_findings";
     public const string AuditAccepted = "audit_accepted";
     public const string AuditSchedule = "audit_schedule";
+    public const string Leases = "leases";
+    public const string ProjectPoison = "project_poison";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>

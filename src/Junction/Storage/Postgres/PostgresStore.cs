@@ -63,15 +63,67 @@ public sealed class PostgresStore : RelationalStore
 
     protected override string JsonColumn(string column) => column + "::text";
 
-    /// <summary>A session advisory lock on a connection of its own, held until the handle is disposed.</summary>
-    public override async Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken)
+    /// <summary>Serializes every transaction that inserts canonical events (see <see cref="CanonicalWriteLockSql"/>).</summary>
+    public const long CanonicalLockKey = 0x4A756E6374696F70;
+
+    /// <summary>
+    /// Transaction-scoped, like the append lock but its own key so normalization commits do not queue
+    /// behind intake: canonical_events.seq is taken at insert, so without it two writers (the serving
+    /// normalizer, its pending loop, a CLI backfill) could commit out of seq order.
+    /// </summary>
+    /// <summary>SQLSTATE class 22, data exception (e.g. 22P05: a NUL escape in a jsonb string).</summary>
+    public override bool IsDataRejection(DbException exception) =>
+        exception is PostgresException { SqlState: var state } && state.StartsWith("22", StringComparison.Ordinal);
+
+    protected override string? CanonicalWriteLockSql => $"SELECT pg_advisory_xact_lock({CanonicalLockKey})";
+
+    /// <summary>
+    /// A session advisory lock on a connection of its own, held until the handle is disposed. If that
+    /// connection drops, the server releases the lock and another node may take the role; the lease
+    /// epoch (<see cref="RelationalStore.FenceAsync"/>) then refuses this node's commits.
+    /// </summary>
+    protected override async Task<IAsyncDisposable?> LockRoleAsync(string role, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@role))", connection);
-        cmd.Parameters.AddWithValue("role", "junction:" + role);
-        if (await cmd.ExecuteScalarAsync(cancellationToken) is true) return connection;
+        try
+        {
+            await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@role))", connection);
+            cmd.Parameters.AddWithValue("role", "junction:" + role);
+            if (await cmd.ExecuteScalarAsync(cancellationToken) is true) return new RoleLock(connection, "junction:" + role);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
         await connection.DisposeAsync();
         return null;
+    }
+
+    /// <summary>
+    /// Unlocks before the connection goes back to the pool: Npgsql resets a pooled session only when
+    /// it is next used, so a lock left on an idle pooled connection would keep every node out.
+    /// </summary>
+    private sealed class RoleLock(NpgsqlConnection connection, string key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext(@role))", connection);
+                cmd.Parameters.AddWithValue("role", key);
+                await cmd.ExecuteScalarAsync();
+            }
+            catch (NpgsqlException)
+            {
+                // The connection is gone, and the lock with it.
+            }
+            catch (InvalidOperationException)
+            {
+                // Broken or closed connection: likewise.
+            }
+            await connection.DisposeAsync();
+        }
     }
 
     public override async Task<IReadOnlyList<AppendOutcome>> AppendRawAsync(IReadOnlyList<RawEventDraft> batch, CancellationToken cancellationToken)

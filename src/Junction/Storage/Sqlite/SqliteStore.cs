@@ -30,16 +30,15 @@ public sealed class SqliteStore : RelationalStore
     public string FilePath { get; }
 
     /// <summary>
-    /// The project role across processes: an exclusive lock on <c>{db}.project.lock</c> (flock, released
-    /// by the OS when the process dies), so `junction rebuild` cannot run beside a serving projector.
-    /// Other roles stay in-process (one SQLite writer process is the supported shape).
+    /// Each role across processes: an exclusive lock on <c>{db}.{role}.lock</c> (flock, released by the
+    /// OS when the process dies; also exclusive within one process), so `junction rebuild` cannot run
+    /// beside a serving projector, nor `junction backfill` normalize beside a serving normalizer.
     /// </summary>
-    public override Task<IAsyncDisposable?> TryLeadAsync(string role, CancellationToken cancellationToken)
+    protected override Task<IAsyncDisposable?> LockRoleAsync(string role, CancellationToken cancellationToken)
     {
-        if (role != "project") return base.TryLeadAsync(role, cancellationToken);
         try
         {
-            var stream = new FileStream(FilePath + ".project.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var stream = new FileStream($"{FilePath}.{role}.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             return Task.FromResult<IAsyncDisposable?>(stream);
         }
         catch (IOException)
