@@ -93,7 +93,11 @@ public static class JunctionHost
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Junction");
-        if (config.IsDemo) Log.RunningDemo(logger, missingConfigPath ?? "./junction.yaml");
+        if (config.IsDemo)
+        {
+            Log.RunningDemo(logger, missingConfigPath ?? "./junction.yaml", StorageUri.Parse(config.Storage).Describe(), config.Sources.Count,
+                string.Join(", ", config.Sources.Keys.Order(StringComparer.Ordinal)));
+        }
         Log.Starting(logger, config.Path ?? "the demo configuration", StorageUri.Parse(config.Storage).Describe(), config.Sources.Count);
 
         await store.MigrateAsync(CancellationToken.None);
