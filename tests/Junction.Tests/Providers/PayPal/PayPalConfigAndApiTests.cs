@@ -101,7 +101,7 @@ public sealed class PayPalConfigAndApiTests
         using var http = new HttpClient();
 
         var items = new List<BackfillItem>();
-        await foreach (var item in api.PullAsync(new ProviderApiClient(http, source, api), new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None))
+        await foreach (var item in api.PullAsync(new ProviderApiClient(http, source, api, TimeProvider.System), new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None))
         {
             items.Add(item);
         }
