@@ -15,6 +15,9 @@ public sealed record JunctionConfig
     /// <summary>destinations: — where person state and events are delivered, by id.</summary>
     public IReadOnlyDictionary<string, Dispatch.DestinationConfig> Destinations { get; init; } = new Dictionary<string, Dispatch.DestinationConfig>(StringComparer.Ordinal);
 
+    /// <summary>metrics.token: when set, GET /metrics needs <c>Authorization: Bearer</c> with it; null leaves /metrics open.</summary>
+    public string? MetricsToken { get; init; }
+
     /// <summary>Where it came from: a file path, or null for the built-in demo configuration.</summary>
     public string? Path { get; init; }
 

@@ -113,6 +113,22 @@ public static class JunctionHost
         app.MapEventsApi();
         app.MapPeopleApi();
         app.MapDispatchApi();
+        if (config.MetricsToken is { } metricsToken)
+        {
+            // Source ids, destination ids and rejection reasons are in the metrics: with metrics.token set they need it.
+            var metricsAuth = new BearerTokens([metricsToken]);
+            app.Use(async (context, next) =>
+            {
+                if (context.Request.Path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase) && !metricsAuth.Authorizes(context.Request))
+                {
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    await Problems.Create(StatusCodes.Status401Unauthorized, "metrics-token", "Unauthorized",
+                        "GET /metrics needs 'Authorization: Bearer <token>' with metrics.token.").ExecuteAsync(context);
+                    return;
+                }
+                await next(context);
+            });
+        }
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

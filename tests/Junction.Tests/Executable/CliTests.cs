@@ -42,14 +42,14 @@ public sealed class CliTests
                 secrets: ["abc"]
             """);
         var (code, output) = await JunctionProcess.RunAsync(dir,
-            new Dictionary<string, string?> { ["CHECK_TOKEN"] = "t0123456789", ["CHECK_STRIPE"] = "whsec_new", ["JUNCTION_STORAGE"] = null },
+            new Dictionary<string, string?> { ["CHECK_TOKEN"] = "t0123456789abcdef", ["CHECK_STRIPE"] = "whsec_new", ["JUNCTION_STORAGE"] = null },
             "check-config", "--config", file);
 
         Assert.Equal(0, code);
         var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("2 sources", line, StringComparison.Ordinal);
         Assert.DoesNotContain("whsec_new", line, StringComparison.Ordinal);
-        Assert.DoesNotContain("t0123456789", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("t0123456789abcdef", line, StringComparison.Ordinal);
     }
 
     [Fact]
