@@ -65,7 +65,9 @@ public static class JunctionHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IntakeWriter>());
         builder.Services.AddSingleton<RejectionLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RejectionLog>());
-        builder.Services.AddHttpClient(HookReceiver.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        // Verification fetches (PayPal's certificate, IPN's post-back) follow no redirects: the allowlisted host must answer itself.
+        builder.Services.AddHttpClient(HookReceiver.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddSingleton<RawAppend>();
         builder.Services.AddSingleton<HookReceiver>();
         builder.Services.AddSingleton<AdminAuth>();

@@ -19,7 +19,7 @@ public sealed class PayPalConfigAndApiTests
         var config = Parse("""
             storage: sqlite:/tmp/junction.db
             admin:
-              tokens: [t0123456789]
+              tokens: [t0123456789abcdef]
             sources:
               paypal:
                 provider: paypal
@@ -43,7 +43,7 @@ public sealed class PayPalConfigAndApiTests
         var errors = Assert.Throws<ConfigException>(() => Parse("""
             storage: sqlite:/tmp/junction.db
             admin:
-              tokens: [t0123456789]
+              tokens: [t0123456789abcdef]
             sources:
               paypal:
                 provider: paypal
@@ -62,7 +62,7 @@ public sealed class PayPalConfigAndApiTests
         var errors = Assert.Throws<ConfigException>(() => Parse($"""
             storage: sqlite:/tmp/junction.db
             admin:
-              tokens: [t0123456789]
+              tokens: [t0123456789abcdef]
             sources:
               paypal:
                 provider: paypal
