@@ -49,7 +49,7 @@ public sealed class PaymentReadBacks(JunctionConfig config, IHttpClientFactory h
     {
         var provider = ProviderRegistry.Get(source.Provider);
         var backfill = provider.Api?.Backfill ?? throw new ReadBackException($"sources.{source.Id}: provider {provider.Name} offers no listing to read back");
-        var api = new ProviderApiClient(http.CreateClient(Normalizer.HttpClientName), source, provider.Api);
+        var api = new ProviderApiClient(http.CreateClient(Normalizer.HttpClientName), source, provider.Api, time);
         var orders = new Dictionary<string, Acc>(StringComparer.Ordinal);
         var items = new Dictionary<string, List<BackfillItem>>(StringComparer.Ordinal);
         var calls = 0;

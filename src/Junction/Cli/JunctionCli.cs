@@ -37,7 +37,11 @@ public static class JunctionCli
 
     private static Command ServeCommand()
     {
-        var config = ConfigOption();
+        // No default value: serve must tell "--config given" from "nothing given", because only the latter may run the demo.
+        var config = new Option<string?>("--config", "-c")
+        {
+            Description = $"The config file (YAML). Default: {DefaultConfigPath}; without --config and without that file, the demo (loopback only).",
+        };
         var urls = new Option<string>("--urls")
         {
             Description = $"Where to listen. Default: {DefaultUrls}",
@@ -46,24 +50,58 @@ public static class JunctionCli
         var command = new Command("serve", "Receive webhooks and run the pipeline.") { config, urls };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var path = parse.GetValue(config)!;
+            var explicitPath = parse.GetValue(config);
+            var path = explicitPath ?? DefaultConfigPath;
+            var listen = parse.GetValue(urls)!;
             JunctionConfig loaded;
-            try
+            if (File.Exists(path))
             {
-                loaded = File.Exists(path) ? ConfigLoader.LoadFile(path) : DemoConfig.Create();
+                try
+                {
+                    loaded = ConfigLoader.LoadFile(path);
+                }
+                catch (ConfigException ex)
+                {
+                    await Console.Error.WriteLineAsync($"junction: {path} is not valid:");
+                    foreach (var error in ex.Errors) await Console.Error.WriteLineAsync($"  {error}");
+                    return 2;
+                }
             }
-            catch (ConfigException ex)
+            else if (explicitPath is not null)
             {
-                await Console.Error.WriteLineAsync($"junction: {path} is not valid:");
-                foreach (var error in ex.Errors) await Console.Error.WriteLineAsync($"  {error}");
+                // A typo in --config must not start the demo, whose secrets are published.
+                await Console.Error.WriteLineAsync($"junction: config file {explicitPath} not found (given with --config); not starting.");
                 return 2;
             }
-            await using var app = await JunctionHost.BuildAsync(loaded, parse.GetValue(urls)!, missingConfigPath: path);
-            await app.RunAsync(cancellationToken);
+            else if (DemoConfig.Refusal(listen, Environment.GetEnvironmentVariable) is { } refusal)
+            {
+                await Console.Error.WriteLineAsync($"junction: no config file at {path}, so this would be the demo configuration, but {refusal}");
+                return 2;
+            }
+            else
+            {
+                loaded = DemoConfig.Create();
+            }
+
+            await using var app = await JunctionHost.BuildAsync(loaded, listen, missingConfigPath: path);
+            await app.StartAsync(cancellationToken);
+            if (loaded.IsDemo && NonLoopbackAddresses(app) is { Count: > 0 } outside)
+            {
+                // --urls was checked before binding; this catches listeners added by the environment (Kestrel__Endpoints__…, ASPNETCORE_HTTP_PORTS).
+                await Console.Error.WriteLineAsync($"junction: the demo configuration listens on loopback only, but the environment made it listen on {string.Join(", ", outside)}; stopping.");
+                await app.StopAsync(CancellationToken.None);
+                return 2;
+            }
+            await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         });
         return command;
     }
+
+    private static List<string> NonLoopbackAddresses(Microsoft.AspNetCore.Builder.WebApplication app) =>
+        [.. (app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [])
+            .Where(a => !DemoConfig.IsLoopbackUrl(a))];
 
     private static Command CheckConfigCommand()
     {

@@ -94,7 +94,7 @@ public static class NormalizeCommands
                 Console.Error.WriteLine($"backfill: sources.{id}.api_key is needed to read the provider's API");
                 return 2;
             }
-            var api = new ProviderApiClient(cli.Http.CreateClient(Normalizer.HttpClientName), src, provider.Api);
+            var api = new ProviderApiClient(cli.Http.CreateClient(Normalizer.HttpClientName), src, provider.Api, cli.Time);
             var (fetched, fresh) = (0, 0);
             var progress = new ConsoleProgress($"backfill {id}: fetched");
             var batch = new List<RawEventDraft>();

@@ -28,7 +28,10 @@ public static partial class ConfigLoader
     public const string StorageEnvironmentVariable = "JUNCTION_STORAGE";
     public const string DefaultStorage = "sqlite:./data/junction.db";
 
-    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations", "audits"];
+    /// <summary>The shortest admin token, API key or metrics token accepted.</summary>
+    public const int MinBearerLength = 16;
+
+    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "metrics", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations", "audits"];
     private static readonly string[] SourceKeys = ["provider", "secrets", "tolerance_seconds", "max_body_bytes"];
 
     public static JunctionConfig LoadFile(string path, Func<string, string?>? environment = null)
@@ -85,6 +88,11 @@ public static partial class ConfigLoader
             {
                 reader.RejectUnknownKeys(admin, "admin", ["tokens"]);
                 tokens.AddRange(reader.StringList(admin, "tokens", "admin.tokens", required: false));
+                // Same floor as api_keys: an admin token reads and replays everything.
+                for (var i = 0; i < tokens.Count; i++)
+                {
+                    if (tokens[i].Length < MinBearerLength) reader.Error($"admin.tokens[{i}]", $"expected a random token of at least {MinBearerLength} characters");
+                }
             }
             else
             {
@@ -96,7 +104,25 @@ public static partial class ConfigLoader
         var apiKeys = reader.StringList(root, "api_keys", "api_keys", required: false);
         for (var i = 0; i < apiKeys.Count; i++)
         {
-            if (apiKeys[i].Length is > 0 and < 16) reader.Error($"api_keys[{i}]", "expected a random key of at least 16 characters");
+            if (apiKeys[i].Length is > 0 and < MinBearerLength) reader.Error($"api_keys[{i}]", $"expected a random key of at least {MinBearerLength} characters");
+        }
+
+        string? metricsToken = null;
+        if (Reader.Child(root, "metrics") is { } metricsNode)
+        {
+            if (metricsNode is YamlMappingNode metrics)
+            {
+                reader.RejectUnknownKeys(metrics, "metrics", ["token"]);
+                metricsToken = reader.OptionalString(metrics, "token", "metrics.token");
+                if (metricsToken is { Length: < MinBearerLength })
+                {
+                    reader.Error("metrics.token", $"expected a random token of at least {MinBearerLength} characters");
+                }
+            }
+            else
+            {
+                reader.Error("metrics", "expected a mapping with 'token'");
+            }
         }
 
         var sources = new Dictionary<string, SourceConfig>(StringComparer.Ordinal);
@@ -140,6 +166,7 @@ public static partial class ConfigLoader
             Storage = storage,
             Admin = new AdminConfig(tokens),
             ApiKeys = apiKeys,
+            MetricsToken = metricsToken,
             Sources = sources,
             Path = path,
         };

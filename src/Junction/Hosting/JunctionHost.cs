@@ -67,7 +67,9 @@ public static class JunctionHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IntakeWriter>());
         builder.Services.AddSingleton<RejectionLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RejectionLog>());
-        builder.Services.AddHttpClient(HookReceiver.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        // Verification fetches (PayPal's certificate, IPN's post-back) follow no redirects: the allowlisted host must answer itself.
+        builder.Services.AddHttpClient(HookReceiver.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddSingleton<RawAppend>();
         builder.Services.AddSingleton<HookReceiver>();
         builder.Services.AddSingleton<AdminAuth>();
@@ -96,7 +98,11 @@ public static class JunctionHost
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Junction");
-        if (config.IsDemo) Log.RunningDemo(logger, missingConfigPath ?? "./junction.yaml");
+        if (config.IsDemo)
+        {
+            Log.RunningDemo(logger, missingConfigPath ?? "./junction.yaml", StorageUri.Parse(config.Storage).Describe(), config.Sources.Count,
+                string.Join(", ", config.Sources.Keys.Order(StringComparer.Ordinal)));
+        }
         Log.Starting(logger, config.Path ?? "the demo configuration", StorageUri.Parse(config.Storage).Describe(), config.Sources.Count);
 
         await store.MigrateAsync(CancellationToken.None);
@@ -115,6 +121,22 @@ public static class JunctionHost
         app.MapPoisonApi();
         app.MapDispatchApi();
         app.MapAuditApi();
+        if (config.MetricsToken is { } metricsToken)
+        {
+            // Source ids, destination ids and rejection reasons are in the metrics: with metrics.token set they need it.
+            var metricsAuth = new BearerTokens([metricsToken]);
+            app.Use(async (context, next) =>
+            {
+                if (context.Request.Path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase) && !metricsAuth.Authorizes(context.Request))
+                {
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    await Problems.Create(StatusCodes.Status401Unauthorized, "metrics-token", "Unauthorized",
+                        "GET /metrics needs 'Authorization: Bearer <token>' with metrics.token.").ExecuteAsync(context);
+                    return;
+                }
+                await next(context);
+            });
+        }
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

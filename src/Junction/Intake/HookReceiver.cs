@@ -125,6 +125,7 @@ public sealed class HookReceiver(
         SignatureFailure.MissingSignature => "missing_signature",
         SignatureFailure.MalformedSignature => "malformed_signature",
         SignatureFailure.StaleTimestamp => "stale_timestamp",
+        SignatureFailure.HeaderMismatch => "header_mismatch",
         _ => "bad_signature",
     };
 

@@ -10,6 +10,7 @@ public sealed class IntakeMetrics
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _rejected;
+    private readonly Counter<long> _rejectionsDropped;
     private readonly Histogram<double> _duration;
 
     public IntakeMetrics(IMeterFactory meterFactory)
@@ -18,6 +19,8 @@ public sealed class IntakeMetrics
         _accepted = meter.CreateCounter<long>("junction.intake.accepted", "{event}", "Webhooks stored as new raw events");
         _duplicates = meter.CreateCounter<long>("junction.intake.duplicates", "{event}", "Webhooks acknowledged as duplicates of a stored event");
         _rejected = meter.CreateCounter<long>("junction.intake.rejected", "{request}", "Requests refused, by reason");
+        _rejectionsDropped = meter.CreateCounter<long>("junction.intake.rejections_dropped", "{request}",
+            "Refused requests whose record was dropped because the rejection log's queue was full (they are still counted in rejected)");
         _duration = meter.CreateHistogram("junction.intake.duration", "s", "Time from request to durable acknowledgement",
             advice: new InstrumentAdvice<double>
             {
@@ -35,4 +38,6 @@ public sealed class IntakeMetrics
 
     public void Rejected(string source, string reason) =>
         _rejected.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("reason", reason));
+
+    public void RejectionDropped(string source) => _rejectionsDropped.Add(1, new KeyValuePair<string, object?>("source", source));
 }

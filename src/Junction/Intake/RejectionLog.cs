@@ -8,16 +8,41 @@ namespace Junction.Intake;
 /// Refused requests, written in the background to a bounded table. A flood of forgeries can neither
 /// slow intake (the queue drops its oldest entries when full) nor grow the table past its cap.
 /// </summary>
-public sealed class RejectionLog(IJunctionStore store, ILogger<RejectionLog> logger) : BackgroundService
+public sealed class RejectionLog : BackgroundService
 {
     public const int Keep = 10_000;
+    public const int DefaultCapacity = 4_096;
 
-    private readonly Channel<Rejection> _queue = Channel.CreateBounded<Rejection>(new BoundedChannelOptions(4_096)
+    private readonly IJunctionStore _store;
+    private readonly ILogger<RejectionLog> _logger;
+    private readonly Channel<Rejection> _queue;
+    private long _dropped;
+
+    public RejectionLog(IJunctionStore store, IntakeMetrics metrics, ILogger<RejectionLog> logger)
+        : this(store, metrics, logger, DefaultCapacity)
     {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.DropOldest,
-    });
+    }
 
+    internal RejectionLog(IJunctionStore store, IntakeMetrics metrics, ILogger<RejectionLog> logger, int capacity)
+    {
+        _store = store;
+        _logger = logger;
+        // Lossy under pressure by design, and counted: a flood shows as junction_intake_rejections_dropped_total.
+        _queue = Channel.CreateBounded<Rejection>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.DropOldest,
+        }, dropped =>
+        {
+            Interlocked.Increment(ref _dropped);
+            metrics.RejectionDropped(dropped.Source);
+        });
+    }
+
+    /// <summary>Rejections dropped because the queue was full (the writer behind, or blocked).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Never waits: the request that was refused is answered whatever happens to its record.</summary>
     public void Add(Rejection rejection) => _queue.Writer.TryWrite(rejection);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -29,11 +54,11 @@ public sealed class RejectionLog(IJunctionStore store, ILogger<RejectionLog> log
             while (batch.Count < 512 && _queue.Reader.TryRead(out var r)) batch.Add(r);
             try
             {
-                await store.AppendRejectionsAsync(batch, Keep, CancellationToken.None);
+                await _store.AppendRejectionsAsync(batch, Keep, CancellationToken.None);
             }
             catch (Exception ex)
             {
-                Log.RejectionWriteFailed(logger, batch.Count, ex);
+                Log.RejectionWriteFailed(_logger, batch.Count, ex);
             }
         }
     }

@@ -274,7 +274,7 @@ public sealed class Normalizer(
             {
                 return Final(stored, new MapResult.Quarantined($"enrichment: provider {provider.Name} has no API client") { ProviderType = result.ProviderType });
             }
-            var client = new ProviderApiClient(httpClients.CreateClient(HttpClientName), source, api);
+            var client = new ProviderApiClient(httpClients.CreateClient(HttpClientName), source, api, time);
             foreach (var request in need.Requests.Where(r => !enrichments.ContainsKey(r.Key)))
             {
                 try

@@ -7,8 +7,8 @@ namespace Junction.Observability;
 internal static partial class Log
 {
     [LoggerMessage(1000, LogLevel.Warning,
-        "No config file at {Path}: running the built-in demo configuration (SQLite at ./data/junction.db, demo sources demo-stripe, demo-shopify, demo-standard). Not for production.")]
-    public static partial void RunningDemo(ILogger logger, string path);
+        "No --config and no config file at {Path}: running the built-in demo configuration with PUBLISHED secrets, on loopback only (storage {Storage}; {SourceCount} demo sources: {Sources}). Not for production.")]
+    public static partial void RunningDemo(ILogger logger, string path, string storage, int sourceCount, string sources);
 
     [LoggerMessage(1001, LogLevel.Information, "Junction starting with {Config}: storage {Storage}, {SourceCount} sources")]
     public static partial void Starting(ILogger logger, string config, string storage, int sourceCount);

@@ -80,6 +80,8 @@ public enum SignatureFailure
     MalformedSignature,
     BadSignature,
     StaleTimestamp,
+    /// <summary>The signature is good, but an unsigned header claims something the signed body contradicts.</summary>
+    HeaderMismatch,
 }
 
 public readonly record struct SignatureCheck(SignatureFailure Failure, string Detail)

@@ -18,9 +18,9 @@ public sealed class ProviderApiException(HttpStatusCode status, string message, 
 /// <summary>
 /// One source's view of its provider's API: base URL, credentials, and errors turned into
 /// <see cref="ProviderApiException"/> with Retry-After. Single attempt: the caller's durable
-/// schedule decides when to try again.
+/// schedule decides when to try again. Its clock measures an HTTP-date Retry-After.
 /// </summary>
-public sealed class ProviderApiClient(HttpClient http, SourceConfig source, IProviderApi api)
+public sealed class ProviderApiClient(HttpClient http, SourceConfig source, IProviderApi api, TimeProvider time)
 {
     public SourceConfig Source { get; } = source;
 
@@ -45,12 +45,7 @@ public sealed class ProviderApiClient(HttpClient http, SourceConfig source, IPro
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            var retryAfter = response.Headers.RetryAfter switch
-            {
-                { Delta: { } d } => d,
-                { Date: { } at } => at - DateTimeOffset.FromUnixTimeSeconds(0) > TimeSpan.Zero ? (TimeSpan?)null : null,
-                _ => null,
-            };
+            var retryAfter = Outbound.RetryAfterHeader.Parse(response.Headers, time);
             var status = response.StatusCode;
             response.Dispose();
             throw new ProviderApiException(status, $"GET {uri.AbsolutePath} answered {(int)status} {status}", retryAfter);

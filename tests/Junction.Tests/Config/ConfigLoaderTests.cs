@@ -29,7 +29,7 @@ public sealed class ConfigLoaderTests
             admin:
               tokens:
                 - "${ADMIN_TOKEN}"
-                - second-token
+                - second-admin-token-0123
             sources:
               stripe-main:
                 provider: stripe
@@ -47,10 +47,10 @@ public sealed class ConfigLoaderTests
                 secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
             """;
 
-        var config = Parse(yaml, Env(("ADMIN_TOKEN", "tok-from-env"), ("STRIPE_SECRET", StripeSecret)));
+        var config = Parse(yaml, Env(("ADMIN_TOKEN", "tok-from-env-0123456789"), ("STRIPE_SECRET", StripeSecret)));
 
         Assert.Equal("postgres:Host=db.internal;Port=5433;Username=junction;Password=hunter2;Database=junction", config.Storage);
-        Assert.Equal(["tok-from-env", "second-token"], config.Admin.Tokens);
+        Assert.Equal(["tok-from-env-0123456789", "second-admin-token-0123"], config.Admin.Tokens);
         Assert.Equal("/etc/junction/junction.yaml", config.Path);
         Assert.False(config.IsDemo);
         Assert.Equal(["shop_1", "std", "stripe-main"], config.Sources.Keys.Order(StringComparer.Ordinal));
@@ -215,7 +215,7 @@ public sealed class ConfigLoaderTests
         var error = SingleError(yaml);
 
         Assert.Equal("sorage", error.Path);
-        Assert.Equal("unknown key; expected one of storage, admin, api_keys, sources, tags, products, ownership, identity, lifecycle, destinations, audits", error.Message);
+        Assert.Equal("unknown key; expected one of storage, admin, api_keys, metrics, sources, tags, products, ownership, identity, lifecycle, destinations, audits", error.Message);
     }
 
     [Fact]
@@ -645,5 +645,41 @@ public sealed class ConfigLoaderTests
 
         Assert.Equal("config", error.Path);
         Assert.Contains("cannot read", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AdminTokens_ShorterThan16Characters_AreErrorsNamingTheirIndex()
+    {
+        var errors = Errors("""
+            admin:
+              tokens: ["long-enough-admin-token", "short", "${SHORT_ADMIN}"]
+            sources:
+              s:
+                provider: stripe
+                secrets: ["whsec_x"]
+            """, Env(("SHORT_ADMIN", "0123456789abcde")));
+
+        Assert.Equal(["admin.tokens[1]", "admin.tokens[2]"], errors.Select(e => e.Path));
+        Assert.All(errors, e => Assert.Contains("at least 16 characters", e.Message, StringComparison.Ordinal));
+        Assert.All(errors, e => Assert.DoesNotContain("0123456789abcde", e.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MetricsToken_IsReadFromTheEnvironment_AndMustHave16Characters()
+    {
+        const string yaml = """
+            metrics:
+              token: "${METRICS_TOKEN}"
+            sources:
+              s:
+                provider: stripe
+                secrets: ["whsec_x"]
+            """;
+
+        Assert.Equal("metrics-token-0123456789", Parse(yaml, Env(("METRICS_TOKEN", "metrics-token-0123456789"))).MetricsToken);
+        Assert.Null(Parse(yaml.Replace("metrics:\n  token: \"${METRICS_TOKEN}\"\n", "", StringComparison.Ordinal)).MetricsToken);
+        var error = Assert.Single(Errors(yaml, Env(("METRICS_TOKEN", "short"))));
+        Assert.Equal("metrics.token", error.Path);
+        Assert.Contains("at least 16 characters", error.Message, StringComparison.Ordinal);
     }
 }

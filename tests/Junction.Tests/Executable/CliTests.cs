@@ -16,6 +16,10 @@ public sealed class CliTests
         await junction.WaitHealthyAsync(baseAddress);
 
         Assert.Contains("built-in demo configuration", junction.Output[0], StringComparison.Ordinal);
+        Assert.Contains("loopback only", junction.Output[0], StringComparison.Ordinal);
+        // The first line lists every source the demo really has, not a hand-picked few.
+        var demo = Junction.Config.DemoConfig.Create(_ => null);
+        Assert.All(demo.Sources.Keys, id => Assert.Matches($@"[:,] {System.Text.RegularExpressions.Regex.Escape(id)}(,|\))", junction.Output[0]));
         Assert.True(File.Exists(Path.Combine(dir, "data", "junction.db")), "the demo stores in ./data/junction.db");
     }
 
@@ -38,14 +42,14 @@ public sealed class CliTests
                 secrets: ["abc"]
             """);
         var (code, output) = await JunctionProcess.RunAsync(dir,
-            new Dictionary<string, string?> { ["CHECK_TOKEN"] = "t0123456789", ["CHECK_STRIPE"] = "whsec_new", ["JUNCTION_STORAGE"] = null },
+            new Dictionary<string, string?> { ["CHECK_TOKEN"] = "t0123456789abcdef", ["CHECK_STRIPE"] = "whsec_new", ["JUNCTION_STORAGE"] = null },
             "check-config", "--config", file);
 
         Assert.Equal(0, code);
         var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("2 sources", line, StringComparison.Ordinal);
         Assert.DoesNotContain("whsec_new", line, StringComparison.Ordinal);
-        Assert.DoesNotContain("t0123456789", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("t0123456789abcdef", line, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -94,5 +98,76 @@ public sealed class CliTests
             "serve", "--config", file, "--urls", $"http://127.0.0.1:{JunctionProcess.FreePort()}");
         Assert.Equal(2, code);
         Assert.Contains("sources.a.secrets: required", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_WithAnExplicitConfigThatDoesNotExist_ExitsTwoNamingThePath_AndDoesNotStartTheDemo()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var missing = Path.Combine(dir, "jucntion.yaml");
+        var (code, output) = await JunctionProcess.RunAsync(dir, new Dictionary<string, string?> { ["JUNCTION_STORAGE"] = null },
+            "serve", "--config", missing, "--urls", $"http://127.0.0.1:{JunctionProcess.FreePort()}");
+
+        Assert.Equal(2, code);
+        Assert.Contains(missing, output, StringComparison.Ordinal);
+        Assert.Contains("not found", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("demo", output, StringComparison.OrdinalIgnoreCase);
+        Assert.False(Directory.Exists(Path.Combine(dir, "data")), "nothing was stored");
+    }
+
+    [Theory]
+    [InlineData("trace", "someone@example.com")]
+    [InlineData("rebuild")]
+    [InlineData("backfill", "--source", "x")]
+    public async Task EveryVerbTakingConfig_WithAnExplicitConfigThatDoesNotExist_ExitsTwoNamingThePath(string verb, params string[] rest)
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var missing = Path.Combine(dir, "absent.yaml");
+        var (code, output) = await JunctionProcess.RunAsync(dir, new Dictionary<string, string?> { ["JUNCTION_STORAGE"] = null },
+            [verb, "--config", missing, .. rest]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(missing, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_Demo_WithJunctionStorageSet_RefusesToStart_AndSaysWhy()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var storage = $"sqlite:{Path.Combine(dir, "real.db")}";
+        var (code, output) = await JunctionProcess.RunAsync(dir, new Dictionary<string, string?> { ["JUNCTION_STORAGE"] = storage },
+            "serve", "--urls", $"http://127.0.0.1:{JunctionProcess.FreePort()}");
+
+        Assert.Equal(2, code);
+        Assert.Contains("JUNCTION_STORAGE", output, StringComparison.Ordinal);
+        Assert.Contains("published secrets", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dir, "real.db")), "the configured store was not opened");
+    }
+
+    [Fact]
+    public async Task Serve_Demo_WithANonLoopbackUrl_RefusesToStart_AndSaysWhy()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var (code, output) = await JunctionProcess.RunAsync(dir, new Dictionary<string, string?> { ["JUNCTION_STORAGE"] = null },
+            "serve", "--urls", $"http://0.0.0.0:{JunctionProcess.FreePort()}");
+
+        Assert.Equal(2, code);
+        Assert.Contains("loopback only", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(dir, "data")), "nothing was stored");
+    }
+
+    [Fact]
+    public async Task Serve_Demo_WhenTheEnvironmentAddsANonLoopbackListener_Stops()
+    {
+        var dir = TestStorage.NewTempDirectory();
+        var (code, output) = await JunctionProcess.RunAsync(dir, new Dictionary<string, string?>
+            {
+                ["JUNCTION_STORAGE"] = null,
+                ["Kestrel__Endpoints__Wide__Url"] = $"http://0.0.0.0:{JunctionProcess.FreePort()}",
+            },
+            "serve", "--urls", $"http://127.0.0.1:{JunctionProcess.FreePort()}");
+
+        Assert.Equal(2, code);
+        Assert.Contains("loopback only", output, StringComparison.Ordinal);
     }
 }

@@ -17,6 +17,7 @@ public abstract class CrashTests
 {
     private const string Secret = "whsec_crash_test_secret";
     private const string Token = "crash-test-admin-token";
+    private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(120);
 
     protected abstract Task<string> NewStorageAsync();
 
@@ -68,7 +69,21 @@ public abstract class CrashTests
             }
 
             var workers = Enumerable.Range(0, 16).Select(w => Task.Run(() => Worker(w))).ToArray();
-            while (acknowledged.Count < 400) await Task.Delay(5);
+            // Bounded: if junction stops acknowledging (wedged, or every request failing), fail with what it printed instead of hanging the run.
+            var waiting = System.Diagnostics.Stopwatch.StartNew();
+            while (acknowledged.Count < 400)
+            {
+                if (waiting.Elapsed > AcknowledgeTimeout || junction.HasExited || workers.All(w => w.IsCompleted))
+                {
+                    var exited = junction.HasExited;
+                    if (!exited) junction.KillHard();
+                    await stop.CancelAsync();
+                    await Task.WhenAll(workers);
+                    Assert.Fail($"junction acknowledged only {acknowledged.Count} of 400 events within {AcknowledgeTimeout.TotalSeconds:0} s " +
+                        $"({sent} sent, exited by itself: {exited}):\n{string.Join('\n', junction.Output.TakeLast(40))}");
+                }
+                await Task.Delay(5);
+            }
             junction.KillHard();
             await stop.CancelAsync();
             await Task.WhenAll(workers);

@@ -179,14 +179,14 @@ public abstract class IntakeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ShopifyWebhook_IsVerified_AndDeduplicatedByItsWebhookIdHeader()
+    public async Task ShopifyWebhook_IsVerified_AndDeduplicatedByItsSignedBody_EvenUnderAFreshWebhookId()
     {
-        async Task<HttpResponseMessage> Post(byte[] body, string webhookId, string secret = JunctionServer.ShopifySecret)
+        async Task<HttpResponseMessage> Post(byte[] body, string webhookId, string secret = JunctionServer.ShopifySecret, string topic = "orders/paid")
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/hooks/shop") { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             request.Headers.TryAddWithoutValidation("X-Shopify-Hmac-Sha256", Sign.Shopify(secret, body));
-            request.Headers.TryAddWithoutValidation("X-Shopify-Topic", "orders/paid");
+            request.Headers.TryAddWithoutValidation("X-Shopify-Topic", topic);
             request.Headers.TryAddWithoutValidation("X-Shopify-Shop-Domain", "creator.myshopify.com");
             request.Headers.TryAddWithoutValidation("X-Shopify-Webhook-Id", webhookId);
             request.Headers.TryAddWithoutValidation("X-Shopify-Triggered-At", "2026-11-22T12:00:00.000Z");
@@ -196,16 +196,21 @@ public abstract class IntakeContractTests : IAsyncLifetime
         var body = Payloads.ShopifyOrderPaid(820982911946154508);
         using var first = await Post(body, "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
         using var retry = await Post(body, "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
-        using var otherDelivery = await Post(body, "9f4c1f45-0000-4b37-8a5f-bf7d70bcd043");
+        // The webhook id is unsigned: the same signed body under a fresh id is a replay, not a new event.
+        using var replay = await Post(body, "9f4c1f45-0000-4b37-8a5f-bf7d70bcd043");
+        using var relabelled = await Post(body, "9f4c1f45-1111-4b37-8a5f-bf7d70bcd043", topic: "refunds/create");
         using var forged = await Post(body, "forged-id", "not-the-secret");
 
-        Assert.False((await Json(first)).GetProperty("duplicate").GetBoolean());
+        var accepted = await Json(first);
+        Assert.False(accepted.GetProperty("duplicate").GetBoolean());
         Assert.True((await Json(retry)).GetProperty("duplicate").GetBoolean());
-        Assert.False((await Json(otherDelivery)).GetProperty("duplicate").GetBoolean());
+        var replayed = await Json(replay);
+        Assert.True(replayed.GetProperty("duplicate").GetBoolean());
+        Assert.Equal(accepted.GetProperty("id").GetString(), replayed.GetProperty("id").GetString());
+        await AssertProblem(relabelled, HttpStatusCode.Unauthorized, "X-Shopify-Topic");
         await AssertProblem(forged, HttpStatusCode.Unauthorized, "X-Shopify-Hmac-Sha256");
-        var stored = await Server.AllRawEventsAsync("shop");
-        Assert.Equal(["b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", "9f4c1f45-0000-4b37-8a5f-bf7d70bcd043"],
-            stored.Select(s => s.GetProperty("dedup_key").GetString()));
+        var stored = Assert.Single(await Server.AllRawEventsAsync("shop"));
+        Assert.StartsWith("orders/paid:820982911946154508", stored.GetProperty("dedup_key").GetString(), StringComparison.Ordinal);
     }
 
     private async Task<HttpResponseMessage> PostStandard(byte[] body, string id, long timestamp, string contentType = "application/json")

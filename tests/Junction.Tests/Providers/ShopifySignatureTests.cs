@@ -93,19 +93,62 @@ public sealed class ShopifySignatureTests
         Assert.Equal(SignatureFailure.BadSignature, Verify(Signed(header), Secret).Failure);
     }
 
-    [Fact]
-    public void DedupKey_IsWebhookIdHeader()
-    {
-        var request = TestSigning.Request(Body, ("x-shopify-webhook-id", " b54557e4-bdd9-4b37-8a5f-bf7d70bcd043 "));
+    private static WebhookRequest Delivery(string topic, string webhookId, string body = Body) =>
+        TestSigning.Request(body, ("X-Shopify-Hmac-Sha256", TestSigning.Shopify(Secret, body)), ("X-Shopify-Topic", topic), ("X-Shopify-Webhook-Id", webhookId));
 
-        Assert.Equal("b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", Provider.DedupKey(request));
+    // The webhook id is not signed: a captured delivery replayed under a fresh id must still be a duplicate.
+    [Fact]
+    public void DedupKey_ComesFromTheSignedBody_SoAFreshWebhookIdIsStillADuplicate()
+    {
+        var original = Provider.DedupKey(Delivery("orders/paid", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"));
+        var replay = Provider.DedupKey(Delivery("orders/paid", "00000000-fresh-id-0000-000000000000"));
+
+        Assert.NotNull(original);
+        Assert.Equal(original, replay);
+        Assert.Contains("820982911946154508", original, StringComparison.Ordinal);
+        Assert.DoesNotContain("b54557e4", original, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void DedupKey_IsNotTheBodyId()
+    public void DedupKey_DiffersForANewVersionOfTheSameOrder_AndForAnotherTopic()
     {
-        Assert.Null(Provider.DedupKey(TestSigning.Request(Body)));
-        Assert.Null(Provider.DedupKey(TestSigning.Request(Body, ("X-Shopify-Webhook-Id", "  "))));
+        var v1 = Body.Replace("}", ""","updated_at":"2026-11-20T10:00:06-05:00"}""", StringComparison.Ordinal);
+        var v2 = Body.Replace("}", ""","updated_at":"2026-11-21T08:00:00-05:00"}""", StringComparison.Ordinal);
+
+        Assert.NotEqual(Provider.DedupKey(Delivery("orders/updated", "a", v1)), Provider.DedupKey(Delivery("orders/updated", "a", v2)));
+        Assert.NotEqual(Provider.DedupKey(Delivery("orders/create", "a", v1)), Provider.DedupKey(Delivery("orders/paid", "a", v1)));
+    }
+
+    [Theory]
+    [InlineData("refunds/create")]      // an order relabelled as a refund
+    [InlineData("disputes/create")]     // … as a chargeback
+    [InlineData("orders/fulfilled")]    // … as fulfilled, though its body says nothing was
+    [InlineData("checkouts/create")]
+    public void Verify_RefusesATopicHeaderTheSignedBodyContradicts(string forgedTopic)
+    {
+        var check = Verify(Delivery(forgedTopic, "fresh-id"), Secret);
+
+        Assert.Equal(SignatureFailure.HeaderMismatch, check.Failure);
+        Assert.Contains("X-Shopify-Topic", check.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("jon@example.com", check.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_RefusesAPendingOrderReplayedAsOrdersPaid()
+    {
+        var pending = Body.Replace("\"paid\"", "\"pending\"", StringComparison.Ordinal);
+
+        Assert.True(Verify(Delivery("orders/create", "a", pending), Secret).IsValid);
+        Assert.Equal(SignatureFailure.HeaderMismatch, Verify(Delivery("orders/paid", "b", pending), Secret).Failure);
+    }
+
+    [Fact]
+    public void Verify_AcceptsARefundBodyAsRefundsCreate_ButNotAsAnOrderTopic()
+    {
+        const string refund = """{"id":509562969,"order_id":820982911946154508,"created_at":"2026-11-21T09:00:00-05:00","refund_line_items":[],"transactions":[]}""";
+
+        Assert.True(Verify(Delivery("refunds/create", "a", refund), Secret).IsValid);
+        Assert.Equal(SignatureFailure.HeaderMismatch, Verify(Delivery("orders/paid", "b", refund), Secret).Failure);
     }
 
     [Fact]

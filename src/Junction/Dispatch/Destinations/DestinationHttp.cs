@@ -198,31 +198,9 @@ public sealed class DestinationHttp(HttpClient http, TimeProvider time, Uri? bas
         };
     }
 
-    /// <summary>Retry-After (delta seconds or HTTP date), else the first of <paramref name="resetHeaders"/> that holds delta seconds (under a day).</summary>
-    public static TimeSpan? RetryAfter(HttpResponseHeaders? headers, TimeProvider time, IReadOnlyList<string>? resetHeaders = null)
-    {
-        ArgumentNullException.ThrowIfNull(time);
-        if (headers is null) return null;
-        if (headers.RetryAfter is { } retry)
-        {
-            if (retry.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-            if (retry.Date is { } date)
-            {
-                var wait = date - time.GetUtcNow();
-                return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-            }
-        }
-        foreach (var name in resetHeaders ?? [])
-        {
-            if (headers.TryGetValues(name, out var values)
-                && double.TryParse(values.FirstOrDefault(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
-                && seconds is >= 0 and < 86_400)
-            {
-                return TimeSpan.FromSeconds(seconds);
-            }
-        }
-        return null;
-    }
+    /// <summary>See <see cref="Outbound.RetryAfterHeader.Parse"/>: the one copy shared with the provider API client.</summary>
+    public static TimeSpan? RetryAfter(HttpResponseHeaders? headers, TimeProvider time, IReadOnlyList<string>? resetHeaders = null) =>
+        Outbound.RetryAfterHeader.Parse(headers, time, resetHeaders);
 
     public static string? Truncate(string? body) =>
         body is null || body.Length <= MaxResponseChars ? body : body[..MaxResponseChars];

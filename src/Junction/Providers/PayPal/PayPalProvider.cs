@@ -30,6 +30,13 @@ public sealed class PayPalProvider : IWebhookProvider, IAsyncWebhookVerifier
     public const string AuthAlgoHeader = "PAYPAL-AUTH-ALGO";
 
     private const int MaxCertificateBytes = 64 * 1024;
+    private const string CachePrefix = "paypal-cert:";
+    private const int MaxCachedCertificates = 32;
+    private static readonly TimeSpan CacheLifetime = TimeSpan.FromHours(24);
+    internal const string CertificateNotVerified = "the certificate at " + CertUrlHeader + " could not be verified";
+
+    /// <summary>The hosts PayPal serves webhook signing certificates from (live and sandbox, api and api-m).</summary>
+    internal static readonly string[] DefaultCertHosts = ["api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"];
 
     private readonly PayPalApi _api = new();
 
@@ -44,7 +51,7 @@ public sealed class PayPalProvider : IWebhookProvider, IAsyncWebhookVerifier
         new("api_base_url", false, $"a URL; default https://api-m.paypal.com, sandbox {PayPalApi.Sandbox}"),
         new("client_id", false, "a REST app client id, for enrichment (buyer email, items) and verification: api"),
         new("client_secret", false, "the REST app's secret, with client_id"),
-        new("cert_hosts", false, "comma-separated hosts PAYPAL-CERT-URL may name; default api[-m][.sandbox].paypal.com and other *.paypal.com hosts"),
+        new("cert_hosts", false, "comma-separated hosts PAYPAL-CERT-URL may name; default api.paypal.com, api-m.paypal.com, api.sandbox.paypal.com, api-m.sandbox.paypal.com"),
         new("ca_certificate", false, "a PEM certificate (the text or a file path) trusted instead of the system roots, for tests and private sandboxes"),
     ];
 
@@ -140,8 +147,10 @@ public sealed class PayPalProvider : IWebhookProvider, IAsyncWebhookVerifier
         catch (Exception ex) when (ex is HttpRequestException or CryptographicException or InvalidDataException
             || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            // Fail closed: PayPal retries a refused delivery (up to 25 times over 3 days).
-            return Refused($"the certificate at {CertUrlHeader} could not be fetched: {ex.Message}");
+            // Fail closed: PayPal retries a refused delivery (up to 25 times over 3 days). What the fetch
+            // met (status, host errors) is not echoed: the URL came from the request, so that would make
+            // intake an oracle for probing hosts.
+            return Refused(CertificateNotVerified);
         }
 
         var leaf = certificates.FirstOrDefault(IsPayPalSigningCertificate);
@@ -181,10 +190,9 @@ public sealed class PayPalProvider : IWebhookProvider, IAsyncWebhookVerifier
             return $"{CertUrlHeader} is not an https URL";
         }
         var host = url.Host.ToLowerInvariant();
+        // cert_hosts comes from config (tests, private sandboxes), never from the request.
         var configured = source.Option("cert_hosts")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var allowed = configured is { Length: > 0 }
-            ? configured.Any(h => h.Equals(host, StringComparison.OrdinalIgnoreCase))
-            : host.EndsWith(".paypal.com", StringComparison.Ordinal);
+        var allowed = (configured is { Length: > 0 } ? configured : DefaultCertHosts).Any(h => h.Equals(host, StringComparison.OrdinalIgnoreCase));
         if (!allowed) return $"{CertUrlHeader} names host {host}, which is not one PayPal serves certificates from (sources.{source.Id}.cert_hosts)";
         // Plain http only for a configured loopback host (tests); PayPal's own URLs are https.
         if (url.Scheme == "http" && !(url.IsLoopback && configured is { Length: > 0 }))
@@ -194,13 +202,22 @@ public sealed class PayPalProvider : IWebhookProvider, IAsyncWebhookVerifier
         return null;
     }
 
+    private sealed record CachedCertificates(X509Certificate2Collection Certificates, DateTimeOffset Expires);
+
     private static async Task<X509Certificate2Collection> FetchCertificatesAsync(Uri url, VerifyContext context, CancellationToken cancellationToken)
     {
-        var key = "paypal-cert:" + url.AbsoluteUri;
-        if (context.Cache.TryGetValue(key, out var cached) && cached is X509Certificate2Collection known) return known;
+        var key = CachePrefix + url.AbsoluteUri;
+        if (context.Cache.TryGetValue(key, out var cached) && cached is CachedCertificates known)
+        {
+            if (known.Expires > context.Now) return known.Certificates;
+            context.Cache.TryRemove(key, out _);
+        }
 
         using var response = await context.Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"GET {url} answered {(int)response.StatusCode} {response.StatusCode}");
+        // Intake's client follows no redirects; this holds even for a client that does: the allowlisted
+        // host must serve the certificate itself, not point somewhere else.
+        if (response.RequestMessage?.RequestUri is { } served && served != url) throw new HttpRequestException($"GET {url} was redirected");
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         var buffer = new ArrayBufferWriter<byte>(8 * 1024);
         int read;
@@ -212,7 +229,16 @@ public sealed class PayPalProvider : IWebhookProvider, IAsyncWebhookVerifier
         var certificates = new X509Certificate2Collection();
         certificates.ImportFromPem(Encoding.ASCII.GetString(buffer.WrittenSpan));
         if (certificates.Count == 0) throw new InvalidDataException($"GET {url} answered no PEM certificate");
-        context.Cache[key] = certificates;
+        var notAfter = certificates.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime(), TimeSpan.Zero));
+        var expires = context.Now + CacheLifetime < notAfter ? context.Now + CacheLifetime : notAfter;
+        // Bounded: each distinct URL PayPal names is a new entry, and a flood of signed-looking requests
+        // must not grow the cache. Past the cap, the entry closest to expiry goes.
+        var entries = context.Cache.Where(e => e.Key.StartsWith(CachePrefix, StringComparison.Ordinal)).ToList();
+        foreach (var stale in entries.Where(e => e.Value is not CachedCertificates { } c || c.Expires <= context.Now)) context.Cache.TryRemove(stale.Key, out _);
+        var live = entries.Where(e => e.Value is CachedCertificates { } c && c.Expires > context.Now)
+            .OrderBy(e => ((CachedCertificates)e.Value).Expires).ToList();
+        for (var i = 0; i <= live.Count - MaxCachedCertificates; i++) context.Cache.TryRemove(live[i].Key, out _);
+        context.Cache[key] = new CachedCertificates(certificates, expires);
         return certificates;
     }
 

@@ -19,7 +19,7 @@ public sealed class PayPalConfigAndApiTests
         var config = Parse("""
             storage: sqlite:/tmp/junction.db
             admin:
-              tokens: [t0123456789]
+              tokens: [t0123456789abcdef]
             sources:
               paypal:
                 provider: paypal
@@ -43,7 +43,7 @@ public sealed class PayPalConfigAndApiTests
         var errors = Assert.Throws<ConfigException>(() => Parse("""
             storage: sqlite:/tmp/junction.db
             admin:
-              tokens: [t0123456789]
+              tokens: [t0123456789abcdef]
             sources:
               paypal:
                 provider: paypal
@@ -62,7 +62,7 @@ public sealed class PayPalConfigAndApiTests
         var errors = Assert.Throws<ConfigException>(() => Parse($"""
             storage: sqlite:/tmp/junction.db
             admin:
-              tokens: [t0123456789]
+              tokens: [t0123456789abcdef]
             sources:
               paypal:
                 provider: paypal
@@ -101,7 +101,7 @@ public sealed class PayPalConfigAndApiTests
         using var http = new HttpClient();
 
         var items = new List<BackfillItem>();
-        await foreach (var item in api.PullAsync(new ProviderApiClient(http, source, api), new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None))
+        await foreach (var item in api.PullAsync(new ProviderApiClient(http, source, api, TimeProvider.System), new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None))
         {
             items.Add(item);
         }

@@ -34,6 +34,7 @@ public sealed class PayPalSignatureTests : IAsyncLifetime
         _paypal = await FakeApi.StartAsync(app =>
         {
             app.MapGet("/v1/notifications/certs/{name}", () => Results.Text(_signing.ChainPem, "application/x-pem-file"));
+            app.MapGet("/redirect/{name}", (string name) => Results.Redirect($"/v1/notifications/certs/{name}"));
         });
     }
 
@@ -143,6 +144,10 @@ public sealed class PayPalSignatureTests : IAsyncLifetime
     [InlineData("https://api.paypal.com.evil.example/certs/CERT-1", "not one PayPal serves")]
     [InlineData("https://paypal.com@evil.example/certs/CERT-1", "not an https URL")]
     [InlineData("https://evilpaypal.com/certs/CERT-1", "not one PayPal serves")]
+    [InlineData("https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1", null)]
+    [InlineData("https://api-m.paypal.com/v1/notifications/certs/CERT-1", null)]
+    [InlineData("https://www.paypal.com/certs/CERT-1", "not one PayPal serves")]          // PayPal's, but not a certificate host
+    [InlineData("https://uploads.paypal.com/certs/CERT-1", "not one PayPal serves")]
     [InlineData("file:///etc/passwd", "not an https URL")]
     public void DefaultCertHosts_ArePayPalsOwn_OverHttps(string url, string? problem)
     {
@@ -204,8 +209,46 @@ public sealed class PayPalSignatureTests : IAsyncLifetime
         var check = await VerifyAsync(Body, Signed(certUrl: url));
 
         Assert.Equal(SignatureFailure.BadSignature, check.Failure);
-        Assert.Contains("404", check.Detail, StringComparison.Ordinal);
+        // What the fetch met is not echoed to the sender, who chose the URL.
+        Assert.Equal(PayPalProvider.CertificateNotVerified, check.Detail);
+        Assert.DoesNotContain("404", check.Detail, StringComparison.Ordinal);
         Assert.Empty(_cache);
+    }
+
+    [Fact]
+    public async Task CertUrlThatRedirects_IsRefused_EvenWithAClientThatFollowsRedirects()
+    {
+        var url = new Uri(_paypal!.BaseUrl, "/redirect/CERT-1").ToString();
+
+        var check = await VerifyAsync(Body, Signed(certUrl: url));
+
+        Assert.Equal(SignatureFailure.BadSignature, check.Failure);
+        Assert.Equal(PayPalProvider.CertificateNotVerified, check.Detail);
+        Assert.Empty(_cache);
+    }
+
+    [Fact]
+    public async Task CachedCertificate_IsFetchedAgainAfter24Hours()
+    {
+        Assert.True((await VerifyAsync(Body, Signed(), now: Now)).IsValid);
+        Assert.True((await VerifyAsync(Body, Signed(sentAt: Now.AddHours(23)), now: Now.AddHours(23))).IsValid);
+        Assert.Equal(1, CertFetches);
+
+        Assert.True((await VerifyAsync(Body, Signed(sentAt: Now.AddHours(25)), now: Now.AddHours(25))).IsValid);
+        Assert.Equal(2, CertFetches);
+    }
+
+    [Fact]
+    public async Task CertificateCache_HoldsAtMost32Urls()
+    {
+        for (var i = 0; i < 40; i++)
+        {
+            var url = new Uri(_paypal!.BaseUrl, $"/v1/notifications/certs/CERT-{i}").ToString();
+            Assert.True((await VerifyAsync(Body, Signed(certUrl: url))).IsValid);
+        }
+
+        Assert.Equal(40, CertFetches);
+        Assert.Equal(32, _cache.Keys.Count(k => k.StartsWith("paypal-cert:", StringComparison.Ordinal)));
     }
 
     [Theory]

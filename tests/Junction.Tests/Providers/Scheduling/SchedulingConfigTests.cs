@@ -12,7 +12,7 @@ public sealed class SchedulingConfigTests
     {
         var config = Parse("""
             admin:
-              tokens: ["t"]
+              tokens: ["scheduling-admin-token"]
             sources:
               calendly:
                 provider: calendly
@@ -40,7 +40,7 @@ public sealed class SchedulingConfigTests
     {
         var errors = Assert.Throws<ConfigException>(() => Parse("""
             admin:
-              tokens: ["t"]
+              tokens: ["scheduling-admin-token"]
             sources:
               acuity:
                 provider: acuity
