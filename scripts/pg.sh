@@ -50,7 +50,7 @@ pg_start() {
   "${run[@]}" "$bin/initdb" -D "$PG_DIR/data" -U junction --auth=trust -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log" >&2; return 1; }
   "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=200 -c shared_buffers=256MB" start >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=1000 -c shared_buffers=256MB" start >/dev/null \
     || { cat "$PG_DIR/server.log" >&2; return 1; }
   "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U junction -d postgres -qc "CREATE DATABASE junction" >/dev/null
   PG_BIN=$bin

@@ -6,26 +6,36 @@ namespace Junction.Intake;
 
 /// <summary>
 /// Refused requests, written in the background to a bounded table. A flood of forgeries can neither
-/// slow intake (the queue drops its oldest entries when full) nor grow the table past its cap.
+/// slow intake nor grow the table past its cap: the queue drops its oldest entries when full, the
+/// writer stands back while intake is committing (up to <see cref="MaxDefer"/>, so a steady stream of
+/// accepted events cannot silence it), and its commits skip the fsync that acknowledged events need
+/// (a rejection is a diagnostic, never acknowledged data: a power cut may lose the newest few).
 /// </summary>
 public sealed class RejectionLog : BackgroundService
 {
     public const int Keep = 10_000;
     public const int DefaultCapacity = 4_096;
 
+    /// <summary>How long the writer waits for intake to go quiet before it writes anyway.</summary>
+    public static readonly TimeSpan MaxDefer = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(20);
+
     private readonly IJunctionStore _store;
+    private readonly Normalize.NormalizeSignal? _intake;
     private readonly ILogger<RejectionLog> _logger;
     private readonly Channel<Rejection> _queue;
     private long _dropped;
 
-    public RejectionLog(IJunctionStore store, IntakeMetrics metrics, ILogger<RejectionLog> logger)
-        : this(store, metrics, logger, DefaultCapacity)
+    public RejectionLog(IJunctionStore store, IntakeMetrics metrics, ILogger<RejectionLog> logger, Normalize.NormalizeSignal intake)
+        : this(store, metrics, logger, DefaultCapacity, intake)
     {
     }
 
-    internal RejectionLog(IJunctionStore store, IntakeMetrics metrics, ILogger<RejectionLog> logger, int capacity)
+    internal RejectionLog(IJunctionStore store, IntakeMetrics metrics, ILogger<RejectionLog> logger, int capacity, Normalize.NormalizeSignal? intake = null)
     {
         _store = store;
+        _intake = intake;
         _logger = logger;
         // Lossy under pressure by design, and counted: a flood shows as junction_intake_rejections_dropped_total.
         _queue = Channel.CreateBounded<Rejection>(new BoundedChannelOptions(capacity)
@@ -50,6 +60,13 @@ public sealed class RejectionLog : BackgroundService
         var batch = new List<Rejection>();
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
+            // Intake first: while it commits, let the queue (bounded, lossy) absorb the flood.
+            var deferred = TimeSpan.Zero;
+            while (_intake is { IntakeBusy: true } && deferred < MaxDefer)
+            {
+                await Task.Delay(Recheck, CancellationToken.None);
+                deferred += Recheck;
+            }
             batch.Clear();
             while (batch.Count < 512 && _queue.Reader.TryRead(out var r)) batch.Add(r);
             try

@@ -220,7 +220,10 @@ public abstract partial class RelationalStore(TimeProvider time) : IJunctionStor
         if (rejections.Count == 0) return;
         using var gate = await EnterWriteAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
+        // Not intake's fsync path: a rejection is never acknowledged data (a power cut may lose the newest few).
+        await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await SkipCommitWaitAsync(connection, tx, cancellationToken);
         await using (var cmd = connection.CreateCommand())
         {
             cmd.Transaction = tx;
@@ -249,6 +252,9 @@ public abstract partial class RelationalStore(TimeProvider time) : IJunctionStor
         }
         await tx.CommitAsync(cancellationToken);
     }
+
+    /// <summary>PostgreSQL: this transaction's commit does not wait for its WAL flush. SQLite: nothing (see <see cref="RelaxDurabilityAsync"/>).</summary>
+    protected virtual Task SkipCommitWaitAsync(DbConnection connection, DbTransaction tx, CancellationToken cancellationToken) => Task.CompletedTask;
 
     protected virtual string InsertRejectionSql =>
         $"INSERT INTO {Tables.Rejections} (source, reason, detail, received_at, headers) VALUES (@source, @reason, @detail, @received_at, @headers)";

@@ -174,8 +174,15 @@ public abstract class IntakeContractTests : IAsyncLifetime
         Assert.DoesNotContain("Lovelace", raw, StringComparison.OrdinalIgnoreCase);
         Assert.True(rejection.GetProperty("headers").TryGetProperty("stripe-signature", out _));
 
-        var metrics = await Server.Client.GetStringAsync("/metrics");
-        Assert.Matches("junction_intake_rejected_total\\{[^}]*reason=\"bad_signature\"[^}]*source=\"stripe-main\"[^}]*\\} 1", metrics);
+        // The scrape endpoint may answer from its short response cache: read until the refusal shows.
+        var pattern = "junction_intake_rejected_total\\{[^}]*reason=\"bad_signature\"[^}]*source=\"stripe-main\"[^}]*\\} 1";
+        var metrics = "";
+        for (var i = 0; i < 50 && !System.Text.RegularExpressions.Regex.IsMatch(metrics, pattern); i++)
+        {
+            if (i > 0) await Task.Delay(100);
+            metrics = await Server.Client.GetStringAsync("/metrics");
+        }
+        Assert.Matches(pattern, metrics);
     }
 
     [Fact]

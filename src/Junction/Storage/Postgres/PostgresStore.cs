@@ -52,6 +52,14 @@ public sealed class PostgresStore : RelationalStore
         ON CONFLICT (source, dedup_key) DO NOTHING
         """;
 
+    protected override async Task SkipCommitWaitAsync(DbConnection connection, DbTransaction tx, CancellationToken cancellationToken)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SET LOCAL synchronous_commit TO OFF";
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     protected override string InsertRejectionSql =>
         $"INSERT INTO {Tables.Rejections} (source, reason, detail, received_at, headers) VALUES (@source, @reason, @detail, @received_at, @headers::jsonb)";
 
