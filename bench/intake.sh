@@ -12,6 +12,9 @@
 #   BENCH_NULL_POOL=300000   requests in the null endpoint's pool (it wraps: the null endpoint stores nothing)
 #   BENCH_POOL_MIN=200000    smallest pool of unique events for a Junction run
 #   BENCH_SKIP_BUILD=1       reuse bench/out/ from a previous run
+#   BENCH_FORGERY=N          during each measured Junction run, also flood it with forged webhooks (a
+#                            wrong signing secret) from a second wrk with N connections on the load core;
+#                            the report shows how many forgeries were refused beside the accepted rate
 #
 # Layout: the server under test runs on core 1, wrk on core 0 (PostgreSQL is not pinned: it shares
 # both cores). Every process this script starts is stopped on exit; logs stay in bench/out/logs/.
@@ -428,7 +431,27 @@ EOF
     gen_pool "$TMP/j" "$pool" "${RUN_ID}${engine:0:1}$i" "$J_PORT"
     log "run Junction #$i ($DURATION s, pool of $pool unique events)"
     k=$engine.junction$i
+    FORGER=""
+    if [ "${BENCH_FORGERY:-0}" -gt 0 ]; then
+      # Same events signed with a secret Junction does not have: every one is refused (401) and logged.
+      timeout 300 dotnet "$OUT/gen/Gen.dll" pool --out "$TMP/forged" --count 20000 --shards 1 --tag "${RUN_ID}F$i" \
+        --secret whsec_forged_not_the_sources --host "127.0.0.1:$J_PORT" --path "$HOOK_PATH" >/dev/null || die "Gen forged pool failed"
+      # Longer than the run (the measured wrk first loads its pool); stopped when the run ends.
+      taskset -c "$LOAD_CORE" wrk -t1 -c"$BENCH_FORGERY" -d"$((DURATION + 60))s" --timeout 10s -s "$BENCH_DIR/intake.lua" \
+        "http://127.0.0.1:$J_PORT$HOOK_PATH" -- "$TMP/forged" >"$TMP/forger.out" 2>&1 &
+      FORGER=$!
+      PIDS+=("$FORGER")
+    fi
     run_load "$k" "$J_PORT" "$TMP/j" "$DURATION" "$J_PID"
+    if [ -n "$FORGER" ]; then
+      kill -INT "$FORGER" 2>/dev/null || true   # wrk prints its results on SIGINT
+      wait "$FORGER" || true
+      forget_pid "$FORGER"
+      fline=$(grep '^RESULT ' "$TMP/forger.out" || echo "")
+      forged=$(sed -E 's/.*non200=([0-9]+).*/\1/' <<<"$fline")
+      forged_ok=$(sed -E 's/.*ok200=([0-9]+).*/\1/' <<<"$fline")
+      printf '  %-13s forgery flood (%s connections): %s refused, %s accepted (must be 0)\n' "" "$BENCH_FORGERY" "${forged:-?}" "${forged_ok:-?}"
+    fi
     settle "$J_PID"
     count_stored "$J_PORT"
     stored=$((STORED_TOTAL - stored_before)); stored_before=$STORED_TOTAL
