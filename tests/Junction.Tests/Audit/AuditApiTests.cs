@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Junction.Tests.Support;
 using static Junction.Tests.Project.ProjectKit;
 
@@ -34,7 +33,7 @@ public abstract class AuditApiTests : IAsyncLifetime
         await PersonAsync(Server, "/v1/people?email=cold@example.com", p => Has(p, "course-pro", "active"));
         await PersonAsync(Server, "/v1/people?email=lead@example.com", p => Has(p, "course-pro", "active"));
 
-        var report = await RunAuditAsync();
+        var report = await AuditKit.RunAsync(Server.Admin);
         Assert.Equal("completed", report.GetProperty("status").GetString());
         Assert.True(report.GetProperty("window").TryGetProperty("from", out _));
         var points = report.GetProperty("points").EnumerateArray().ToList();
@@ -69,7 +68,7 @@ public abstract class AuditApiTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         }
 
-        var again = (await RunAuditAsync()).GetProperty("points")[1];
+        var again = (await AuditKit.RunAsync(Server.Admin)).GetProperty("points")[1];
         var left = Assert.Single(again.GetProperty("findings").EnumerateArray());
         Assert.NotEqual(finding.GetProperty("kind").GetString(), left.GetProperty("kind").GetString());
 
@@ -101,21 +100,6 @@ public abstract class AuditApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
-    private async Task<JsonElement> RunAuditAsync()
-    {
-        using var start = await Server.Admin.PostAsJsonAsync("/v1/audits", new { since = "1d" });
-        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
-        var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(20);
-        while (TimeProvider.System.GetUtcNow() < deadline)
-        {
-            var report = await GetJsonAsync(Server.Admin, $"/v1/audits/{id}");
-            if (report.GetProperty("status").GetString() != "running") return report;
-            await Task.Delay(50);
-        }
-        Assert.Fail($"audit {id} did not finish");
-        return default;
-    }
 }
 
 public sealed class SqliteAuditApiTests : AuditApiTests

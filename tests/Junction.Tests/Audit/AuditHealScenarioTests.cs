@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Junction.Tests.Dispatch.Scenarios;
@@ -26,20 +25,20 @@ public abstract class AuditHealScenarioTests
         await rig.PostAsync(Paid("ord_1", Ada, Observability.Iso.Utc(TimeProvider.System.GetUtcNow().AddHours(-1))));
         await rig.EventuallyAsync(() => rig.Kit.TagsOf(Ada).Contains(PaidTag), "the Kit paid tag");
         await rig.SettledAsync();
-        var clean = await AuditAsync(rig);
-        Assert.Empty(Findings(clean, "paid_without_access"));
+        var clean = await AuditKit.RunAsync(rig.Server.Admin);
+        Assert.Empty(AuditKit.Findings(clean, "paid_without_access"));
 
         rig.Kit.UntagByHand(Ada, PaidTag);
         // Held while Kit is paused, so two audits in a row both see the drift before any heal lands.
         using (await rig.AdminPostAsync($"/v1/destinations/{KitId}/pause", """{"reason":"audit test"}""")) { }
-        var first = await AuditAsync(rig);
-        var second = await AuditAsync(rig);
+        var first = await AuditKit.RunAsync(rig.Server.Admin);
+        var second = await AuditKit.RunAsync(rig.Server.Admin);
 
-        var finding = Assert.Single(Findings(first, "paid_without_access"));
+        var finding = Assert.Single(AuditKit.Findings(first, "paid_without_access"));
         Assert.Equal(("tag_missing", KitId, "ord_1"), (finding.GetProperty("kind").GetString(), finding.GetProperty("destination").GetString(), finding.GetProperty("order_id").GetString()));
         Assert.Equal(("resync", "queued"), (finding.GetProperty("heal").GetProperty("action").GetString(), finding.GetProperty("heal").GetProperty("status").GetString()));
         Assert.Equal(4900, first.GetProperty("points")[2].GetProperty("revenue_at_risk").GetProperty("USD").GetInt64());
-        var again = Assert.Single(Findings(second, "paid_without_access"));
+        var again = Assert.Single(AuditKit.Findings(second, "paid_without_access"));
         Assert.Equal(finding.GetProperty("heal").GetProperty("delivery_id").GetInt64(), again.GetProperty("heal").GetProperty("delivery_id").GetInt64());
         Assert.Single(await rig.DeliveriesAsync($"destination={KitId}&state=held"));
 
@@ -49,8 +48,8 @@ public abstract class AuditHealScenarioTests
         Assert.Equal(2, rig.KitTagAdds().Values.Max()); // the first sync and one heal, not one per audit
 
         var healed = await rig.Server.Admin.GetFromJsonAsync<JsonElement>($"/v1/audits/{first.GetProperty("id").GetString()}");
-        Assert.Equal("healed", Assert.Single(Findings(healed, "paid_without_access")).GetProperty("heal").GetProperty("status").GetString());
-        Assert.Empty(Findings(await AuditAsync(rig), "paid_without_access")); // confirmed by the next read-back
+        Assert.Equal("healed", Assert.Single(AuditKit.Findings(healed, "paid_without_access")).GetProperty("heal").GetProperty("status").GetString());
+        Assert.Empty(AuditKit.Findings(await AuditKit.RunAsync(rig.Server.Admin), "paid_without_access")); // confirmed by the next read-back
 
         var person = await GetJsonAsync(rig.Server.Admin, $"/v1/people?email={Ada}");
         var timeline = await GetJsonAsync(rig.Server.Admin, $"/v1/people/{person.GetProperty("id").GetString()}/timeline");
@@ -74,40 +73,18 @@ public abstract class AuditHealScenarioTests
         rig.Kit.TagByHand(Ada, PaidTag);
         rig.Kit.TagByHand(Ada, "VIP"); // the creator's own tag: not Junction's to touch
 
-        var report = await AuditAsync(rig);
-        var leak = Assert.Single(Findings(report, "refund_leaks"));
+        var report = await AuditKit.RunAsync(rig.Server.Admin);
+        var leak = Assert.Single(AuditKit.Findings(report, "refund_leaks"));
         Assert.Equal(("tag_leak", KitId), (leak.GetProperty("kind").GetString(), leak.GetProperty("destination").GetString()));
         Assert.Equal("high", report.GetProperty("points")[4].GetProperty("severity").GetString());
 
         await rig.EventuallyAsync(() => !rig.Kit.TagsOf(Ada).Contains(PaidTag), "the leaked tag's removal");
         await rig.SettledAsync();
         Assert.Contains("VIP", rig.Kit.TagsOf(Ada));
-        Assert.Empty(Findings(await AuditAsync(rig), "refund_leaks"));
+        Assert.Empty(AuditKit.Findings(await AuditKit.RunAsync(rig.Server.Admin), "refund_leaks"));
     }
 
-    private static List<JsonElement> Findings(JsonElement report, string point) =>
-        report.GetProperty("points").EnumerateArray().Single(p => p.GetProperty("name").GetString() == point).GetProperty("findings").EnumerateArray().ToList();
 
-    private static async Task<JsonElement> AuditAsync(ScenarioRig rig)
-    {
-        using var start = await rig.Server.Admin.PostAsJsonAsync("/v1/audits", new { since = "1d" });
-        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
-        var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
-        while (TimeProvider.System.GetUtcNow() < deadline)
-        {
-            var report = await rig.Server.Admin.GetFromJsonAsync<JsonElement>($"/v1/audits/{id}");
-            if (report.GetProperty("status").GetString() != "running")
-            {
-                Assert.Equal("completed", report.GetProperty("status").GetString());
-                Assert.Equal(0, report.GetProperty("read_errors").GetArrayLength());
-                return report;
-            }
-            await Task.Delay(50);
-        }
-        Assert.Fail($"audit {id} did not finish");
-        return default;
-    }
 }
 
 public sealed class SqliteAuditHealScenarioTests : AuditHealScenarioTests

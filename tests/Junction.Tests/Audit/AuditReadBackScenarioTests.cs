@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Junction.Tests.Dispatch.Scenarios;
 using Junction.Tests.Support;
 using static Junction.Tests.Dispatch.Scenarios.ScenarioRig;
@@ -26,18 +23,18 @@ public abstract class AuditReadBackScenarioTests
         await rig.PostAsync(Paid("ord_1", Ada, Observability.Iso.Utc(TimeProvider.System.GetUtcNow().AddHours(-1))));
         await rig.EventuallyAsync(() => rig.Teachable.ActiveCourses(Ada).Contains(CourseId), "the Teachable enrollment");
         await rig.SettledAsync();
-        Assert.Empty(Findings(await AuditAsync(rig), "paid_without_access"));
+        Assert.Empty(AuditKit.Findings(await AuditKit.RunAsync(rig.Server.Admin), "paid_without_access"));
 
         rig.Teachable.UnenrollByHand(Ada, CourseId);
-        var report = await AuditAsync(rig);
+        var report = await AuditKit.RunAsync(rig.Server.Admin);
 
-        var finding = Assert.Single(Findings(report, "paid_without_access"));
+        var finding = Assert.Single(AuditKit.Findings(report, "paid_without_access"));
         Assert.Equal(("course_missing", TeachableId, "ord_1"),
             (finding.GetProperty("kind").GetString(), finding.GetProperty("destination").GetString(), finding.GetProperty("order_id").GetString()));
         Assert.Equal("resync", finding.GetProperty("heal").GetProperty("action").GetString());
         await rig.EventuallyAsync(() => rig.Teachable.ActiveCourses(Ada).Contains(CourseId), "the healed enrollment");
         await rig.SettledAsync();
-        Assert.Empty(Findings(await AuditAsync(rig), "paid_without_access"));
+        Assert.Empty(AuditKit.Findings(await AuditKit.RunAsync(rig.Server.Admin), "paid_without_access"));
     }
 
     [Fact]
@@ -50,16 +47,16 @@ public abstract class AuditReadBackScenarioTests
         await rig.PostAsync(Refund("ord_1", Ada, Observability.Iso.Utc(now.AddHours(-1))));
         await rig.EventuallyAsync(() => rig.Teachable.ActiveCourses(Ada).Count == 0, "the unenrollment on refund");
         await rig.SettledAsync();
-        Assert.Empty(Findings(await AuditAsync(rig), "refund_leaks"));
+        Assert.Empty(AuditKit.Findings(await AuditKit.RunAsync(rig.Server.Admin), "refund_leaks"));
 
         rig.Teachable.EnrollByHand(Ada, CourseId);
-        var report = await AuditAsync(rig);
+        var report = await AuditKit.RunAsync(rig.Server.Admin);
 
-        var leak = Assert.Single(Findings(report, "refund_leaks"));
+        var leak = Assert.Single(AuditKit.Findings(report, "refund_leaks"));
         Assert.Equal(("course_leak", TeachableId), (leak.GetProperty("kind").GetString(), leak.GetProperty("destination").GetString()));
         await rig.EventuallyAsync(() => rig.Teachable.ActiveCourses(Ada).Count == 0, "the leaked enrollment's removal");
         await rig.SettledAsync();
-        Assert.Empty(Findings(await AuditAsync(rig), "refund_leaks"));
+        Assert.Empty(AuditKit.Findings(await AuditKit.RunAsync(rig.Server.Admin), "refund_leaks"));
     }
 
     [Fact]
@@ -69,44 +66,22 @@ public abstract class AuditReadBackScenarioTests
         await rig.PostAsync(Paid("ord_1", Ada, Observability.Iso.Utc(TimeProvider.System.GetUtcNow().AddHours(-1))));
         await rig.EventuallyAsync(() => rig.Mailchimp.TagsOf(Ada).Contains(PaidTag), "the Mailchimp paid tag");
         await rig.SettledAsync();
-        Assert.Empty(Findings(await AuditAsync(rig), "paid_without_access"));
+        Assert.Empty(AuditKit.Findings(await AuditKit.RunAsync(rig.Server.Admin), "paid_without_access"));
 
         rig.Mailchimp.UntagByHand(Ada, PaidTag);
         rig.Mailchimp.TagByHand(Ada, "VIP"); // the creator's own tag: not Junction's to touch
-        var report = await AuditAsync(rig);
+        var report = await AuditKit.RunAsync(rig.Server.Admin);
 
-        var finding = Assert.Single(Findings(report, "paid_without_access"));
+        var finding = Assert.Single(AuditKit.Findings(report, "paid_without_access"));
         Assert.Equal(("tag_missing", MailchimpId, "ord_1"),
             (finding.GetProperty("kind").GetString(), finding.GetProperty("destination").GetString(), finding.GetProperty("order_id").GetString()));
         await rig.EventuallyAsync(() => rig.Mailchimp.TagsOf(Ada).Contains(PaidTag), "the healed Mailchimp tag");
         await rig.SettledAsync();
         Assert.Contains("VIP", rig.Mailchimp.TagsOf(Ada));
-        Assert.Empty(Findings(await AuditAsync(rig), "paid_without_access"));
+        Assert.Empty(AuditKit.Findings(await AuditKit.RunAsync(rig.Server.Admin), "paid_without_access"));
     }
 
-    private static List<JsonElement> Findings(JsonElement report, string point) =>
-        report.GetProperty("points").EnumerateArray().Single(p => p.GetProperty("name").GetString() == point).GetProperty("findings").EnumerateArray().ToList();
 
-    private static async Task<JsonElement> AuditAsync(ScenarioRig rig)
-    {
-        using var start = await rig.Server.Admin.PostAsJsonAsync("/v1/audits", new { since = "1d" });
-        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
-        var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
-        while (TimeProvider.System.GetUtcNow() < deadline)
-        {
-            var report = await rig.Server.Admin.GetFromJsonAsync<JsonElement>($"/v1/audits/{id}");
-            if (report.GetProperty("status").GetString() != "running")
-            {
-                Assert.Equal("completed", report.GetProperty("status").GetString());
-                Assert.Equal(0, report.GetProperty("read_errors").GetArrayLength());
-                return report;
-            }
-            await Task.Delay(50);
-        }
-        Assert.Fail($"audit {id} did not finish");
-        return default;
-    }
 }
 
 public sealed class SqliteAuditReadBackScenarioTests : AuditReadBackScenarioTests

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -53,7 +52,7 @@ public abstract class PaymentReadBackTests
         }
         await Project.ProjectKit.PersonAsync(server, "/v1/people?email=seen@example.com", p => p.GetProperty("orders").GetArrayLength() == 1);
 
-        var report = await AuditAsync(server);
+        var report = await AuditKit.RunAsync(server.Admin);
         var gaps = report.GetProperty("points")[1];
         var missedFinding = Assert.Single(gaps.GetProperty("findings").EnumerateArray(), f => f.GetProperty("kind").GetString() == "missed_payment");
         Assert.Equal(("pi_missed", "stripe-main", "backfill", "queued"), (missedFinding.GetProperty("order_id").GetString(), missedFinding.GetProperty("source").GetString(),
@@ -64,7 +63,7 @@ public abstract class PaymentReadBackTests
         // The heal went through intake: the missed payment is in the ledger now, so the next audit is clean.
         var person = await Project.ProjectKit.PersonAsync(server, "/v1/people?email=missed@example.com", p => p.GetProperty("orders").GetArrayLength() == 1);
         Assert.Equal("pi_missed", person.GetProperty("orders")[0].GetProperty("order_id").GetString());
-        var next = await AuditAsync(server);
+        var next = await AuditKit.RunAsync(server.Admin);
         Assert.DoesNotContain(next.GetProperty("points")[1].GetProperty("findings").EnumerateArray(), f => f.GetProperty("kind").GetString() == "missed_payment");
     }
 
@@ -73,25 +72,6 @@ public abstract class PaymentReadBackTests
          "receipt_email":"{{email}}","metadata":{},"status":"succeeded","latest_charge":"ch_{{id}}","livemode":true}
         """;
 
-    private static async Task<JsonElement> AuditAsync(JunctionServer server)
-    {
-        using var start = await server.Admin.PostAsJsonAsync("/v1/audits", new { since = "1d" });
-        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
-        var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
-        while (TimeProvider.System.GetUtcNow() < deadline)
-        {
-            var report = await server.Admin.GetFromJsonAsync<JsonElement>($"/v1/audits/{id}");
-            if (report.GetProperty("status").GetString() != "running")
-            {
-                Assert.Equal(0, report.GetProperty("read_errors").GetArrayLength());
-                return report;
-            }
-            await Task.Delay(50);
-        }
-        Assert.Fail($"audit {id} did not finish");
-        return default;
-    }
 }
 
 public sealed class SqlitePaymentReadBackTests : PaymentReadBackTests
