@@ -14,7 +14,10 @@ namespace Junction.Tests.Capture;
 /// visited again with other UTMs, then the form posted to Junction across origins. The stored
 /// optin must carry the first touch, the last touch and the ticked consent, and the checkout link
 /// the purchase token the optin names. Skipped only when chromium is missing outside CI.
+/// Runs alone, after the parallel tests: on two cores, chromium beside the whole suite once
+/// missed its 45 s page-load budget (a loaded machine, not a fault of the page).
 /// </summary>
+[Collection(nameof(BrowserAlone))]
 public sealed class SnippetBrowserTests
 {
     private static readonly string[] ChromiumPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
@@ -188,3 +191,6 @@ public sealed class SnippetBrowserTests
         <body><a id="back" href="/landing">Back</a></body></html>
         """;
 }
+
+[CollectionDefinition(nameof(BrowserAlone), DisableParallelization = true)]
+public sealed class BrowserAlone;
