@@ -54,4 +54,7 @@ internal static partial class Log
 
     [LoggerMessage(7000, LogLevel.Error, "A scheduled audit failed to start; it is tried again at the next poll")]
     public static partial void AuditScheduleFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7001, LogLevel.Information, "Scheduled {Object} audit {AuditId}: {Status}")]
+    public static partial void ScheduledAuditRan(ILogger logger, string @object, string auditId, string status);
 }
