@@ -116,6 +116,9 @@ public sealed record DestinationReadBack
     /// <summary>True when the read covered subscription status (email platforms).</summary>
     public bool CoversSubscriptions { get; init; }
 
+    /// <summary>Mapped tags or courses the destination does not have at all (a typo, a deleted tag): what the pre-launch checklist names.</summary>
+    public IReadOnlyList<string> Missing { get; init; } = [];
+
     public int ApiCalls { get; init; }
 }
 

@@ -10,6 +10,7 @@ public static class AuditServices
         services.TryAddSingleton<AuditMetrics>();
         services.TryAddSingleton<PaymentReadBacks>();
         services.TryAddSingleton<AuditRunner>();
+        services.TryAddSingleton<Checklist>();
         if (scheduled)
         {
             services.TryAddSingleton<AuditScheduler>();

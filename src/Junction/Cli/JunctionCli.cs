@@ -25,6 +25,7 @@ public static class JunctionCli
             DispatchCommands.Pause(ConfigOption),
             DispatchCommands.Resume(ConfigOption),
             AuditCommands.Audit(ConfigOption),
+            ChecklistCommands.Checklist(ConfigOption),
         };
         return await root.Parse(args).InvokeAsync();
     }

@@ -57,6 +57,8 @@ public sealed class KitReadBack(DestinationConfig config, HttpClient http, TimeP
             Destination = Config.Id,
             CoversSubscriptions = true,
             ApiCalls = api.Calls,
+            // Kit creates a missing tag on first use, but a mapped name with no tag yet is worth a look before launch.
+            Missing = [.. Config.Tags.Values.Where(v => !tagIds.ContainsValue(v)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(v => $"tag '{v}'")],
             Contacts = contacts.ToDictionary(c => c.Key, c => new ObservedContact { Email = c.Key, Status = c.Value.Status ?? ObservedStatus.None, Tags = c.Value.Tags },
                 StringComparer.Ordinal),
         };
