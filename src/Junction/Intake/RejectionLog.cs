@@ -22,20 +22,21 @@ public sealed class RejectionLog : BackgroundService
     private static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(20);
 
     private readonly IJunctionStore _store;
-    private readonly Normalize.NormalizeSignal? _intake;
+    private readonly Func<bool> _intakeBusy;
     private readonly ILogger<RejectionLog> _logger;
     private readonly Channel<Rejection> _queue;
     private long _dropped;
 
     public RejectionLog(IJunctionStore store, IntakeMetrics metrics, ILogger<RejectionLog> logger, Normalize.NormalizeSignal intake)
-        : this(store, metrics, logger, DefaultCapacity, intake)
+        : this(store, metrics, logger, DefaultCapacity, () => intake.IntakeBusy)
     {
     }
 
-    internal RejectionLog(IJunctionStore store, IntakeMetrics metrics, ILogger<RejectionLog> logger, int capacity, Normalize.NormalizeSignal? intake = null)
+    // intakeBusy: true while intake is committing (tests pass their own).
+    internal RejectionLog(IJunctionStore store, IntakeMetrics metrics, ILogger<RejectionLog> logger, int capacity, Func<bool>? intakeBusy = null)
     {
         _store = store;
-        _intake = intake;
+        _intakeBusy = intakeBusy ?? (() => false);
         _logger = logger;
         // Lossy under pressure by design, and counted: a flood shows as junction_intake_rejections_dropped_total.
         _queue = Channel.CreateBounded<Rejection>(new BoundedChannelOptions(capacity)
@@ -62,7 +63,7 @@ public sealed class RejectionLog : BackgroundService
         {
             // Intake first: while it commits, let the queue (bounded, lossy) absorb the flood.
             var deferred = TimeSpan.Zero;
-            while (_intake is { IntakeBusy: true } && deferred < MaxDefer)
+            while (_intakeBusy() && deferred < MaxDefer)
             {
                 await Task.Delay(Recheck, CancellationToken.None);
                 deferred += Recheck;
