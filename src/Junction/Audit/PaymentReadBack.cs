@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Junction.Canonical;
 using Junction.Config;
@@ -20,7 +19,7 @@ public sealed class PaymentReadBacks(JunctionConfig config, IHttpClientFactory h
 {
     /// <summary>The sources that can be read back: a listing and API credentials.</summary>
     public IEnumerable<SourceConfig> Readable() =>
-        config.Sources.Values.Where(s => ProviderRegistry.TryGet(s.Provider, out var p) && p.Api?.Backfill is not null && HasCredentials(s))
+        config.Sources.Values.Where(s => ProviderRegistry.TryGet(s.Provider, out var p) && p.Api?.Backfill is not null && s.HasApiCredentials)
             .OrderBy(s => s.Id, StringComparer.Ordinal);
 
     private const int MaxWaits = 5;
@@ -84,19 +83,7 @@ public sealed class PaymentReadBacks(JunctionConfig config, IHttpClientFactory h
 
     /// <summary>The raw drafts that carry a missed order, for intake's append (deduplicated there).</summary>
     public IReadOnlyList<RawEventDraft> Drafts(string sourceId, IEnumerable<BackfillItem> items) =>
-        [.. items.Select(item => Draft(time, sourceId, item))];
-
-    public static RawEventDraft Draft(TimeProvider time, string source, BackfillItem item)
-    {
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(item);
-        var now = time.GetUtcNow();
-        return new RawEventDraft(
-            Guid.CreateVersion7(now).ToString(), source, item.DedupKey, now,
-            System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString(), item.ContentType,
-            JsonSerializer.Serialize(item.Headers, Intake.JunctionJson.Default.IReadOnlyDictionaryStringString),
-            item.Body, Convert.ToHexStringLower(SHA256.HashData(item.Body)));
-    }
+        [.. items.Select(item => item.ToDraft(time, sourceId))];
 
     private MapResult? Map(SourceConfig source, IWebhookProvider provider, BackfillItem item)
     {
@@ -116,8 +103,6 @@ public sealed class PaymentReadBacks(JunctionConfig config, IHttpClientFactory h
         }
     }
 
-    private static bool HasCredentials(SourceConfig source) =>
-        source.Option("api_key") is not null || (source.Option("client_id") is not null && source.Option("client_secret") is not null);
 
     /// <summary>One order's facts from the listing: paid, refunded in part or in full.</summary>
     private sealed class Acc

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text.Json;
 using Junction.Config;
 using Junction.Normalize;
 using Junction.Providers;
@@ -108,7 +106,7 @@ public static class NormalizeCommands
             {
                 await foreach (var item in backfill.PullAsync(api, from, ct))
                 {
-                    batch.Add(Draft(cli.Time, id, item));
+                    batch.Add(item.ToDraft(cli.Time, id));
                     fetched++;
                     if (batch.Count == 100) await FlushAsync();
                     progress.Report(fetched);
@@ -134,15 +132,6 @@ public static class NormalizeCommands
         return command;
     }
 
-    private static RawEventDraft Draft(TimeProvider time, string source, BackfillItem item)
-    {
-        var now = time.GetUtcNow();
-        return new RawEventDraft(
-            Guid.CreateVersion7(now).ToString(), source, item.DedupKey, now,
-            System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString(), item.ContentType,
-            JsonSerializer.Serialize(item.Headers, Intake.JunctionJson.Default.IReadOnlyDictionaryStringString),
-            item.Body, Convert.ToHexStringLower(SHA256.HashData(item.Body)));
-    }
 
     internal static bool TryParseSince(string text, DateTimeOffset now, out DateTimeOffset since)
     {

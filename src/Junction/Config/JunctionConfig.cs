@@ -68,4 +68,7 @@ public sealed record SourceConfig
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     public string? Option(string key) => Options.TryGetValue(key, out var v) && v.Length > 0 ? v : null;
+
+    /// <summary>An API key, or a client id with its secret: enough to call the provider's API.</summary>
+    public bool HasApiCredentials => Option("api_key") is not null || (Option("client_id") is not null && Option("client_secret") is not null);
 }

@@ -337,14 +337,12 @@ public sealed class Normalizer(
             TraceId = summary.TraceId,
             ReceivedAt = summary.ReceivedAt,
             DedupKey = summary.DedupKey,
-            CanEnrich = provider.Api is not null && HasCredentials(source),
+            CanEnrich = provider.Api is not null && source.HasApiCredentials,
             ApiBaseUrl = source.Option("api_base_url"),
             Enrichment = enrichments.ToDictionary(kv => kv.Key, kv => JsonDocument.Parse(kv.Value).RootElement, StringComparer.Ordinal),
         }, null);
     }
 
-    private static bool HasCredentials(SourceConfig source) =>
-        source.Option("api_key") is not null || (source.Option("client_id") is not null && source.Option("client_secret") is not null);
 
     private MapResult SafeMap(RawInput input)
     {

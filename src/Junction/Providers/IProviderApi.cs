@@ -19,7 +19,20 @@ public interface IProviderApi
 }
 
 /// <summary>One item a backfill found, stored through the same dedupe and normalization as a webhook.</summary>
-public sealed record BackfillItem(string DedupKey, byte[] Body, string ContentType, IReadOnlyDictionary<string, string> Headers);
+public sealed record BackfillItem(string DedupKey, byte[] Body, string ContentType, IReadOnlyDictionary<string, string> Headers)
+{
+    /// <summary>The raw-log draft for this item, received now: what `junction backfill` and an audit's payment heal append.</summary>
+    public Storage.RawEventDraft ToDraft(TimeProvider time, string source)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var now = time.GetUtcNow();
+        return new Storage.RawEventDraft(
+            Guid.CreateVersion7(now).ToString(), source, DedupKey, now,
+            System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString(), ContentType,
+            System.Text.Json.JsonSerializer.Serialize(Headers, Intake.JunctionJson.Default.IReadOnlyDictionaryStringString),
+            Body, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Body)));
+    }
+}
 
 public interface IBackfill
 {

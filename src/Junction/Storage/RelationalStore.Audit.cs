@@ -203,9 +203,9 @@ public abstract partial class RelationalStore
                 DeliveryStates.Dead => HealStatuses.Failed,
                 _ => HealStatuses.Queued,
             };
-            return new StoredFinding(r.GetInt64(0), r.GetString(1), r.GetInt32(2), r.GetString(3), Nullable(r, 4), Nullable(r, 5), Nullable(r, 6), Nullable(r, 7),
+            return new StoredFinding(r.GetInt64(0), r.GetString(1), r.GetInt32(2), r.GetString(3), NullableString(r, 4), NullableString(r, 5), NullableString(r, 6), NullableString(r, 7),
                 r.GetString(8), r.GetString(9), r.GetString(10), status, r.IsDBNull(12) ? null : r.GetInt64(12),
-                r.IsDBNull(13) ? null : r.GetInt64(13), Nullable(r, 14), r.GetString(15), r.GetInt64(16), Nullable(r, 18));
+                r.IsDBNull(13) ? null : r.GetInt64(13), NullableString(r, 14), r.GetString(15), r.GetInt64(16), NullableString(r, 18));
         }, cancellationToken);
     }
 
@@ -277,7 +277,5 @@ public abstract partial class RelationalStore
     private const string AuditColumns = "id, trigger_name, started_at, finished_at, status, window_from, window_to, report, error";
 
     private static StoredAudit ReadAudit(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt64(2), r.IsDBNull(3) ? null : r.GetInt64(3),
-        r.GetString(4), r.GetInt64(5), r.GetInt64(6), Nullable(r, 7), Nullable(r, 8));
-
-    private static string? Nullable(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        r.GetString(4), r.GetInt64(5), r.GetInt64(6), NullableString(r, 7), NullableString(r, 8));
 }
