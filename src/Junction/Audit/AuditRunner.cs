@@ -81,7 +81,7 @@ public sealed class AuditRunner(
                 request.Progress?.Report($"reading back {d.Id}");
                 try
                 {
-                    var read = await reader.ReadAsync(Gate(d), cancellationToken);
+                    var read = await reader.ReadAsync(GateFor(d), cancellationToken);
                     readBacks[d.Id] = read;
                     calls += read.ApiCalls;
                     request.Progress?.Report($"read back {d.Id}: {read.Contacts.Count} contacts, {read.ApiCalls} calls");
@@ -186,7 +186,8 @@ public sealed class AuditRunner(
     private static bool Wanted(DestinationConfig d, IReadOnlySet<string> objects) =>
         (d.Courses.Count > 0 && objects.Contains(AuditObjects.Enrollments)) || (d.Courses.Count == 0 && objects.Contains(AuditObjects.Tags));
 
-    private ReadBackGate Gate(DestinationConfig d)
+    /// <summary>Awaited before each read-back request: the destination's own token bucket, keeping <see cref="DeliveryReserve"/> for deliveries.</summary>
+    public ReadBackGate GateFor(DestinationConfig d)
     {
         var runtime = (services.GetService(typeof(Dispatcher)) as Dispatcher)?.Runtime(d.Id) ?? OwnRuntime(d);
         return async cancellationToken =>
@@ -230,6 +231,7 @@ public sealed class AuditRunner(
             {
                 PersonId = personId,
                 State = state,
+                Test = state.Test,
                 Identity = new PersonIdentity
                 {
                     Id = personId, FirstSeenAt = stored.FirstSeenAt, PrimaryEmail = stored.PrimaryEmail, PurchaseEmail = stored.PurchaseEmail,
