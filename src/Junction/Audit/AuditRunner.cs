@@ -116,6 +116,7 @@ public sealed class AuditRunner(
                 People = people, Optins = optins, ReadBacks = readBacks,
                 Payments = listings.ToDictionary(l => l.Key, l => l.Value.ReadBack, StringComparer.Ordinal),
                 Accepted = await _store.AcceptedFingerprintsAsync(cancellationToken),
+                TagSends = await TagSendsAsync(people, from, cancellationToken),
             });
 
             var heal = request.Heal ?? config.Audits.Heal;
@@ -240,6 +241,13 @@ public sealed class AuditRunner(
             });
         }
         return people;
+    }
+
+    private async Task<IReadOnlyList<TagSends>> TagSendsAsync(IReadOnlyList<AuditPerson> people, DateTimeOffset from, CancellationToken cancellationToken)
+    {
+        var sends = (await _store.LoadStateSendsAsync(from.ToUnixTimeMilliseconds(), cancellationToken))
+            .Select(s => new StateSend(s.Destination, s.PersonId, DeliveryPlanner.DeserializeDesired(s.Payload).Tags, DateTimeOffset.FromUnixTimeMilliseconds(s.CompletedAt)));
+        return TagSendLog.Count(sends, people.ToDictionary(p => p.PersonId, p => p.State, StringComparer.Ordinal), [.. config.Destinations.Values], config.Policy);
     }
 
     private async Task<List<OptinFact>> OptinsAsync(CancellationToken cancellationToken)
