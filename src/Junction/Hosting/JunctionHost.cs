@@ -107,6 +107,10 @@ public static class JunctionHost
 
         await store.MigrateAsync(CancellationToken.None);
         Log.StoreReady(logger, store.Engine);
+        if (store is Storage.RelationalStore relational && await relational.BackfillReadModelAsync(CancellationToken.None) is > 0 and var filled)
+        {
+            Log.ReadModelBackfilled(logger, filled);
+        }
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
