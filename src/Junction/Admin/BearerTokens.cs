@@ -17,8 +17,13 @@ public sealed class BearerTokens(IEnumerable<string> secrets)
     public bool Authorizes(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()));
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && Matches(header["Bearer ".Length..].Trim());
+    }
+
+    /// <summary>Whether <paramref name="secret"/> is one of the set (a token typed into the dashboard's sign-in form).</summary>
+    public bool Matches(string secret)
+    {
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
         var ok = false;
         foreach (var hash in _hashes) ok |= CryptographicOperations.FixedTimeEquals(hash, presented);
         return ok;

@@ -118,4 +118,20 @@ public abstract partial class RelationalStore
         AddParameter(cmd, "limit", limit);
         return await ReadAllAsync(cmd, r => new PersonRow(r.GetString(0), NullableString(r, 1), r.GetInt64(2), r.GetInt64(3) == 1, NullableString(r, 4), (int)r.GetInt64(5), r.GetInt64(6) == 1), cancellationToken);
     }
+
+    /// <summary>When each source's newest stored event arrived (the (source, seq) index: one row each).</summary>
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> LastEventAtAsync(IEnumerable<string> sources, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using var connection = await OpenAsync(cancellationToken);
+        foreach (var source in sources)
+        {
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = $"SELECT received_at FROM {Tables.RawEvents} WHERE source = @s ORDER BY seq DESC LIMIT 1";
+            AddParameter(cmd, "s", source);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken)) result[source] = reader.GetFieldValue<DateTimeOffset>(0);
+        }
+        return result;
+    }
 }
