@@ -81,7 +81,7 @@ public sealed class DashboardData(JunctionConfig config, IJunctionStore store, T
         {
             new("Orders", N(figures.Orders), "order_summary (person state)", "paid orders in the period (paid_at), test orders left out", asOf),
             new("Revenue, net of refunds", Money(net), "order_summary (person state)", "per currency: amounts of orders paid in the period, less refunds made in the period", asOf),
-            new("Refunds", $"{N(figures.Refunds)} · {Money(figures.Refunded)}", "order_summary (person state)", "orders with a refund in the period (latest refund time), and the amounts refunded", asOf),
+            new("Refunds", figures.Refunds == 0 ? "0" : $"{N(figures.Refunds)} · {Money(figures.Refunded)}", "order_summary (person state)", "orders with a refund in the period (latest refund time), and the amounts refunded", asOf),
             new("New leads", N(figures.NewLeads), "person_summary (person state)", "people first seen in the period who hold email consent", asOf),
             new("Failed enrollments", N(failedEnrollments), "stats_hourly (delivery outcomes)", "deliveries to course platforms that went dead in the period", asOf, failedEnrollments > 0),
             new("Events ingested", N(accepted), "stats_hourly (intake)", "webhooks, form posts and API events stored in the period (duplicates not counted)", asOf),
