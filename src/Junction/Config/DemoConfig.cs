@@ -84,6 +84,16 @@ public static class DemoConfig
                 },
                 ["demo-api"] = new() { Id = "demo-api", Provider = "api", Secrets = [] },
             },
+            // What the simulated traffic (Hosting/DemoTraffic) buys: so the demo's people hold tags and entitlements.
+            Policy = new State.Policy
+            {
+                Tags = new HashSet<string>(StringComparer.Ordinal) { "customer", "paid:demo-course", "paid:demo-coaching" },
+                Products =
+                [
+                    new State.ProductPolicy { Id = "demo-course", Match = [new State.ProductMatch("demo-stripe", Sku: "demo-course")], TagsWhileActive = ["paid:demo-course", "customer"] },
+                    new State.ProductPolicy { Id = "demo-coaching", Match = [new State.ProductMatch("demo-stripe", Sku: "demo-coaching")], TagsWhileActive = ["paid:demo-coaching", "customer"] },
+                ],
+            },
             Path = null,
         };
     }

@@ -81,6 +81,7 @@ public static class JunctionHost
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddDashboard();
         builder.Services.AddSingleton<Dashboard.DashboardAuth>();
+        builder.Services.AddHostedService<DemoTraffic>();
         // One attempt per call, bounded; redirects are not followed (a redirected webhook POST would turn into a GET).
         builder.Services.AddHttpClient(Dispatch.Destinations.DestinationConnectors.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });

@@ -21,6 +21,31 @@ public sealed class CliTests
         var demo = Junction.Config.DemoConfig.Create(_ => null);
         Assert.All(demo.Sources.Keys, id => Assert.Matches($@"[:,] {System.Text.RegularExpressions.Regex.Escape(id)}(,|\))", junction.Output[0]));
         Assert.True(File.Exists(Path.Combine(dir, "data", "junction.db")), "the demo stores in ./data/junction.db");
+
+        // A first run shows something: simulated journeys arrive through the demo's own form and Stripe sources,
+        // all at demo addresses, and the dashboard answers at / with its sign-in page.
+        using var admin = new HttpClient { BaseAddress = baseAddress };
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Junction.Config.DemoConfig.AdminToken);
+        var raw = "";
+        for (var i = 0; i < 150 && !(raw.Contains("\"demo-form\"", StringComparison.Ordinal) && raw.Contains("\"demo-stripe\"", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(200);
+            raw = await admin.GetStringAsync("/v1/raw-events?limit=100");
+        }
+        Assert.Contains("\"demo-form\"", raw, StringComparison.Ordinal);
+        Assert.Contains("\"demo-stripe\"", raw, StringComparison.Ordinal);
+        var person = "";
+        for (var i = 0; i < 150 && !person.Contains("demo-1@demo.junction.invalid", StringComparison.Ordinal); i++)
+        {
+            using var found = await admin.GetAsync("/v1/people?email=demo-1@demo.junction.invalid");
+            person = await found.Content.ReadAsStringAsync();
+            await Task.Delay(200);
+        }
+        Assert.Contains("demo-1@demo.junction.invalid", person, StringComparison.Ordinal);
+        using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = baseAddress };
+        using var home = await noRedirect.GetAsync("/");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, home.StatusCode);
+        Assert.StartsWith("/signin", home.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
     }
 
     [Fact]

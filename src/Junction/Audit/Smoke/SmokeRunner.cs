@@ -379,9 +379,7 @@ public sealed class SmokeRunner(
                 """);
             using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/hooks/{source.Id}") { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            var mac = System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(source.Secrets[0]),
-                (byte[])[.. Encoding.UTF8.GetBytes(created.ToString(System.Globalization.CultureInfo.InvariantCulture) + "."), .. body]);
-            request.Headers.TryAddWithoutValidation("Stripe-Signature", $"t={created.ToString(System.Globalization.CultureInfo.InvariantCulture)},v1={Convert.ToHexStringLower(mac)}");
+            request.Headers.TryAddWithoutValidation(Providers.Stripe.StripeProvider.SignatureHeader, Providers.Stripe.StripeProvider.Sign(source.Secrets[0], created, body));
             using var response = await junction.SendAsync(request);
             if (!response.IsSuccessStatusCode) throw new SmokeStepException($"POST /v1/hooks/{source.Id} ({type}) answered {(int)response.StatusCode}: {await Body(response)}");
         }

@@ -33,4 +33,12 @@ public sealed class StripeProvider : IWebhookProvider
         Signatures.VerifyTimestamped(request, Scheme, secrets, tolerance, now);
 
     public string? DedupKey(WebhookRequest request) => JsonProbe.TopLevelString(request.Body.Span, "id"u8);
+
+    /// <summary>The header Stripe would send with <paramref name="body"/> (smoke runs and the demo's simulated traffic sign their own events).</summary>
+    public static string Sign(string secret, long timestamp, byte[] body)
+    {
+        var t = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var mac = System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret), (byte[])[.. System.Text.Encoding.UTF8.GetBytes(t + "."), .. body]);
+        return $"t={t},v1={Convert.ToHexStringLower(mac)}";
+    }
 }
