@@ -67,6 +67,39 @@ public abstract class PaymentReadBackTests
         Assert.DoesNotContain(next.GetProperty("points")[1].GetProperty("findings").EnumerateArray(), f => f.GetProperty("kind").GetString() == "missed_payment");
     }
 
+    [Fact]
+    public async Task AuditApiCalls_CountStripeRequests_NotTheEventsTheyListed()
+    {
+        // Five payments on one page, after one 429: two requests, whatever the number of events.
+        var created = TimeProvider.System.GetUtcNow().AddHours(-1).ToUnixTimeSeconds();
+        var events = string.Join(",", Enumerable.Range(1, 5).Select(i =>
+            Encoding.UTF8.GetString(StripeFixtures.Event($"evt_{i}", "payment_intent.succeeded", Intent($"pi_{i}", $"buyer{i}@example.com"), created, livemode: true))));
+        var requests = 0;
+        await using var stripe = await FakeApi.StartAsync(app => app.MapGet("/v1/events", (HttpResponse response) =>
+        {
+            if (Interlocked.Increment(ref requests) == 1)
+            {
+                response.Headers.RetryAfter = "1";
+                return Results.Text("""{"error":{"type":"rate_limit_error","message":"Too many requests"}}""", "application/json", statusCode: 429);
+            }
+            return Results.Text($$"""{"object":"list","data":[{{events}}],"has_more":false,"url":"/v1/events"}""", "application/json");
+        }));
+        var config = ConfigLoader.Parse($$"""
+            storage: "{{await NewStorageAsync()}}"
+            admin: { tokens: ["{{JunctionServer.AdminToken}}"] }
+            sources:
+              stripe-main: { provider: stripe, secrets: ["{{Secret}}"], api_key: "sk_live_readback", api_base_url: "{{stripe.BaseUrl}}" }
+            audits: { heal: false }
+            """, "readback.yaml", _ => null);
+        await using var server = await JunctionServer.StartAsync(config);
+
+        var report = await AuditKit.RunAsync(server.Admin);
+
+        Assert.Equal(5, report.GetProperty("points")[1].GetProperty("findings").EnumerateArray().Count(f => f.GetProperty("kind").GetString() == "missed_payment"));
+        Assert.Equal(2, requests);
+        Assert.Equal(requests, report.GetProperty("api_calls").GetInt32());
+    }
+
     private static string Intent(string id, string email) => $$"""
         {"id":"{{id}}","object":"payment_intent","amount":4900,"amount_received":4900,"currency":"usd","customer":"cus_{{id}}",
          "receipt_email":"{{email}}","metadata":{},"status":"succeeded","latest_charge":"ch_{{id}}","livemode":true}
