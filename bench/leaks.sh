@@ -72,8 +72,8 @@ echo "  tree $GIT_REV; .NET $(dotnet --version); $(nproc --all) cores ($(awk -F'
 echo "  $PEOPLE journeys, seed $SEED; read-cost pass: ${SCALE:-skipped}; store: SQLite (a file per run in $WORK)"
 echo "  faults: 20% of Stripe webhooks sent twice, 20% of journeys reordered (newest first), 5% of Stripe webhooks never sent"
 echo "  (only in GET /v1/events), 10% of people get a destination failure (45% a 500, 45% a 429 with Retry-After: 1,"
-echo "  10% a timeout: the API hangs 35 s for every write in the next 200 ms, once per destination), 2% a silent drop"
-echo "  (200/201/204 and nothing applied), 1% tampering after the sync (paid tag or enrollment removed by hand)"
+echo "  10% a timeout: the API hangs 35 s for every write in the next 200 ms, once per destination), 2% of leads,"
+echo "  of buyers and of refunded buyers a silent drop (200/201/204 and nothing applied), 1% tampering after the sync (paid tag or enrollment removed by hand)"
 echo
 
 # Bounded: the run stops by itself (each wait inside has its own limit); this is the outer bound.

@@ -64,12 +64,18 @@ internal sealed class LeakRun(int people, int seed, int concurrency, Action<stri
         stack.Teachable.Api.Faults = r => Fault(stack, "teachable", r);
         _faultsOn = true;
 
+        // Refunds come later than purchases: a journey's refund is sent once its purchase has reached
+        // the tools (so that removing the paid tag and the enrollment is a write a fault can hit),
+        // except in reordered journeys, whose refund arrives first.
         var clock = Stopwatch.StartNew();
-        await DriveAsync(stack);
+        await DriveAsync(stack, refunds: false);
+        log($"opt-ins and purchases driven in {clock.Elapsed.TotalSeconds:0.0} s; waiting for them to settle");
+        var settled = await stack.SettleAsync(TimeSpan.FromMinutes(10));
+        await DriveAsync(stack, refunds: true);
         DriveTime = clock.Elapsed;
-        log($"driven in {DriveTime.TotalSeconds:0.0} s ({WebhooksSent} webhooks and opt-ins sent, {Refused} refused); waiting for the pipeline to settle (retries included)");
+        log($"refunds driven: {DriveTime.TotalSeconds:0.0} s in all ({WebhooksSent} webhooks and opt-ins sent, {Refused} refused); waiting for the pipeline to settle (retries included)");
         clock.Restart();
-        Settled = await stack.SettleAsync(TimeSpan.FromMinutes(10));
+        Settled = await stack.SettleAsync(TimeSpan.FromMinutes(10)) && settled;
         SettleTime = clock.Elapsed;
         _faultsOn = false;
         log($"settled: {Settled} after {SettleTime.TotalSeconds:0.0} s");
@@ -79,10 +85,8 @@ internal sealed class LeakRun(int people, int seed, int concurrency, Action<stri
         Measure(stack, LeaksBefore);
         log($"leaks before the audit: {LeaksBefore.Values.Sum(l => l.Count)} in {LeaksBefore.Count} people");
 
-        var before = ReadBackRequests(stack);
         var (report, wall) = await stack.AuditAsync(heal: true, TimeSpan.FromMinutes(10));
-        var after = ReadBackRequests(stack);
-        ReadCalls = after.ToDictionary(a => a.Key, a => a.Value - before.GetValueOrDefault(a.Key), StringComparer.Ordinal);
+        ReadCalls = ReadBackRequests(stack, report);
         AuditWall = wall;
         ReportedCalls = report.TryGetProperty("api_calls", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : -1;
         foreach (var e in report.GetProperty("read_errors").EnumerateArray()) ReadErrors.Add(e.GetString() ?? "");
@@ -139,12 +143,22 @@ internal sealed class LeakRun(int people, int seed, int concurrency, Action<stri
                 var kind = rng.NextDouble();
                 j.FailWith = kind < 0.45 ? "500" : kind < 0.9 ? "429" : "timeout";
             }
-            if (rng.NextDouble() < SilentDropRate)
-            {
-                j.DropOp = !j.Buys ? "subscribe" : !j.Refunds ? (rng.Next(2) == 0 ? "tag_add" : "enroll") : (rng.Next(2) == 0 ? "tag_remove" : "unenroll");
-            }
             Journeys.Add(j);
             ByEmail[j.Email] = j;
+        }
+        // Silent drops: 2% of each group (at least one), so that every kind of write is dropped somewhere:
+        // a lead's subscribe, a buyer's paid tag or enrollment, a refund's tag removal or unenrollment.
+        foreach (var group in Journeys.GroupBy(j => j.Buys ? j.Refunds ? 2 : 1 : 0).OrderBy(g => g.Key))
+        {
+            foreach (var j in group.OrderBy(_ => rng.Next()).Take(Math.Max(1, (int)Math.Round(group.Count() * SilentDropRate))).OrderBy(j => j.Index))
+            {
+                j.DropOp = group.Key switch
+                {
+                    0 => "subscribe",
+                    1 => rng.Next(2) == 0 ? "tag_add" : "enroll",
+                    _ => rng.Next(2) == 0 ? "tag_remove" : "unenroll",
+                };
+            }
         }
         // Tampering: 1% of the people, among those who hold access (a tag or an enrollment to remove by hand).
         var holders = Journeys.Where(j => j.PaidActive).OrderBy(_ => rng.Next()).Take((int)Math.Round(people * TamperRate)).ToList();
@@ -153,7 +167,7 @@ internal sealed class LeakRun(int people, int seed, int concurrency, Action<stri
 
     // ---------------------------------------------------------------- driving
 
-    private async Task DriveAsync(Stack stack)
+    private async Task DriveAsync(Stack stack, bool refunds)
     {
         var next = -1;
         var workers = Enumerable.Range(0, concurrency).Select(async _ =>
@@ -162,19 +176,20 @@ internal sealed class LeakRun(int people, int seed, int concurrency, Action<stri
             {
                 var i = Interlocked.Increment(ref next);
                 if (i >= Journeys.Count) return;
-                await SendJourneyAsync(stack, Journeys[i]);
+                await SendJourneyAsync(stack, Journeys[i], refunds);
             }
         });
         await Task.WhenAll(workers);
     }
 
-    private async Task SendJourneyAsync(Stack stack, Journey j)
+    /// <summary>The journey's opt-in and purchase (and, when reordered, its refund, first), or only its refund (<paramref name="refunds"/>).</summary>
+    private async Task SendJourneyAsync(Stack stack, Journey j, bool refunds)
     {
-        var steps = new List<Func<Task<int>>>
-        {
-            () => stack.PostEventAsync(OptIn(j), $"optin-{j.Key}", CancellationToken.None),
-        };
-        foreach (var e in new[] { j.PaidEvent, j.RefundEvent }.OfType<string>().Where(e => !j.Missed.Contains(e)))
+        if (refunds && (j.Reordered || j.RefundEvent is null)) return;
+        var steps = new List<Func<Task<int>>>();
+        if (!refunds) steps.Add(() => stack.PostEventAsync(OptIn(j), $"optin-{j.Key}", CancellationToken.None));
+        var events = refunds ? [j.RefundEvent] : j.Reordered ? [j.PaidEvent, j.RefundEvent] : new[] { j.PaidEvent };
+        foreach (var e in events.OfType<string>().Where(e => !j.Missed.Contains(e)))
         {
             steps.Add(() => stack.SendStripeAsync(e, CancellationToken.None));
             // Stripe retries a delivery it thinks failed, or sends twice: the same event id again.
@@ -341,15 +356,21 @@ internal sealed class LeakRun(int people, int seed, int concurrency, Action<stri
     private static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-    /// <summary>Requests a read-back makes, by tool (the connectors' own writes and look-ups by email are not counted).</summary>
-    public static Dictionary<string, int> ReadBackRequests(Stack stack)
+    /// <summary>
+    /// Read-back requests each fake answered while the audit ran (its report's started_at to
+    /// finished_at), by tool; the connectors' own look-ups by email are other paths and not counted.
+    /// </summary>
+    public static Dictionary<string, int> ReadBackRequests(Stack stack, JsonElement report)
     {
-        int Count(FakeApi api, Func<string, bool> read) => api.Requests.Count(r => read(r.Request));
+        var from = DateTimeOffset.Parse(report.GetProperty("started_at").GetString()!, CultureInfo.InvariantCulture);
+        var to = report.GetProperty("finished_at").GetString() is { } f ? DateTimeOffset.Parse(f, CultureInfo.InvariantCulture) : DateTimeOffset.MaxValue;
+        int Count(FakeApi api, params string[] prefixes) =>
+            api.Requests.Count(r => r.At >= from && r.At <= to && prefixes.Any(p => r.Request.StartsWith(p, StringComparison.Ordinal)));
         return new Dictionary<string, int>(StringComparer.Ordinal)
         {
-            ["stripe"] = Count(stack.Stripe.Api, r => r.StartsWith("GET /v1/events", StringComparison.Ordinal)),
-            ["kit"] = Count(stack.Kit.Api, r => r.StartsWith("GET /v4/tags", StringComparison.Ordinal) || r.StartsWith("GET /v4/subscribers?status=all", StringComparison.Ordinal)),
-            ["teachable"] = Count(stack.Teachable.Api, r => r.StartsWith("GET /v1/courses/", StringComparison.Ordinal) || r.StartsWith("GET /v1/users?page=", StringComparison.Ordinal)),
+            ["stripe"] = Count(stack.Stripe.Api, "GET /v1/events"),
+            ["kit"] = Count(stack.Kit.Api, "GET /v4/tags", "GET /v4/subscribers?status=all&per_page="),
+            ["teachable"] = Count(stack.Teachable.Api, "GET /v1/courses/", "GET /v1/users?page="),
         };
     }
 }

@@ -40,10 +40,8 @@ internal static class ScaleRun
             }
         }
         log($"scale {people}: seeded {people} Kit subscribers, {buyers} Teachable users, {stack.Stripe.EventCount} Stripe events; auditing (heal off)");
-        var before = LeakRun.ReadBackRequests(stack);
         var (report, wall) = await stack.AuditAsync(heal: false, TimeSpan.FromMinutes(15));
-        var after = LeakRun.ReadBackRequests(stack);
-        var calls = after.ToDictionary(a => a.Key, a => a.Value - before.GetValueOrDefault(a.Key), StringComparer.Ordinal);
+        var calls = LeakRun.ReadBackRequests(stack, report);
         var reported = report.TryGetProperty("api_calls", out var c) && c.ValueKind == System.Text.Json.JsonValueKind.Number ? c.GetInt32() : -1;
         log($"scale {people}: audit {report.GetProperty("status").GetString()} in {wall.TotalSeconds:0.0} s, {reported} API calls");
         return new ScalePoint(people, buyers, refunds, stack.Stripe.EventCount, reported, calls, wall, report.GetProperty("status").GetString() ?? "?");
