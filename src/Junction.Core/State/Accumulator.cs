@@ -26,9 +26,12 @@ internal sealed class Accumulator(Policy policy)
     private readonly List<IgnoredWrite> _ignored = [];
     private readonly Dictionary<string, (DateTimeOffset At, string EventId)> _lifecycleTrigger = new(Ord);
     private readonly Dictionary<string, DateTimeOffset> _lifecycleUnless = new(Ord);
+    private bool? _test;
 
     public void Apply(CanonicalEvent e)
     {
+        // One live event makes a real person of them, whatever came before or after.
+        _test = (_test ?? true) && e.TestMode;
         CollectIdentity(e);
         Touch(e);
 
@@ -228,7 +231,8 @@ internal sealed class Accumulator(Policy policy)
             var granted = !withdraw && c.Granted;
             // Anyone can post a form with someone else's address: its "no" is no change unless the
             // source allows withdrawal, and its "yes" waits for the email platform under double opt-in.
-            if (restricted is not null && !granted && !restricted.AllowWithdraw)
+            // A test person's own test "no" is a smoke run cleaning up: there is no real subscriber to protect.
+            if (restricted is not null && !granted && !restricted.AllowWithdraw && _test is not true)
             {
                 _ignored.Add(new IgnoredWrite(Ownership.SubscriptionPreferences, e.Type, e.Source, e.Provider, e.Id, e.OccurredAt));
                 continue;
@@ -405,6 +409,7 @@ internal sealed class Accumulator(Policy policy)
             TagDrift = [.. _drift],
             IgnoredWrites = [.. _ignored],
             Overrides = activeOverrides,
+            Test = _test is true,
         };
     }
 

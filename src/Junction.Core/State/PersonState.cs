@@ -40,6 +40,14 @@ public sealed record PersonState
 
     public IReadOnlyList<OverrideState> Overrides { get; init; } = [];
 
+    /// <summary>
+    /// True when every event of this person is a test event (a smoke run, a sandbox purchase):
+    /// they never count in business figures. Left out of the JSON when false, so a real person's
+    /// state and digest are the same as before the flag existed.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Test { get; init; }
+
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

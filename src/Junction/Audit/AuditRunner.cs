@@ -81,7 +81,7 @@ public sealed class AuditRunner(
                 request.Progress?.Report($"reading back {d.Id}");
                 try
                 {
-                    var read = await reader.ReadAsync(Gate(d), cancellationToken);
+                    var read = await reader.ReadAsync(GateFor(d), cancellationToken);
                     readBacks[d.Id] = read;
                     calls += read.ApiCalls;
                     request.Progress?.Report($"read back {d.Id}: {read.Contacts.Count} contacts, {read.ApiCalls} calls");
@@ -116,6 +116,7 @@ public sealed class AuditRunner(
                 People = people, Optins = optins, ReadBacks = readBacks,
                 Payments = listings.ToDictionary(l => l.Key, l => l.Value.ReadBack, StringComparer.Ordinal),
                 Accepted = await _store.AcceptedFingerprintsAsync(cancellationToken),
+                TagSends = await TagSendsAsync(people, from, cancellationToken),
             });
 
             var heal = request.Heal ?? config.Audits.Heal;
@@ -186,7 +187,8 @@ public sealed class AuditRunner(
     private static bool Wanted(DestinationConfig d, IReadOnlySet<string> objects) =>
         (d.Courses.Count > 0 && objects.Contains(AuditObjects.Enrollments)) || (d.Courses.Count == 0 && objects.Contains(AuditObjects.Tags));
 
-    private ReadBackGate Gate(DestinationConfig d)
+    /// <summary>Awaited before each read-back request: the destination's own token bucket, keeping <see cref="DeliveryReserve"/> for deliveries.</summary>
+    public ReadBackGate GateFor(DestinationConfig d)
     {
         var runtime = (services.GetService(typeof(Dispatcher)) as Dispatcher)?.Runtime(d.Id) ?? OwnRuntime(d);
         return async cancellationToken =>
@@ -230,6 +232,7 @@ public sealed class AuditRunner(
             {
                 PersonId = personId,
                 State = state,
+                Test = state.Test,
                 Identity = new PersonIdentity
                 {
                     Id = personId, FirstSeenAt = stored.FirstSeenAt, PrimaryEmail = stored.PrimaryEmail, PurchaseEmail = stored.PurchaseEmail,
@@ -238,6 +241,13 @@ public sealed class AuditRunner(
             });
         }
         return people;
+    }
+
+    private async Task<IReadOnlyList<TagSends>> TagSendsAsync(IReadOnlyList<AuditPerson> people, DateTimeOffset from, CancellationToken cancellationToken)
+    {
+        var sends = (await _store.LoadStateSendsAsync(from.ToUnixTimeMilliseconds(), cancellationToken))
+            .Select(s => new StateSend(s.Destination, s.PersonId, DeliveryPlanner.DeserializeDesired(s.Payload).Tags, DateTimeOffset.FromUnixTimeMilliseconds(s.CompletedAt)));
+        return TagSendLog.Count(sends, people.ToDictionary(p => p.PersonId, p => p.State, StringComparer.Ordinal), [.. config.Destinations.Values], config.Policy);
     }
 
     private async Task<List<OptinFact>> OptinsAsync(CancellationToken cancellationToken)

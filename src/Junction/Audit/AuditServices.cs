@@ -11,8 +11,10 @@ public static class AuditServices
         services.TryAddSingleton<PaymentReadBacks>();
         services.TryAddSingleton<AuditRunner>();
         services.TryAddSingleton<Checklist>();
+        services.TryAddSingleton<SmokeRunner>();
         if (scheduled)
         {
+            services.AddHostedService<SmokeScheduler>();
             services.TryAddSingleton<AuditScheduler>();
             services.AddHostedService(sp => sp.GetRequiredService<AuditScheduler>());
         }

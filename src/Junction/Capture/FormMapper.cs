@@ -39,7 +39,7 @@ public sealed class FormMapper : IPayloadMapper
     public static string FactKey(string dedupKey) => "optin:" + dedupKey;
 
     internal static CanonicalEvent Optin(RawInput raw, FormSubmission form) =>
-        raw.Event(EventTypes.Optin, FactKey(raw.DedupKey), raw.ReceivedAt, form.Subject, providerType: ProviderType) with
+        raw.Event(EventTypes.Optin, FactKey(raw.DedupKey), raw.ReceivedAt, form.Subject, form.TestMode, ProviderType) with
         {
             Consent = form.Consent,
             Attribution = form.LastTouch,

@@ -29,6 +29,12 @@ public sealed partial record FormSubmission
     public IReadOnlyList<string> Tags { get; init; } = [];
     public string? SubmissionId { get; init; }
 
+    /// <summary>
+    /// <c>test_mode</c> ticked: a smoke run's lead. It only marks the event test (kept out of
+    /// business figures and analytics); it grants nothing, so an untrusted post gains nothing by it.
+    /// </summary>
+    public bool TestMode { get; init; }
+
     /// <summary>Form fields from a form-encoded or JSON body (a flat object; booleans and numbers as text).</summary>
     public static Dictionary<string, string> Fields(ReadOnlySpan<byte> body, bool isForm)
     {
@@ -117,6 +123,7 @@ public sealed partial record FormSubmission
             FirstTouch = AttributionParser.FromValues(first),
             Tags = Get(f, "tags") is { } tags ? [.. tags.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : [],
             SubmissionId = Get(f, "submission_id"),
+            TestMode = Get(f, "test_mode") is { } test && Ticked.Contains(test.Trim()),
         };
     }
 

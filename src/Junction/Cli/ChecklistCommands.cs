@@ -12,11 +12,12 @@ public static class ChecklistCommands
     public static Command Checklist(Func<Option<string>> configOption)
     {
         var config = configOption();
-        var live = new Option<bool>("--live") { Description = "Also drive a smoke run end to end (not built yet: reported as a failed check)." };
+        var live = new Option<bool>("--live") { Description = "Also drive a smoke run end to end through a running junction serve (see junction smoke)." };
+        var url = SmokeCommands.UrlOption();
         var json = new Option<bool>("--json") { Description = "Print {\"ok\":bool,\"checks\":[{\"check\",\"ok\",\"detail\",\"fix\"}]}." };
         var command = new Command("checklist", "Pre-launch checks, dry run: config, credentials, mapped tags and courses, products, landing pages, paused destinations.")
         {
-            config, live, json,
+            config, live, url, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -28,14 +29,25 @@ public static class ChecklistCommands
                 await using var cli = await CliServices.CreateAsync(loaded, ct);
                 var progress = new Progress<string>(line => Console.Error.WriteLine(line));
                 items = [.. await cli.Get<Checklist>().RunAsync(parse.GetValue(json) ? null : progress, ct)];
+                if (parse.GetValue(live))
+                {
+                    if (loaded.Smoke is null)
+                    {
+                        items.Add(new CheckItem("live smoke run", false, "smoke: is not configured", "add a smoke: section with source and product (README, \"Smoke tests\")"));
+                    }
+                    else if (SmokeCommands.TryTarget(loaded, parse.GetValue(url), out var target))
+                    {
+                        items.Add(SmokeCommands.Item(await cli.Get<SmokeRunner>().RunAsync("checklist", target, parse.GetValue(json) ? null : progress, ct)));
+                    }
+                    else
+                    {
+                        items.Add(new CheckItem("live smoke run", false, "--url is not an http(s) address", "give --url http://host:port of the running junction serve"));
+                    }
+                }
             }
             catch (ConfigException ex)
             {
                 items = [.. ex.Errors.Select(e => new CheckItem("config", false, e.ToString(), "fix the key named, then run junction check-config"))];
-            }
-            if (parse.GetValue(live))
-            {
-                items.Add(new CheckItem("live smoke run", false, "junction smoke is not built yet", "run the dry checklist, and test a sandbox purchase by hand"));
             }
             var ok = items.All(i => i.Ok);
             if (parse.GetValue(json))

@@ -26,6 +26,7 @@ public static class JunctionCli
             DispatchCommands.Resume(ConfigOption),
             AuditCommands.Audit(ConfigOption),
             ChecklistCommands.Checklist(ConfigOption),
+            SmokeCommands.Smoke(ConfigOption),
         };
         return await root.Parse(args).InvokeAsync();
     }

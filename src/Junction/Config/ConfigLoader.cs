@@ -31,7 +31,7 @@ public static partial class ConfigLoader
     /// <summary>The shortest admin token, API key or metrics token accepted.</summary>
     public const int MinBearerLength = 16;
 
-    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "metrics", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations", "audits"];
+    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "metrics", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations", "audits", "smoke"];
     private static readonly string[] SourceKeys = ["provider", "secrets", "tolerance_seconds", "max_body_bytes"];
 
     public static JunctionConfig LoadFile(string path, Func<string, string?>? environment = null)
@@ -155,6 +155,7 @@ public static partial class ConfigLoader
         var policy = ReadPolicy(reader, root, sources);
         var destinations = ReadDestinations(reader, root, policy);
         var audits = ReadAudits(reader, root);
+        var smoke = ReadSmoke(reader, root, sources, policy);
 
         if (reader.Errors.Count > 0) throw new ConfigException(reader.Errors);
 
@@ -163,6 +164,7 @@ public static partial class ConfigLoader
             Policy = policy,
             Destinations = destinations,
             Audits = audits,
+            Smoke = smoke,
             Storage = storage,
             Admin = new AdminConfig(tokens),
             ApiKeys = apiKeys,

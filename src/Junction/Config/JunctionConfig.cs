@@ -42,6 +42,9 @@ public sealed record JunctionConfig
     /// <summary>audits: — the revenue leak audit's window, thresholds, heal switch and schedule.</summary>
     public Audit.AuditSettings Audits { get; init; } = Audit.AuditSettings.Default;
 
+    /// <summary>smoke: — the synthetic lead → purchase → refund of <c>junction smoke</c>; null when not configured.</summary>
+    public Audit.SmokeSettings? Smoke { get; init; }
+
     /// <summary>metrics.token: when set, GET /metrics needs <c>Authorization: Bearer</c> with it; null leaves /metrics open.</summary>
     public string? MetricsToken { get; init; }
 

@@ -121,6 +121,7 @@ public static class JunctionHost
         app.MapPoisonApi();
         app.MapDispatchApi();
         app.MapAuditApi();
+        app.MapSmokeApi();
         if (config.MetricsToken is { } metricsToken)
         {
             // Source ids, destination ids and rejection reasons are in the metrics: with metrics.token set they need it.

@@ -57,4 +57,10 @@ internal static partial class Log
 
     [LoggerMessage(7001, LogLevel.Information, "Scheduled {Object} audit {AuditId}: {Status}")]
     public static partial void ScheduledAuditRan(ILogger logger, string @object, string auditId, string status);
+
+    [LoggerMessage(7002, LogLevel.Error, "Smoke run {RunId} failed at step {Step}: {Detail}")]
+    public static partial void SmokeFailed(ILogger logger, string runId, string step, string detail);
+
+    [LoggerMessage(7003, LogLevel.Error, "A scheduled smoke run failed to start; it is tried again at the next poll")]
+    public static partial void SmokeScheduleFailed(ILogger logger, Exception exception);
 }

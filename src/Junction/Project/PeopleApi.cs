@@ -188,6 +188,8 @@ public static class PersonView
         };
         foreach (var field in StateFields) doc[field] = state?[field]?.DeepClone();
         doc["attribution"] ??= new JsonObject { ["first_touch"] = null, ["last_touch"] = null };
+        // A test person (every event test mode: smoke runs, sandbox purchases) never counts in business figures.
+        doc["test"] = state?["test"]?.GetValue<bool>() ?? false;
         doc["digest"] = person.Digest;
         return doc;
     }

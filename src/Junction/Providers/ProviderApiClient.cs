@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Junction.Config;
+using Junction.Normalize;
 
 namespace Junction.Providers;
 
@@ -34,6 +35,36 @@ public sealed class ProviderApiClient(HttpClient http, SourceConfig source, IPro
     public async Task<JsonElement> GetJsonAsync(string pathAndQuery, CancellationToken cancellationToken)
     {
         var (body, _) = await GetAsync(pathAndQuery, cancellationToken);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    /// <summary>
+    /// POSTs form fields (Stripe's API takes them) with an <c>Idempotency-Key</c>, so a request sent
+    /// again after a lost answer is applied once. The provider's own error message is kept.
+    /// </summary>
+    public async Task<JsonElement> PostFormAsync(string path, IEnumerable<KeyValuePair<string, string>> fields, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(BaseUrl, path.TrimStart('/'));
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        await api.AuthorizeAsync(request, Source, http, cancellationToken);
+        using var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            string? said = null;
+            try
+            {
+                said = JsonDocument.Parse(body).RootElement.Str("error.message");
+            }
+            catch (JsonException)
+            {
+                // not JSON: the status says enough
+            }
+            throw new ProviderApiException(response.StatusCode, $"POST {uri.AbsolutePath} answered {(int)response.StatusCode} {response.StatusCode}"
+                + (said is null ? "" : $": {(said.Length > 300 ? said[..300] : said)}"), Outbound.RetryAfterHeader.Parse(response.Headers, time));
+        }
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 

@@ -38,6 +38,22 @@ public abstract partial class RelationalStore
         return await ReadAllAsync(cmd, r => (r.GetString(0), r.GetString(1), r.GetString(2)), cancellationToken);
     }
 
+    /// <summary>
+    /// Succeeded state deliveries of every person who had one since <paramref name="sinceMs"/>, all of
+    /// theirs (the adds are told by the one before), in send order per destination and person.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Destination, string PersonId, string Payload, long CompletedAt)>> LoadStateSendsAsync(long sinceMs, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT destination, person_id, payload, completed_at FROM {Tables.Deliveries} "
+            + "WHERE kind = 'state' AND state = 'succeeded' AND completed_at IS NOT NULL AND person_id IN "
+            + $"(SELECT person_id FROM {Tables.Deliveries} WHERE kind = 'state' AND state = 'succeeded' AND completed_at >= @since) "
+            + "ORDER BY destination, person_id, completed_at, id";
+        AddParameter(cmd, "since", sinceMs);
+        return await ReadAllAsync(cmd, r => (r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)), cancellationToken);
+    }
+
     public async Task InsertAuditAsync(string id, string trigger, long startedAt, long windowFrom, long windowTo, CancellationToken cancellationToken)
     {
         using var gate = await EnterWriteAsync(cancellationToken);

@@ -338,6 +338,7 @@ public static class Tables
     public const string AuditFindings = "audit_findings";
     public const string AuditAccepted = "audit_accepted";
     public const string AuditSchedule = "audit_schedule";
+    public const string SmokeRuns = "smoke_runs";
     public const string Leases = "leases";
     public const string ProjectPoison = "project_poison";
 }

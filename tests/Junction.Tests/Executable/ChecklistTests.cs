@@ -52,7 +52,7 @@ public sealed class ChecklistTests
         Assert.All(doc.RootElement.GetProperty("checks").EnumerateArray(), c => Assert.True(c.GetProperty("ok").GetBoolean()));
 
         var (liveCode, live) = await JunctionProcess.RunAsync(dir, null, "checklist", "--config", config, "--live");
-        Assert.Equal(1, liveCode); // the smoke run it would add is not built: said, not pretended
+        Assert.Equal(1, liveCode); // no smoke: section, so the live run cannot happen: said, not pretended
         Assert.Contains("✗ live smoke run", live, StringComparison.Ordinal);
     }
 

@@ -72,6 +72,21 @@ public sealed class UnauthenticatedSourceFoldTests
     }
 
     [Fact]
+    public void TestModeNo_WithdrawsATestPersonsConsent_ButNeverARealPersons()
+    {
+        // A smoke run's cleanup: every event of the person is test mode, so there is no real subscriber to protect.
+        var smoke = Fold([FormPost("f1", 1, true) with { TestMode = true }, FormPost("f2", 2, false) with { TestMode = true }], At(3), WithForm());
+        Assert.True(smoke.Test);
+        Assert.False(Assert.Single(smoke.Consent).Granted);
+
+        // Anyone can tick test_mode: on a person with one live event it withdraws nothing and makes them no test person.
+        var real = Fold([FormPost("f1", 1, true), FormPost("f2", 2, false) with { TestMode = true }], At(3), WithForm());
+        Assert.False(real.Test);
+        Assert.True(Assert.Single(real.Consent).Granted);
+        Assert.DoesNotContain("\"test\"", real.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FormPost_ExplicitNo_WithdrawsOnlyWhereTheSourceAllowsIt()
     {
         var events = new[] { FormPost("f1", 1, consent: true), FormPost("f2", 2, consent: false) };

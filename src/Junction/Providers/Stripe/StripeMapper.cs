@@ -199,8 +199,19 @@ public sealed class StripeMapper : IPayloadMapper
         OrderId = pi.RequiredStr("id"),
         Amount = amount,
         Currency = Currency(pi),
+        Items = IntentItems(pi, amount),
         RelatedIds = Related(pi.Str("latest_charge"), pi.Str("invoice")),
     };
+
+    // A PaymentIntent has no line items. A custom checkout (and `junction smoke`) names what was
+    // bought in its metadata: price, product or sku, matched by `products:` like a line item.
+    private static IReadOnlyList<OrderItem> IntentItems(JsonElement pi, long? amount)
+    {
+        var metadata = pi.StringMap("metadata");
+        string? Value(string key) => metadata.TryGetValue(key, out var v) && v.Length > 0 ? v : null;
+        var (price, product, sku) = (Value("price"), Value("product"), Value("sku"));
+        return price is null && product is null && sku is null ? [] : [new OrderItem { PriceId = price, ProductId = product, Sku = sku, Amount = amount }];
+    }
 
     private static Subject ChargeSubject(JsonElement ch) => Subject.From(
         ch.Str("billing_details.email") ?? ch.Str("receipt_email"), ch.Str("customer"),
