@@ -15,7 +15,9 @@ namespace Junction.Bench.Leaks;
 /// items at <c>GET /v1/checkout/sessions/{id}/line_items</c>, bearer secret-key auth (401 otherwise);
 /// and the webhook sender, which posts an event signed <c>Stripe-Signature: t=…,v1=HMAC-SHA256(secret,
 /// "t.body")</c>. Whether an event is ever sent is the sender's business: the list holds them all,
-/// as Stripe's does when a webhook endpoint missed one.
+/// as Stripe's does when a webhook endpoint missed one. Live mode (<c>livemode: true</c>), unlike the
+/// test suite's fake (<c>tests/…/Support/FakeStripe.cs</c>, PaymentIntents in test mode for smoke
+/// runs): test-mode purchases make test people, whom the audit leaves out by design.
 /// </summary>
 public sealed class FakeStripe : IAsyncDisposable
 {
