@@ -55,14 +55,19 @@ public abstract class PaymentReadBackTests
         var report = await AuditKit.RunAsync(server.Admin);
         var gaps = report.GetProperty("points")[1];
         var missedFinding = Assert.Single(gaps.GetProperty("findings").EnumerateArray(), f => f.GetProperty("kind").GetString() == "missed_payment");
-        Assert.Equal(("pi_missed", "stripe-main", "backfill", "queued"), (missedFinding.GetProperty("order_id").GetString(), missedFinding.GetProperty("source").GetString(),
-            missedFinding.GetProperty("heal").GetProperty("action").GetString(), missedFinding.GetProperty("heal").GetProperty("status").GetString()));
+        Assert.Equal(("pi_missed", "stripe-main", "backfill"), (missedFinding.GetProperty("order_id").GetString(), missedFinding.GetProperty("source").GetString(),
+            missedFinding.GetProperty("heal").GetProperty("action").GetString()));
+        // Queued, or already healed when the backfill reached the ledger before this read.
+        Assert.Contains(missedFinding.GetProperty("heal").GetProperty("status").GetString(), new[] { "queued", "healed" });
         Assert.Equal(2 * 4900, gaps.GetProperty("revenue_at_risk").GetProperty("USD").GetInt64()); // the missed payment, and pi_seen's buyer was no lead
         Assert.True(requests >= 3, $"the 429 was waited out and both pages read ({requests} requests)");
 
         // The heal went through intake: the missed payment is in the ledger now, so the next audit is clean.
         var person = await Project.ProjectKit.PersonAsync(server, "/v1/people?email=missed@example.com", p => p.GetProperty("orders").GetArrayLength() == 1);
         Assert.Equal("pi_missed", person.GetProperty("orders")[0].GetProperty("order_id").GetString());
+        var healed = await server.Admin.GetFromJsonAsync<JsonElement>($"/v1/audits/{report.GetProperty("id").GetString()}");
+        var backfilled = Assert.Single(healed.GetProperty("points")[1].GetProperty("findings").EnumerateArray(), f => f.GetProperty("kind").GetString() == "missed_payment");
+        Assert.Equal("healed", backfilled.GetProperty("heal").GetProperty("status").GetString()); // its order is in the ledger now
         var next = await AuditKit.RunAsync(server.Admin);
         Assert.DoesNotContain(next.GetProperty("points")[1].GetProperty("findings").EnumerateArray(), f => f.GetProperty("kind").GetString() == "missed_payment");
     }
