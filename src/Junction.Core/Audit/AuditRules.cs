@@ -67,7 +67,9 @@ public static class AuditRules
                         {
                             if (Desired(d, person) is not { Subscribed: true } desired) continue;
                             var status = Observed(d, desired.Email)?.Status ?? "absent";
-                            if (status is ObservedStatus.Subscribed or ObservedStatus.Pending) continue;
+                            // Unconfirmed there is fine only while Junction itself awaits a double opt-in; otherwise
+                            // the person is never mailed (a buyer created inactive before the opt-in arrived stays so).
+                            if (status is ObservedStatus.Subscribed || (status is ObservedStatus.Pending && desired.Pending)) continue;
                             // Never added: re-sync adds them. Unsubscribed or inactive there: the platform
                             // (or the person) decided; Junction must not undo it, so it is for review.
                             item.Add(new AuditFinding

@@ -27,36 +27,39 @@ public sealed class PaymentReadBacks(JunctionConfig config, IHttpClientFactory h
     /// <summary>
     /// Reads the listing; a 429 or 5xx (the client is single-attempt) waits for its Retry-After (else a
     /// growing pause) and reads again from the start: what was read is keyed by order, so nothing doubles.
+    /// Its <see cref="PaymentReadBack.ApiCalls"/> are the requests sent, the refused ones included (not the items listed).
     /// </summary>
     public async Task<PaymentListing> ReadAsync(SourceConfig source, DateTimeOffset since, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
+        var provider = ProviderRegistry.Get(source.Provider);
+        var spent = 0;
         for (var attempt = 1; ; attempt++)
         {
+            var api = new ProviderApiClient(http.CreateClient(Normalizer.HttpClientName), source,
+                provider.Api ?? throw new ReadBackException($"sources.{source.Id}: provider {provider.Name} has no API to read back"), time);
             try
             {
-                return await ReadOnceAsync(source, since, cancellationToken);
+                var listing = await ReadOnceAsync(source, provider, api, since, cancellationToken);
+                return listing with { ReadBack = listing.ReadBack with { ApiCalls = spent + api.Requests } };
             }
-            catch (ReadBackException ex) when (ex.InnerException is ProviderApiException { IsTransient: true } api && attempt < MaxWaits)
+            catch (ReadBackException ex) when (ex.InnerException is ProviderApiException { IsTransient: true } refused && attempt < MaxWaits)
             {
-                await Task.Delay(api.RetryAfter ?? TimeSpan.FromSeconds(Math.Pow(2, attempt)), time, cancellationToken);
+                spent += api.Requests;
+                await Task.Delay(refused.RetryAfter ?? TimeSpan.FromSeconds(Math.Pow(2, attempt)), time, cancellationToken);
             }
         }
     }
 
-    private async Task<PaymentListing> ReadOnceAsync(SourceConfig source, DateTimeOffset since, CancellationToken cancellationToken)
+    private async Task<PaymentListing> ReadOnceAsync(SourceConfig source, IWebhookProvider provider, ProviderApiClient api, DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var provider = ProviderRegistry.Get(source.Provider);
         var backfill = provider.Api?.Backfill ?? throw new ReadBackException($"sources.{source.Id}: provider {provider.Name} offers no listing to read back");
-        var api = new ProviderApiClient(http.CreateClient(Normalizer.HttpClientName), source, provider.Api, time);
         var orders = new Dictionary<string, Acc>(StringComparer.Ordinal);
         var items = new Dictionary<string, List<BackfillItem>>(StringComparer.Ordinal);
-        var calls = 0;
         try
         {
             await foreach (var item in backfill.PullAsync(api, since, cancellationToken))
             {
-                calls++;
                 if (Map(source, provider, item) is not MapResult.Mapped mapped) continue;
                 foreach (var e in mapped.Events)
                 {
@@ -78,7 +81,7 @@ public sealed class PaymentReadBacks(JunctionConfig config, IHttpClientFactory h
                 At = o.Value.At, TestMode = o.Value.TestMode,
             })
             .OrderBy(p => p.OrderId, StringComparer.Ordinal).ToList();
-        return new PaymentListing(new PaymentReadBack { Source = source.Id, Payments = payments, ApiCalls = calls }, items);
+        return new PaymentListing(new PaymentReadBack { Source = source.Id, Payments = payments, ApiCalls = api.Requests }, items);
     }
 
     /// <summary>The raw drafts that carry a missed order, for intake's append (deduplicated there).</summary>

@@ -27,6 +27,11 @@ public sealed class ProviderApiClient(HttpClient http, SourceConfig source, IPro
 
     public Uri BaseUrl { get; } = new((source.Option("api_base_url") ?? api.DefaultBaseUrl).TrimEnd('/') + "/");
 
+    private int _requests;
+
+    /// <summary>Requests sent through this client (failed ones included): what a read of the provider cost.</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
     public async Task<JsonElement> GetJsonAsync(string pathAndQuery, CancellationToken cancellationToken)
     {
         var (body, _) = await GetAsync(pathAndQuery, cancellationToken);
@@ -72,6 +77,7 @@ public sealed class ProviderApiClient(HttpClient http, SourceConfig source, IPro
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Accept.ParseAdd("application/json");
         await api.AuthorizeAsync(request, Source, http, cancellationToken);
+        Interlocked.Increment(ref _requests);
         var response = await http.SendAsync(request, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)

@@ -204,9 +204,13 @@ public abstract partial class RelationalStore
         await using var cmd = connection.CreateCommand();
         var where = auditId is not null ? "f.audit_id = @key" : "f.person_id = @key";
         cmd.CommandText = "SELECT f.id, f.audit_id, f.point, f.kind, f.person_id, f.order_id, f.destination, f.source, f.expected, f.observed, "
-            + "f.heal_action, f.heal_status, f.heal_delivery_id, f.amount, f.currency, f.fingerprint, f.at, d.state, acc.note "
+            + "f.heal_action, f.heal_status, f.heal_delivery_id, f.amount, f.currency, f.fingerprint, f.at, d.state, acc.note, oi.person_id "
             + $"FROM {Tables.AuditFindings} f LEFT JOIN {Tables.Deliveries} d ON d.id = f.heal_delivery_id "
-            + $"LEFT JOIN {Tables.AuditAccepted} acc ON acc.finding_id = f.id WHERE {where} ORDER BY f.point, f.id";
+            + $"LEFT JOIN {Tables.AuditAccepted} acc ON acc.finding_id = f.id "
+            // A missed payment's backfill has no delivery: it is healed once someone in the ledger holds its order id.
+            + $"LEFT JOIN {Tables.PersonIdentifiers} oi ON f.kind = 'missed_payment' AND f.heal_action = '{HealActions.Backfill}' "
+            + "AND oi.type = 'order_id' AND oi.scope = f.source AND oi.value = f.order_id "
+            + $"WHERE {where} ORDER BY f.point, f.id";
         AddParameter(cmd, "key", auditId ?? personId ?? "");
         return await ReadAllAsync(cmd, r =>
         {
@@ -214,6 +218,7 @@ public abstract partial class RelationalStore
             var delivery = r.IsDBNull(17) ? null : r.GetString(17);
             var status = delivery switch
             {
+                null when planned == HealStatuses.Queued && !r.IsDBNull(19) => HealStatuses.Healed,
                 null => planned,
                 DeliveryStates.Succeeded or DeliveryStates.Superseded => HealStatuses.Healed,
                 DeliveryStates.Dead => HealStatuses.Failed,

@@ -118,6 +118,19 @@ public sealed class AuditRulesTests
     }
 
     [Fact]
+    public void OptedInLeadHeldUnconfirmedAtKit_WithNoDoubleOptInPending_IsCaptureMisrouting_ForReview()
+    {
+        // A purchase synced before the opt-in arrived creates the buyer inactive at Kit; the later
+        // opt-in cannot activate them (Kit's upsert keeps the state), so they are never mailed.
+        var fay = Lead("p_fay", "fay@example.com");
+        var result = Audit([fay], Kit_(Contact("fay@example.com", ObservedStatus.Pending)), School(), optins: [Optin("p_fay", PaidAt)]);
+
+        var finding = Assert.Single(Point(result, AuditPoints.CaptureMisrouting).Findings);
+        Assert.Equal(("not_subscribed", ObservedStatus.Pending, HealActions.Review), (finding.Kind, finding.Observed, finding.HealAction));
+        Assert.Empty(result.Heals);
+    }
+
+    [Fact]
     public void OptinWhoseConsentWasNotRecorded_IsCaptureMisrouting()
     {
         var ed = Lead("p_ed", "ed@example.com") is var p ? p with { State = p.State with { Consent = [] } } : throw new InvalidOperationException();

@@ -32,6 +32,17 @@ public sealed class FakeApi : IAsyncDisposable
 
     public int Count(string methodAndPathPrefix) => Requests.Count(r => r.Request.StartsWith(methodAndPathPrefix, StringComparison.Ordinal));
 
+    /// <summary>
+    /// Fault injection, asked once per request (after it is recorded): null answers as documented;
+    /// otherwise the <see cref="Fault"/> says how this one request misbehaves. Unset: no faults.
+    /// </summary>
+    public Func<FaultRequest, Fault?>? Faults { get; set; }
+
+    private const string DropKey = "fake-api-drop";
+
+    /// <summary>True when this request was picked for a silent drop: the fake answers success as documented and applies nothing.</summary>
+    public static bool Dropped(HttpContext context) => context.Items.ContainsKey(DropKey);
+
     public static async Task<FakeApi> StartAsync(Action<IEndpointRouteBuilder> routes)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -47,6 +58,24 @@ public sealed class FakeApi : IAsyncDisposable
             fake!.Requests.Enqueue(($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}", body,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 TimeProvider.System.GetUtcNow()));
+            if (fake!.Faults?.Invoke(new FaultRequest(context.Request.Method, context.Request.Path.Value ?? "", body)) is { } fault)
+            {
+                if (fault.Delay > TimeSpan.Zero)
+                {
+                    // A hung API: the answer comes after the delay, or never when the client gave up first.
+                    await Task.Delay(fault.Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                    if (context.RequestAborted.IsCancellationRequested) return;
+                }
+                if (fault.Status > 0)
+                {
+                    context.Response.StatusCode = fault.Status;
+                    if (fault.RetryAfter is { } retryAfter) context.Response.Headers.RetryAfter = retryAfter;
+                    context.Response.ContentType = "application/json";
+                    await context.Response.WriteAsync(fault.Status == 429 ? """{"errors":["Rate limit exceeded"]}""" : """{"errors":["Internal server error"]}""");
+                    return;
+                }
+                if (fault.Drop) context.Items[DropKey] = true;
+            }
             await next(context);
         });
         routes(app);
@@ -62,3 +91,14 @@ public sealed class FakeApi : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>One request as a fault function sees it: method, path (no query) and body.</summary>
+public sealed record FaultRequest(string Method, string Path, string Body);
+
+/// <summary>
+/// How one request misbehaves: answered after <paramref name="Delay"/> (a timeout for a client that
+/// waits less, and then not applied), with <paramref name="Status"/> instead of the documented answer
+/// (and <paramref name="RetryAfter"/> on a 429), or — <paramref name="Drop"/> — answered as a success
+/// while nothing is applied (a silent drop; only the fakes that check <see cref="FakeApi.Dropped"/> honour it).
+/// </summary>
+public sealed record Fault(int Status = 0, string? RetryAfter = null, TimeSpan Delay = default, bool Drop = false);

@@ -161,6 +161,12 @@ public sealed class FakeKit : IAsyncDisposable
         }
     }
 
+    /// <summary>The email of a subscriber id (null when unknown): for a fault function that sees only a path.</summary>
+    public string? EmailOf(long subscriberId)
+    {
+        lock (_gate) return _subscribers.TryGetValue(subscriberId, out var s) ? s.Email : null;
+    }
+
     public string? StateOf(string email)
     {
         lock (_gate) return Find(email)?.State;
@@ -242,6 +248,11 @@ public sealed class FakeKit : IAsyncDisposable
             if (state is not ("active" or "cancelled" or "bounced" or "complained" or "inactive")) return Errors(422, "State is not a valid state");
             lock (_gate)
             {
+                if (FakeApi.Dropped(http))
+                {
+                    // Silent drop: a 201 with a subscriber as documented, kept nowhere.
+                    return Results.Json(new { subscriber = Json(Find(email) ?? new Subscriber { Id = ++_nextId, Email = email, State = state }) }, statusCode: 201);
+                }
                 var created = false;
                 if (Find(email) is not { } s)
                 {
@@ -371,17 +382,19 @@ public sealed class FakeKit : IAsyncDisposable
             lock (_gate)
             {
                 if (!_tags.ContainsKey(tagId) || Find(email) is not { } s) return Errors(404, "Not Found");
+                if (FakeApi.Dropped(http)) return Results.Json(new { subscriber = Json(s) }, statusCode: 201);
                 var added = _taggings.Add((tagId, s.Id));
                 if (added) _taggedAt[(tagId, s.Id)] = TimeProvider.System.GetUtcNow();
                 return Results.Json(new { subscriber = Json(s) }, statusCode: added ? 201 : 200);
             }
         });
 
-        v4.MapDelete("/tags/{tagId:long}/subscribers/{id:long}", (long tagId, long id) =>
+        v4.MapDelete("/tags/{tagId:long}/subscribers/{id:long}", (long tagId, long id, HttpContext http) =>
         {
             lock (_gate)
             {
                 if (!_tags.ContainsKey(tagId) || !_subscribers.ContainsKey(id)) return Errors(404, "Not Found");
+                if (FakeApi.Dropped(http)) return Results.NoContent();
                 _taggings.Remove((tagId, id));
                 return Results.NoContent();
             }

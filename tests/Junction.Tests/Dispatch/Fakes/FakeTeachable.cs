@@ -88,6 +88,12 @@ public sealed class FakeTeachable : IAsyncDisposable
         }
     }
 
+    /// <summary>The email of a user id (null when unknown): for a fault function that sees only ids.</summary>
+    public string? EmailOf(int userId)
+    {
+        lock (_gate) return _users.FirstOrDefault(u => u.Id == userId).Email;
+    }
+
     public int UserCount
     {
         get { lock (_gate) return _users.Count; }
@@ -137,6 +143,7 @@ public sealed class FakeTeachable : IAsyncDisposable
             var (user, course) = ids;
             if (_users.All(u => u.Id != user)) return Error(404, "User not found");
             if (!_courses.Contains(course)) return Error(404, "Course not found");
+            if (FakeApi.Dropped(context)) return Results.StatusCode(204); // a silent drop: documented answer, nothing applied
             if (_enrollments.GetValueOrDefault((user, course)) is false) _enrolledAt[(user, course)] = TimeProvider.System.GetUtcNow();
             _enrollments[(user, course)] = true;
             return Results.StatusCode(204);
@@ -147,6 +154,7 @@ public sealed class FakeTeachable : IAsyncDisposable
             if (Ids(body) is not { } ids) return Error(422, "user_id and course_id are required");
             var (user, course) = ids;
             if (!_enrollments.TryGetValue((user, course), out var active) || !active) return Error(404, "Enrollment not found");
+            if (FakeApi.Dropped(context)) return Results.StatusCode(204);
             _enrollments[(user, course)] = false;
             return Results.StatusCode(204);
         })));
