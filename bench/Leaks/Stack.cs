@@ -32,6 +32,8 @@ internal sealed class Stack : IAsyncDisposable
     }
 
     public FakeStripe Stripe { get; }
+    public const long SubscribeForm = 9001;
+
     public FakeKit Kit { get; }
     public FakeTeachable Teachable { get; }
     public HttpClient Admin { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
@@ -42,6 +44,8 @@ internal sealed class Stack : IAsyncDisposable
     {
         var stack = new Stack(await FakeStripe.StartAsync(), await FakeKit.StartAsync(), await FakeTeachable.StartAsync(CourseId));
         stack.Kit.AddTag(PaidTag);
+        // The creator's single opt-in form: how a buyer Kit holds inactive becomes subscribed when they opt in.
+        stack.Kit.SingleOptInForms.Add(SubscribeForm);
         var port = FreePort();
         stack.BaseUrl = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
         stack.Admin.BaseAddress = stack.BaseUrl;
@@ -112,6 +116,7 @@ internal sealed class Stack : IAsyncDisposable
             rate_limit: 1000
             retry: { base_delay: 1s }
             tags: { "paid:course-pro": "{{PaidTag}}" }
+            subscribe_form: "{{SubscribeForm}}"
           teachable:
             type: teachable
             base_url: "{{Teachable.BaseUrl.ToString().TrimEnd('/')}}"

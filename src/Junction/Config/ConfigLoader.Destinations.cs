@@ -30,7 +30,7 @@ public static partial class ConfigLoader
     //  GA4 Measurement Protocol and outgoing webhooks publish none: a modest 10/s.
     private static readonly Dictionary<string, DestinationKind> DestinationKinds = new(StringComparer.Ordinal)
     {
-        [DestinationTypes.Kit] = new("https://api.kit.com", ["api_key"], 2, [.. CommonDestinationKeys, "tags", "fields", "double_opt_in_form"], [], ["double_opt_in_form"]),
+        [DestinationTypes.Kit] = new("https://api.kit.com", ["api_key"], 2, [.. CommonDestinationKeys, "tags", "fields", "double_opt_in_form", "subscribe_form"], [], ["double_opt_in_form", "subscribe_form"]),
         [DestinationTypes.Mailchimp] = new(null, ["api_key"], 10, [.. CommonDestinationKeys, "tags", "fields", "list_id"], ["list_id"]),
         [DestinationTypes.Teachable] = new("https://developers.teachable.com", ["api_key"], 6, [.. CommonDestinationKeys, "fields", "courses"], []),
         [DestinationTypes.Webhook] = new(null, ["secret"], 10, [.. CommonDestinationKeys, "events"], []),

@@ -83,6 +83,28 @@ public sealed class KitConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABuyerKitHoldsInactive_WhoOptsInLater_IsActivatedThroughTheSubscribeForm_AndStaysInactiveWithoutOne()
+    {
+        _kit.SingleOptInForms.Add(5151);
+        var withForm = DestinationConnectors.Create(Config(_kit.BaseUrl) with
+        {
+            Options = new Dictionary<string, string>(StringComparer.Ordinal) { [Junction.Dispatch.Destinations.Kit.KitConnector.SubscribeFormOption] = "5151" },
+        }, _http, _time);
+        var buyer = Contact(false);
+
+        // The purchase reached Kit before the opt-in: Kit holds the buyer inactive (not mailed).
+        Assert.Equal(DeliveryOutcome.Succeeded, (await withForm.DeliverAsync(Work(buyer), default)).Outcome);
+        Assert.Equal("inactive", _kit.StateOf(Email));
+        // Kit's upsert cannot change the state; without the form the opt-in leaves them inactive …
+        Assert.Equal(DeliveryOutcome.Succeeded, (await _connector.DeliverAsync(Work(Contact(true), last: buyer), default)).Outcome);
+        Assert.Equal("inactive", _kit.StateOf(Email));
+        // … with it, they are added to the single opt-in form, which activates them.
+        Assert.Equal(DeliveryOutcome.Succeeded, (await withForm.DeliverAsync(Work(Contact(true), last: buyer), default)).Outcome);
+        Assert.Equal("active", _kit.StateOf(Email));
+        Assert.Equal(1, _kit.Api.Count("POST /v4/forms/5151/subscribers"));
+    }
+
+    [Fact]
     public async Task PendingDoubleOptIn_IsCreatedInactive_NotActive_AndNotUnsubscribed()
     {
         var result = await _connector.DeliverAsync(Work(Contact(false) with { Pending = true }), default);

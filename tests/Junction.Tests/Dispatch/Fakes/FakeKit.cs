@@ -150,6 +150,9 @@ public sealed class FakeKit : IAsyncDisposable
         }
     }
 
+    /// <summary>Forms set to single opt-in (the others are double opt-in): adding an inactive subscriber to one activates them.</summary>
+    public HashSet<long> SingleOptInForms { get; } = [];
+
     /// <summary>The subscriber confirms through Kit (its double opt-in email): an inactive subscriber becomes active. False otherwise.</summary>
     public bool Confirm(string email)
     {
@@ -277,7 +280,9 @@ public sealed class FakeKit : IAsyncDisposable
             lock (_gate)
             {
                 if (email is null || Find(email) is not { } s) return Errors(404, "Not Found");
-                if (_formSubscriptions.Add((formId, s.Id)) && s.State == "inactive") _incentiveEmails.Add(s.Email);
+                // A single opt-in form subscribes at once: an inactive subscriber becomes active (Kit: a form's opt-in setting decides).
+                if (SingleOptInForms.Contains(formId) && s.State == "inactive") s.State = "active";
+                else if (_formSubscriptions.Add((formId, s.Id)) && s.State == "inactive") _incentiveEmails.Add(s.Email);
                 return Results.Json(new { subscriber = Json(s) }, statusCode: 201);
             }
         });

@@ -31,7 +31,17 @@ public sealed class KitConnector : IDestinationConnector
         _time = time;
         _apiKey = config.Credentials.TryGetValue("api_key", out var key) ? key : "";
         _doubleOptInForm = config.Options.TryGetValue(DoubleOptInFormOption, out var form) ? form : null;
+        _subscribeForm = config.Options.TryGetValue(SubscribeFormOption, out var subscribe) ? subscribe : null;
     }
+
+    /// <summary>
+    /// A Kit single opt-in form. Kit's upsert never changes an existing subscriber's state, so a
+    /// contact Kit holds inactive (a buyer synced before their opt-in, held unmailed) can only be
+    /// activated through a form: when they opt in, Junction adds them to this one.
+    /// </summary>
+    public const string SubscribeFormOption = "subscribe_form";
+
+    private readonly string? _subscribeForm;
 
     /// <summary>A Kit double opt-in form: a pending contact is added to it so Kit mails its confirmation (incentive email).</summary>
     public const string DoubleOptInFormOption = "double_opt_in_form";
@@ -97,6 +107,14 @@ public sealed class KitConnector : IDestinationConnector
             var r = await call.SendAsync(HttpMethod.Post, "/v4/subscribers", body, cancellationToken);
             if (!r.IsSuccess) return Fail(call, r);
             subscriberId = ReadId(r.Body, "subscriber");
+        }
+
+        if (desired.Subscribed && last is { Subscribed: false, OptedOut: false } && _subscribeForm is { } subscribeForm)
+        {
+            // Known to Kit but not subscribed (created inactive as a buyer without consent, or a pending
+            // double opt-in the creator confirmed elsewhere): the single opt-in form activates them.
+            var r = await call.SendAsync(HttpMethod.Post, $"/v4/forms/{Uri.EscapeDataString(subscribeForm)}/subscribers", new JsonObject { ["email_address"] = desired.Email }, cancellationToken);
+            if (!r.IsSuccess) return Fail(call, r);
         }
 
         if (desired.Pending && last is not { Pending: true } && _doubleOptInForm is { } form)
