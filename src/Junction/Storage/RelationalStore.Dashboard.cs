@@ -27,7 +27,6 @@ public abstract partial class RelationalStore
         static string PaidIn(string alias) =>
             $"{alias}test = 0 AND {alias}paid_ms >= @from AND {alias}paid_ms < @to AND {alias}status NOT IN ('pending', 'failed')";
         var paid = PaidIn("");
-        var paidO = PaidIn("o.");
         async Task<List<CurrencyAmount>> Sums(string sql)
         {
             await using var cmd = connection.CreateCommand();
@@ -52,8 +51,8 @@ public abstract partial class RelationalStore
             await Count($"SELECT COUNT(*) FROM {Tables.OrderSummary} WHERE test = 0 AND refunded_ms >= @from AND refunded_ms < @to"),
             refunded,
             await Count($"SELECT COUNT(*) FROM {Tables.PersonSummary} WHERE test = 0 AND consent = 1 AND first_seen_ms >= @from AND first_seen_ms < @to"),
-            await Count($"SELECT COUNT(*) FROM {Tables.OrderSummary} o JOIN {Tables.PersonSummary} p ON p.person_id = o.person_id WHERE {paidO} AND p.first_seen_ms < o.paid_ms"),
-            await Count($"SELECT COUNT(*) FROM {Tables.OrderSummary} o JOIN {Tables.PersonSummary} p ON p.person_id = o.person_id WHERE {paidO} AND p.first_source IS NOT NULL"));
+            await Count($"SELECT COUNT(*) FROM {Tables.OrderSummary} WHERE {paid} AND buyer_seen_ms < paid_ms"),
+            await Count($"SELECT COUNT(*) FROM {Tables.OrderSummary} WHERE {paid} AND first_source IS NOT NULL"));
     }
 
     /// <summary>Hourly counters summed over [from, to) per metric and key.</summary>
@@ -100,10 +99,9 @@ public abstract partial class RelationalStore
         var (source, campaign) = firstTouch ? ("first_source", "first_campaign") : ("last_source", "last_campaign");
         await using var connection = await OpenAsync(cancellationToken);
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = $"SELECT p.{source}, p.{campaign}, o.currency, COUNT(DISTINCT o.person_id), SUM(COALESCE(o.amount, 0) - o.refunded) "
-            + $"FROM {Tables.OrderSummary} o JOIN {Tables.PersonSummary} p ON p.person_id = o.person_id "
-            + "WHERE o.test = 0 AND o.paid_ms IS NOT NULL AND o.status NOT IN ('pending', 'failed') "
-            + $"GROUP BY p.{source}, p.{campaign}, o.currency ORDER BY 5 DESC";
+        cmd.CommandText = $"SELECT {source}, {campaign}, currency, COUNT(DISTINCT person_id), SUM(COALESCE(amount, 0) - refunded) FROM {Tables.OrderSummary} "
+            + "WHERE test = 0 AND paid_ms IS NOT NULL AND status NOT IN ('pending', 'failed') "
+            + $"GROUP BY {source}, {campaign}, currency ORDER BY 5 DESC";
         return await ReadAllAsync(cmd, r => new AttributedRevenue(NullableString(r, 0), NullableString(r, 1), NullableString(r, 2), r.GetInt64(3), r.IsDBNull(4) ? 0 : r.GetInt64(4)), cancellationToken);
     }
 

@@ -25,11 +25,15 @@ public abstract partial class RelationalStore
         if (replaceOrders) writes.Add($"DELETE FROM {Tables.OrderSummary} WHERE person_id = @p", ["p"], who.Id);
         foreach (var o in state.Orders)
         {
-            writes.Add($"INSERT INTO {Tables.OrderSummary} (source, order_id, person_id, status, currency, amount, refunded, paid_ms, refunded_ms, test) "
-                + "VALUES (@s, @o, @p, @st, @c, @a, @r, @pm, @rm, @t) ON CONFLICT (source, order_id) DO UPDATE SET person_id = excluded.person_id, status = excluded.status, "
-                + "currency = excluded.currency, amount = excluded.amount, refunded = excluded.refunded, paid_ms = excluded.paid_ms, refunded_ms = excluded.refunded_ms, test = excluded.test",
-                ["s", "o", "p", "st", "c", "a", "r", "pm", "rm", "t"], o.Source, o.OrderId, who.Id, o.Status, o.Currency, o.Amount, o.Refunded,
-                o.PaidAt?.ToUnixTimeMilliseconds(), o.RefundedAt?.ToUnixTimeMilliseconds(), state.Test ? 1L : 0L);
+            writes.Add($"INSERT INTO {Tables.OrderSummary} (source, order_id, person_id, status, currency, amount, refunded, paid_ms, refunded_ms, test, "
+                + "buyer_seen_ms, first_source, first_campaign, last_source, last_campaign) "
+                + "VALUES (@s, @o, @p, @st, @c, @a, @r, @pm, @rm, @t, @bs, @fs, @fc, @ls, @lc) ON CONFLICT (source, order_id) DO UPDATE SET person_id = excluded.person_id, "
+                + "status = excluded.status, currency = excluded.currency, amount = excluded.amount, refunded = excluded.refunded, paid_ms = excluded.paid_ms, "
+                + "refunded_ms = excluded.refunded_ms, test = excluded.test, buyer_seen_ms = excluded.buyer_seen_ms, first_source = excluded.first_source, "
+                + "first_campaign = excluded.first_campaign, last_source = excluded.last_source, last_campaign = excluded.last_campaign",
+                ["s", "o", "p", "st", "c", "a", "r", "pm", "rm", "t", "bs", "fs", "fc", "ls", "lc"], o.Source, o.OrderId, who.Id, o.Status, o.Currency, o.Amount, o.Refunded,
+                o.PaidAt?.ToUnixTimeMilliseconds(), o.RefundedAt?.ToUnixTimeMilliseconds(), state.Test ? 1L : 0L,
+                who.FirstSeenAt.ToUnixTimeMilliseconds(), first?.UtmSource, first?.UtmCampaign, last?.UtmSource, last?.UtmCampaign);
         }
     }
 

@@ -29,6 +29,12 @@ CREATE TABLE order_summary (
     paid_ms     bigint,
     refunded_ms bigint,
     test        bigint NOT NULL,
+    -- the buyer's, copied from their summary with every write of it, so no figure needs a join
+    buyer_seen_ms  bigint NOT NULL,
+    first_source   text,
+    first_campaign text,
+    last_source    text,
+    last_campaign  text,
     PRIMARY KEY (source, order_id)
 );
 CREATE INDEX ix_order_summary_paid ON order_summary (paid_ms);

@@ -29,6 +29,12 @@ CREATE TABLE order_summary (
     paid_ms     INTEGER,
     refunded_ms INTEGER,
     test        INTEGER NOT NULL,
+    -- the buyer's, copied from their summary with every write of it, so no figure needs a join
+    buyer_seen_ms  INTEGER NOT NULL,
+    first_source   TEXT,
+    first_campaign TEXT,
+    last_source    TEXT,
+    last_campaign  TEXT,
     PRIMARY KEY (source, order_id)
 );
 CREATE INDEX ix_order_summary_paid ON order_summary (paid_ms);
