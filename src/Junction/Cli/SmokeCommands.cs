@@ -23,6 +23,10 @@ public static class SmokeCommands
             if (!TryTarget(cli.Config, parse.GetValue(url), out var target)) return 2;
             var progress = parse.GetValue(json) ? null : new Progress<string>(line => Console.Error.WriteLine(line));
             var outcome = await cli.Get<SmokeRunner>().RunAsync("cli", target, progress, ct);
+            await cli.Get<Admin.OperationsLog>().RecordCliAsync("smoke.run", outcome.Id, new System.Text.Json.Nodes.JsonObject
+            {
+                ["source"] = cli.Config.Smoke!.Source, ["passed"] = outcome.Passed, ["failed_step"] = outcome.FailedStep,
+            }, ct);
             if (parse.GetValue(json))
             {
                 var run = (await ((Storage.RelationalStore)cli.Store).ListSmokeRunsAsync(50, null, ct)).First(r => r.Id == outcome.Id);

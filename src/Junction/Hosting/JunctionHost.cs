@@ -73,6 +73,7 @@ public static class JunctionHost
         builder.Services.AddSingleton<RawAppend>();
         builder.Services.AddSingleton<HookReceiver>();
         builder.Services.AddSingleton<AdminAuth>();
+        builder.Services.AddSingleton<OperationsLog>();
         builder.Services.AddSingleton<CaptureIntake>();
         builder.Services.AddSingleton<ApiKeyAuth>();
         builder.Services.AddDispatch(config.Destinations.Values);
@@ -122,6 +123,7 @@ public static class JunctionHost
         app.MapDispatchApi();
         app.MapAuditApi();
         app.MapSmokeApi();
+        app.MapOperationsApi();
         if (config.MetricsToken is { } metricsToken)
         {
             // Source ids, destination ids and rejection reasons are in the metrics: with metrics.token set they need it.

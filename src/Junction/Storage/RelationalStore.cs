@@ -339,6 +339,7 @@ public static class Tables
     public const string AuditAccepted = "audit_accepted";
     public const string AuditSchedule = "audit_schedule";
     public const string SmokeRuns = "smoke_runs";
+    public const string Operations = "operations";
     public const string Leases = "leases";
     public const string ProjectPoison = "project_poison";
 }
