@@ -16,7 +16,7 @@ public static class OperationsApi
         return app;
     }
 
-    private static async Task<IResult> List(HttpRequest request, IJunctionStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> List(HttpRequest request, IOperationsStore store, CancellationToken cancellationToken)
     {
         var limit = 100;
         if (request.Query["limit"].ToString() is { Length: > 0 } l
@@ -33,7 +33,7 @@ public static class OperationsApi
             }
             before = id;
         }
-        var rows = await ((RelationalStore)store).ListOperationsAsync(limit, before, cancellationToken);
+        var rows = await store.ListOperationsAsync(limit, before, cancellationToken);
         var items = new JsonArray([.. rows.Select(r => (JsonNode)new JsonObject
         {
             ["id"] = r.Id,

@@ -10,7 +10,7 @@ namespace Junction.Admin;
 /// admin.tokens, never the token) and every state-changing CLI verb (actor: <c>cli</c>). An entry is
 /// written after the change succeeded, so the log lists what was done, not what was tried.
 /// </summary>
-public sealed class OperationsLog(IJunctionStore store, TimeProvider time, ILogger<OperationsLog> logger)
+public sealed class OperationsLog(IOperationsStore store, TimeProvider time, ILogger<OperationsLog> logger)
 {
     /// <summary>The longest free text (a reason, a note) kept in an entry's detail.</summary>
     public const int MaxText = 200;
@@ -33,8 +33,17 @@ public sealed class OperationsLog(IJunctionStore store, TimeProvider time, ILogg
         // Reasons and notes are typed by people and may quote an address: masked like every stored text.
         var safeTarget = Pii.Redact(target)!;
         var json = Pii.Redact((detail ?? []).ToJsonString())!;
-        await ((RelationalStore)store).InsertOperationAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), actor, role, action, safeTarget, json, cancellationToken);
+        await store.InsertOperationAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), actor, role, action, safeTarget, json, cancellationToken);
         Log.OperationRecorded(logger, action, safeTarget, actor, role);
+    }
+
+    /// <summary>The log and its store, for the host and the CLI alike.</summary>
+    public static IServiceCollection AddOperationsLog(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        // Both engines' stores are RelationalStores; the log sees only its own contract.
+        services.AddSingleton(sp => (IOperationsStore)sp.GetRequiredService<IJunctionStore>());
+        return services.AddSingleton<OperationsLog>();
     }
 
     /// <summary>Free text for a detail: clipped to <see cref="MaxText"/> characters; null stays null.</summary>

@@ -73,7 +73,7 @@ public static class JunctionHost
         builder.Services.AddSingleton<RawAppend>();
         builder.Services.AddSingleton<HookReceiver>();
         builder.Services.AddSingleton<AdminAuth>();
-        builder.Services.AddSingleton<OperationsLog>();
+        OperationsLog.AddOperationsLog(builder.Services);
         builder.Services.AddSingleton<CaptureIntake>();
         builder.Services.AddSingleton<ApiKeyAuth>();
         builder.Services.AddDispatch(config.Destinations.Values);

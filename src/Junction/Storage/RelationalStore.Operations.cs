@@ -3,8 +3,16 @@ namespace Junction.Storage;
 /// <summary>One entry of the operations log: who (a token's name or <c>cli</c>) did what to which target, and when (Unix ms).</summary>
 public sealed record StoredOperation(long Id, long At, string Actor, string Role, string Action, string Target, string Detail);
 
-// The operations log (0012_operations.sql). Append-only: an entry is never changed.
-public abstract partial class RelationalStore
+/// <summary>The operations log's own store contract (0012_operations.sql), so its callers need no cast to the whole store.</summary>
+public interface IOperationsStore
+{
+    Task<long> InsertOperationAsync(long at, string actor, string role, string action, string target, string detail, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<StoredOperation>> ListOperationsAsync(int limit, long? before, CancellationToken cancellationToken);
+}
+
+// Append-only: an entry is never changed.
+public abstract partial class RelationalStore : IOperationsStore
 {
     public async Task<long> InsertOperationAsync(long at, string actor, string role, string action, string target, string detail,
         CancellationToken cancellationToken)

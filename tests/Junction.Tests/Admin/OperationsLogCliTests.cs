@@ -39,7 +39,7 @@ public sealed class OperationsLogCliTests
         Assert.True(code == 0, output);
 
         await using var store = StoreFactory.Open("sqlite:" + db, TimeProvider.System);
-        var entries = await ((RelationalStore)store).ListOperationsAsync(10, null, CancellationToken.None);
+        var entries = await ((IOperationsStore)store).ListOperationsAsync(10, null, CancellationToken.None);
         Assert.Equal(["quarantine.retry", "destinations.resume", "destinations.pause"], entries.Select(e => e.Action));
         Assert.All(entries, e => Assert.Equal("cli", e.Actor));
         Assert.Equal("hook", entries[2].Target);
