@@ -111,12 +111,20 @@ public abstract class OperationsLogTests
             using (var retry = await op.PostAsync("/v1/quarantine/retry?source=stripe-main", null)) Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
             using (var poison = await op.PostAsync("/v1/project/poison/retry", null)) Assert.Equal(HttpStatusCode.OK, poison.StatusCode);
             using (var replay = await op.PostAsync("/v1/dlq/replay", Json("{\"destination\":\"kit-main\"}"))) Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+            string auditId;
+            using (var audit = await op.PostAsync("/v1/audits", Json("{\"since\":\"7d\",\"heal\":false}")))
+            {
+                Assert.Equal(HttpStatusCode.Accepted, audit.StatusCode);
+                auditId = (await audit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            }
             // A call that fails changes nothing and is not logged.
             using (var unknown = await op.PostAsync("/v1/destinations/nope/pause", null)) Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
 
             var items = (await viewer.GetFromJsonAsync<JsonElement>("/v1/operations")).GetProperty("items").EnumerateArray().ToList();
-            Assert.Equal(["dlq.replay", "project.poison.retry", "quarantine.retry"], items.Select(i => i.GetProperty("action").GetString()));
-            Assert.Equal(["kit-main", "all", "stripe-main"], items.Select(i => i.GetProperty("target").GetString()));
+            Assert.Equal(["audits.run", "dlq.replay", "project.poison.retry", "quarantine.retry"], items.Select(i => i.GetProperty("action").GetString()));
+            Assert.Equal([auditId, "kit-main", "all", "stripe-main"], items.Select(i => i.GetProperty("target").GetString()));
+            Assert.Equal("7d", items[0].GetProperty("detail").GetProperty("since").GetString());
+            Assert.False(items[0].GetProperty("detail").GetProperty("heal").GetBoolean());
             Assert.All(items, i => Assert.Equal("ops-anna", i.GetProperty("actor").GetString()));
         }
     }
