@@ -7,7 +7,7 @@ namespace Junction.Tests.Admin;
 public sealed class OperationsLogCliTests
 {
     [Fact]
-    public async Task PauseResumeAndQuarantineRetry_FromTheCommandLine_AreLoggedWithTheCliActor()
+    public async Task PauseResumeQuarantineRetryAndAHealingAudit_FromTheCommandLine_AreLoggedWithTheCliActor()
     {
         var dir = TestStorage.NewTempDirectory();
         var db = Path.Combine(dir, "junction.db");
@@ -34,9 +34,11 @@ public sealed class OperationsLogCliTests
         Assert.True(code == 0, output);
         (code, output) = await JunctionProcess.RunAsync(dir, null, "quarantine", "retry", "--config", config, "--all");
         Assert.True(code == 0, output);
-        // Reading is not an operation.
+        // Reading is not an operation, nor an audit that only reports.
         (code, output) = await JunctionProcess.RunAsync(dir, null, "dlq", "list", "--config", config);
         Assert.True(code == 0, output);
+        (code, output) = await JunctionProcess.RunAsync(dir, null, "audit", "--config", config, "--no-heal");
+        Assert.True(code is 0 or 1, output);
 
         await using var store = StoreFactory.Open("sqlite:" + db, TimeProvider.System);
         var entries = await ((IOperationsStore)store).ListOperationsAsync(10, null, CancellationToken.None);
@@ -45,5 +47,14 @@ public sealed class OperationsLogCliTests
         Assert.Equal("hook", entries[2].Target);
         Assert.Contains("\"reason\":\"vendor outage\"", entries[2].Detail, StringComparison.Ordinal);
         Assert.Equal("all", entries[0].Target);
+
+        // An audit that heals changes state (it queues re-syncs), so it is an operation.
+        (code, output) = await JunctionProcess.RunAsync(dir, null, "audit", "--config", config, "--since", "2d");
+        Assert.True(code is 0 or 1, output);
+        var audit = (await ((IOperationsStore)store).ListOperationsAsync(1, null, CancellationToken.None))[0];
+        Assert.Equal(("audits.run", "cli"), (audit.Action, audit.Actor));
+        Assert.Contains("\"heal\":true", audit.Detail, StringComparison.Ordinal);
+        Assert.Contains("\"since\":\"2d\"", audit.Detail, StringComparison.Ordinal);
+        Assert.Equal(4, (await ((IOperationsStore)store).ListOperationsAsync(10, null, CancellationToken.None)).Count);
     }
 }
