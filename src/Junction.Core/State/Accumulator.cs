@@ -187,6 +187,7 @@ internal sealed class Accumulator(Policy policy)
                 // One refund reported twice (refund.created and charge.refunded) counts once by its id;
                 // cumulative totals (Stripe's amount_refunded) are taken as a floor.
                 if (info.RefundAmount is { } refund) o.Refunds[info.RefundId ?? "event:" + e.Id] = refund;
+                if (o.RefundedAt is not { } seen || e.OccurredAt > seen) o.RefundedAt = e.OccurredAt.ToUniversalTime();
                 if (info.RefundedTotal is { } total && total > o.MaxRefundedTotal) o.MaxRefundedTotal = total;
                 if (info.FullyRefunded == true) o.FullyRefundedFlag = true;
                 if (info.RefundAmount is null && info.RefundedTotal is null && info.FullyRefunded is null) o.FullyRefundedFlag = true;
@@ -555,6 +556,7 @@ internal sealed class Accumulator(Policy policy)
         public IReadOnlyList<OrderItem> Items = [];
         public DateTimeOffset? PaidAt;
         public DateTimeOffset? FulfilledAt;
+        public DateTimeOffset? RefundedAt;
         public bool Pending;
         public bool Failed;
         public readonly Dictionary<string, long> Refunds = new(StringComparer.Ordinal);
@@ -609,6 +611,7 @@ internal sealed class Accumulator(Policy policy)
             Items = [.. Items.Select(i => new OrderItemState(i.Sku, i.ProductId, i.PriceId, i.Name, i.Quantity, i.Amount))],
             PaidAt = PaidAt,
             FulfilledAt = FulfilledAt,
+            RefundedAt = RefundedAt,
         };
     }
 }

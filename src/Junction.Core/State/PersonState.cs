@@ -157,6 +157,10 @@ public sealed record OrderState
     public IReadOnlyList<OrderItemState> Items { get; init; } = [];
     public DateTimeOffset? PaidAt { get; init; }
     public DateTimeOffset? FulfilledAt { get; init; }
+
+    /// <summary>When the latest refund happened; left out of the JSON until there is one, so unrefunded orders keep their bytes.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? RefundedAt { get; init; }
 }
 
 public sealed record OrderItemState(string? Sku, string? ProductId, string? PriceId, string? Name, int Quantity, long? Amount);

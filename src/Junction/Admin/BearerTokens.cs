@@ -34,6 +34,9 @@ public sealed class BearerTokens
         return Match(header["Bearer ".Length..].Trim());
     }
 
+    /// <summary>Whether <paramref name="secret"/> is one of the set (a token typed into the dashboard's sign-in form).</summary>
+    public bool Matches(string secret) => Match(secret) >= 0;
+
     /// <summary>The position of <paramref name="presented"/> in the list given; -1 when none.</summary>
     public int Match(string presented)
     {

@@ -28,7 +28,8 @@ public sealed class OperationsLog(IOperationsStore store, TimeProvider time, ILo
     public Task RecordCliAsync(string action, string target, JsonObject? detail, CancellationToken cancellationToken) =>
         RecordAsync(ConfigLoader.CliActor, AdminRoles.Name(AdminRole.Admin), action, target, detail, cancellationToken);
 
-    private async Task RecordAsync(string actor, string role, string action, string target, JsonObject? detail, CancellationToken cancellationToken)
+    /// <summary>Records an operation by a named actor and role (a dashboard session, which holds no token).</summary>
+    public async Task RecordAsync(string actor, string role, string action, string target, JsonObject? detail, CancellationToken cancellationToken)
     {
         // Reasons and notes are typed by people and may quote an address: masked like every stored text.
         var safeTarget = Pii.Redact(target)!;

@@ -2,6 +2,7 @@ using Junction.Admin;
 using Junction.Capture;
 using Junction.Config;
 using Junction.Audit;
+using Junction.Dashboard;
 using Junction.Dispatch;
 using Junction.Intake;
 using Junction.Normalize;
@@ -78,6 +79,9 @@ public static class JunctionHost
         builder.Services.AddSingleton<ApiKeyAuth>();
         builder.Services.AddDispatch(config.Destinations.Values);
         builder.Services.AddAudit(scheduled: true);
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddDashboard();
+        builder.Services.AddSingleton<Dashboard.DashboardAuth>();
         // One attempt per call, bounded; redirects are not followed (a redirected webhook POST would turn into a GET).
         builder.Services.AddHttpClient(Dispatch.Destinations.DestinationConnectors.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
@@ -108,6 +112,10 @@ public static class JunctionHost
 
         await store.MigrateAsync(CancellationToken.None);
         Log.StoreReady(logger, store.Engine);
+        if (store is Storage.RelationalStore relational && await relational.BackfillReadModelAsync(CancellationToken.None) is > 0 and var filled)
+        {
+            Log.ReadModelBackfilled(logger, filled);
+        }
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -124,6 +132,7 @@ public static class JunctionHost
         app.MapAuditApi();
         app.MapSmokeApi();
         app.MapOperationsApi();
+        app.MapDashboard();
         if (config.MetricsToken is { } metricsToken)
         {
             // Source ids, destination ids and rejection reasons are in the metrics: with metrics.token set they need it.

@@ -16,6 +16,9 @@ internal static partial class Log
     [LoggerMessage(1002, LogLevel.Information, "Store ready: {Engine} schema migrated")]
     public static partial void StoreReady(ILogger logger, string engine);
 
+    [LoggerMessage(1010, LogLevel.Information, "Read model filled for {People} people projected before it existed")]
+    public static partial void ReadModelBackfilled(ILogger logger, int people);
+
     [LoggerMessage(1003, LogLevel.Information, "Leading {Role} (epoch {Epoch})")]
     public static partial void Leading(ILogger logger, string role, long epoch);
 

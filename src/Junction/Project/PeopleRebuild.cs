@@ -150,7 +150,7 @@ public sealed class PeopleRebuild(IJunctionStore store, JunctionConfig config, L
             if (overrides.TryGetValue(id, out var os)) foreach (var o in os) fold.ApplyOverride(o);
             var state = fold.Snapshot(asOf);
             var (json, digest) = state.ToJsonWithDigest();
-            writes[i] = new PersonWrite(identity, json, digest);
+            writes[i] = new PersonWrite(identity, json, digest, State: state);
             timers[i] = (id, state.Timers);
             var n = Interlocked.Increment(ref folded);
             if ((n & 0x3FFF) == 0) progress?.Report("folding person state", n, people.Length);

@@ -375,7 +375,7 @@ public sealed class Projector(
             var after = person.Fold.Snapshot(now);
             touch.Events.AddRange(LifecycleEvents.Due(person.State, after, identity));
             var (json, digest) = after.ToJsonWithDigest();
-            if (digest != person.Digest || touch.IdentityChanged) commit.People.Add(new PersonWrite(identity, json, digest, touch.IdentityChanged));
+            if (digest != person.Digest || touch.IdentityChanged) commit.People.Add(new PersonWrite(identity, json, digest, touch.IdentityChanged, after));
             if (touch.Cause == "timer" || person.State is null || !after.Timers.SequenceEqual(person.State.Timers)) commit.Timers.Add((personId, after.Timers));
             if (digest != person.Digest)
             {

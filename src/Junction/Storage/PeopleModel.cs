@@ -18,7 +18,8 @@ public sealed record IdentitySnapshot(
 public sealed record StoredOverride(long Seq, string PersonId, OperatorOverride Override);
 
 /// <summary>A person row to write. Identifiers are rewritten only when <see cref="IdentityChanged"/>.</summary>
-public sealed record PersonWrite(PersonIdentity Identity, string StateJson, string Digest, bool IdentityChanged = true);
+/// <summary>A person to write; with <paramref name="State"/> the read model (person_summary, order_summary) is written too.</summary>
+public sealed record PersonWrite(PersonIdentity Identity, string StateJson, string Digest, bool IdentityChanged = true, PersonState? State = null);
 
 public sealed record StateChangeRow(string PersonId, DateTimeOffset At, string Cause, string? CauseId, IReadOnlyList<string> Changes, string Digest, string? TraceId);
 

@@ -258,12 +258,28 @@ public abstract partial class RelationalStore
         await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var results = new bool[completions.Count];
-        for (var i = 0; i < completions.Count; i++) results[i] = await CompleteOneAsync(connection, tx, completions[i], now, cancellationToken);
+        var stats = new Dictionary<(string Metric, string Destination), long>();
+        for (var i = 0; i < completions.Count; i++)
+        {
+            if (await CompleteOneAsync(connection, tx, completions[i], now, cancellationToken) is not { } destination) continue;
+            results[i] = true;
+            // What the dashboard charts per destination and hour: sends that succeeded, attempts that failed, tasks gone dead.
+            var c = completions[i];
+            var metric = c.State switch { DeliveryStates.Succeeded => "delivered", DeliveryStates.Dead => "dead", _ => c.CountAttempt ? "failed_attempt" : null };
+            if (metric is not null) stats[(metric, destination)] = stats.GetValueOrDefault((metric, destination)) + 1;
+        }
+        if (stats.Count > 0)
+        {
+            var writes = new RowWrites(connection, tx);
+            foreach (var ((metric, destination), n) in stats) AddStat(writes, now, metric, destination, n);
+            await writes.ExecuteAsync(cancellationToken);
+        }
         await tx.CommitAsync(cancellationToken);
         return results;
     }
 
-    private static async Task<bool> CompleteOneAsync(DbConnection connection, DbTransaction tx, DeliveryCompletion c, long now, CancellationToken cancellationToken)
+    /// <summary>Completes one claimed task; its destination, or null when the lease was lost and nothing was written.</summary>
+    private static async Task<string?> CompleteOneAsync(DbConnection connection, DbTransaction tx, DeliveryCompletion c, long now, CancellationToken cancellationToken)
     {
         string? destination = null, person = null;
         await using (var cmd = connection.CreateCommand())
@@ -301,7 +317,7 @@ public abstract partial class RelationalStore
             }
         }
         // Lease lost: the UPDATE matched nothing, so nothing was written for this one.
-        if (destination is null) return false;
+        if (destination is null) return null;
 
         await using (var attempt = connection.CreateCommand())
         {
@@ -330,7 +346,7 @@ public abstract partial class RelationalStore
             Typed(sync, "now", DbType.Int64, now);
             await sync.ExecuteNonQueryAsync(cancellationToken);
         }
-        return true;
+        return destination;
     }
 
     public async Task<string?> GetSyncedAsync(string destination, string personId, CancellationToken cancellationToken)

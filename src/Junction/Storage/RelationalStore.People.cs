@@ -282,7 +282,7 @@ public abstract partial class RelationalStore
         await RelaxDurabilityAsync(connection, cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await FenceAsync(connection, tx, lease, cancellationToken);
-        foreach (var table in new[] { Tables.People, Tables.PersonIdentifiers, Tables.PersonEvents, Tables.IdentityConflicts })
+        foreach (var table in new[] { Tables.People, Tables.PersonIdentifiers, Tables.PersonEvents, Tables.IdentityConflicts, Tables.PersonSummary, Tables.OrderSummary })
         {
             await ExecuteAsync(connection, tx, $"DELETE FROM {table}", cancellationToken);
         }
@@ -350,6 +350,7 @@ public abstract partial class RelationalStore
         writes.Add($"UPDATE {Tables.PersonOverrides} SET person_id = @into WHERE person_id = @m", ["into", "m"], m.Into, m.Merged);
         writes.Add($"DELETE FROM {Tables.PersonIdentifiers} WHERE person_id = @m", ["m"], m.Merged);
         writes.Add($"DELETE FROM {Tables.Timers} WHERE person_id = @m AND fired_at IS NULL", ["m"], m.Merged);
+        RemoveSummary(writes, m.Merged);
     }
 
     private static void AddPerson(RowWrites writes, PersonWrite p, string now, bool replaceIdentifiers)
@@ -359,6 +360,7 @@ public abstract partial class RelationalStore
             + "VALUES (@p, NULL, @f, @pe, @pu, @s, @d, 1, @u) ON CONFLICT (person_id) DO UPDATE SET merged_into = NULL, first_seen_at = excluded.first_seen_at, "
             + $"primary_email = excluded.primary_email, purchase_email = excluded.purchase_email, state = excluded.state, digest = excluded.digest, version = {Tables.People}.version + 1, updated_at = excluded.updated_at",
             ["p", "f", "pe", "pu", "s", "d", "u"], who.Id, Iso.Utc(who.FirstSeenAt), who.PrimaryEmail, who.PurchaseEmail, p.StateJson, p.Digest, now);
+        if (p.State is { } state) AddSummary(writes, who, state, replaceOrders: replaceIdentifiers);
         if (!p.IdentityChanged) return;
         if (replaceIdentifiers) writes.Add($"DELETE FROM {Tables.PersonIdentifiers} WHERE person_id = @p", ["p"], who.Id);
         foreach (var i in who.Identifiers)

@@ -169,6 +169,7 @@ public abstract partial class RelationalStore(TimeProvider time) : IJunctionStor
             outcomes[i] = new AppendOutcome(reader.GetString(0), Duplicate: true, reader.GetString(1));
         }
 
+        await AddIntakeStatsAsync(connection, tx, batch, outcomes, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return outcomes;
     }
@@ -250,6 +251,11 @@ public abstract partial class RelationalStore(TimeProvider time) : IJunctionStor
             AddParameter(trim, "keep", (long)keep);
             await trim.ExecuteNonQueryAsync(cancellationToken);
         }
+        // Counted by source and reason ("stripe-main|bad_signature") per hour: the log itself keeps only the newest rows.
+        var counts = rejections.GroupBy(r => (Hour: r.ReceivedAt.ToUnixTimeMilliseconds() / HourMs * HourMs, Key: $"{r.Source}|{r.Reason}"));
+        var stats = new RowWrites(connection, tx);
+        foreach (var g in counts) AddStat(stats, g.Key.Hour, "rejected", g.Key.Key, g.Count());
+        await stats.ExecuteAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
 
@@ -340,6 +346,9 @@ public static class Tables
     public const string AuditSchedule = "audit_schedule";
     public const string SmokeRuns = "smoke_runs";
     public const string Operations = "operations";
+    public const string PersonSummary = "person_summary";
+    public const string OrderSummary = "order_summary";
+    public const string StatsHourly = "stats_hourly";
     public const string Leases = "leases";
     public const string ProjectPoison = "project_poison";
 }

@@ -22,7 +22,7 @@ public sealed class SnippetBrowserTests
 {
     private static readonly string[] ChromiumPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
-    private static string ChromiumPath()
+    internal static string ChromiumPath()
     {
         var configured = Environment.GetEnvironmentVariable("JUNCTION_CHROMIUM");
         var found = new[] { configured }.Concat(ChromiumPaths).FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
@@ -139,7 +139,7 @@ public sealed class SnippetBrowserTests
         Assert.True(await page.EvaluateAsync<bool>("() => window.junction.values().anonymous_id.startsWith('ja_')"));
     }
 
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright, string chromium) =>
+    internal static Task<IBrowser> LaunchAsync(IPlaywright playwright, string chromium) =>
         playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = chromium,

@@ -193,8 +193,6 @@ public sealed class PostgresStore : RelationalStore
             }
         }
 
-        await tx.CommitAsync(cancellationToken);
-
         var outcomes = new AppendOutcome[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
@@ -212,6 +210,8 @@ public sealed class PostgresStore : RelationalStore
                 throw new InvalidOperationException($"raw event for source {d.Source} conflicted on its dedup key but cannot be found");
             }
         }
+        await AddIntakeStatsAsync(connection, tx, batch, outcomes, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
         return outcomes;
     }
 

@@ -1,0 +1,124 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Junction.Tests.Capture;
+using Junction.Tests.Dispatch.Scenarios;
+using Microsoft.Playwright;
+using static Junction.Tests.Dispatch.Scenarios.ScenarioRig;
+using static Junction.Tests.Project.ProjectKit;
+
+namespace Junction.Tests.Dashboard;
+
+/// <summary>
+/// The dashboard in Debian's chromium through real sign-in, against a real Junction whose
+/// destinations are the stateful fakes: every page, a search, a pause and a resume, a replay of a
+/// dead letter, an audit started from the page, sign-out. With JUNCTION_SCREENSHOTS set to a folder
+/// it saves the main pages there (scripts/screenshots.sh regenerates docs/screenshots/).
+/// </summary>
+[Collection(nameof(BrowserAlone))]
+public sealed class DashboardBrowserTests
+{
+    [Fact]
+    public async Task SignIn_EveryPage_Search_PauseResume_Replay_Audit_SignOut()
+    {
+        var chromium = SnippetBrowserTests.ChromiumPath();
+        await using var rig = await ScenarioRig.StartAsync(Support.TestStorage.NewSqlite());
+        var now = TimeProvider.System.GetUtcNow();
+        await rig.PostAsync(OptIn("ada@example.com", Observability.Iso.Utc(now.AddHours(-3)), utm: "ig"));
+        await rig.PostAsync(Paid("ord_1", "ada@example.com", Observability.Iso.Utc(now.AddHours(-2))));
+        rig.Hook.RespondNext(1, 400); // the outgoing webhook refuses the next event for good: a dead letter to replay
+        await rig.PostAsync(Paid("ord_2", "bob@example.com", Observability.Iso.Utc(now.AddHours(-1)), amount: 9900));
+        await rig.WaitForDeliveriesAsync($"destination={HookId}&state=dead", d => d.Count == 1);
+        await rig.SettledAsync();
+        var junction = rig.Server.Client.BaseAddress!;
+        string Url(string path) => new Uri(junction, path).ToString();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await SnippetBrowserTests.LaunchAsync(playwright, chromium);
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1360, Height = 900 } });
+        context.SetDefaultTimeout(45_000);
+        var page = await context.NewPageAsync();
+
+        // Nothing before sign-in: the overview sends to the sign-in form, and a wrong token is refused.
+        await page.GotoAsync(Url("/"));
+        Assert.StartsWith(Url("/signin"), page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain("ada@example.com", await page.ContentAsync(), StringComparison.Ordinal);
+        await page.FillAsync("#token", "not-a-token-at-all-0123");
+        await page.ClickAsync("#signin");
+        await page.Locator(".error").WaitForAsync();
+        await page.FillAsync("#token", Support.JunctionServer.AdminToken);
+        await page.ClickAsync("#signin");
+        await page.WaitForURLAsync(Url("/"));
+        var cookie = (await context.CookiesAsync()).Single(c => c.Name == "junction-session");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+
+        // Overview: the period's orders (Ada's and Bob's), revenue, and the charts drawn.
+        await page.GotoAsync(Url("/?period=24h"));
+        Assert.Equal("2", (await page.Locator(".kpi").Nth(0).Locator(".value").TextContentAsync())?.Trim());
+        Assert.Contains("148.00 USD", await page.Locator(".kpi").Nth(1).Locator(".value").TextContentAsync(), StringComparison.Ordinal);
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('canvas[data-drawn]').length === 3");
+        await Shot(page, "overview");
+
+        // Revenue by first touch: Ada's purchase under ig.
+        await page.GotoAsync(Url("/revenue"));
+        Assert.Contains("ig", await page.Locator("#revenue").TextContentAsync(), StringComparison.Ordinal);
+        await Shot(page, "revenue");
+
+        // Search by email lands on the person; the trace and the deliveries are there.
+        await page.GotoAsync(Url("/people"));
+        await page.FillAsync("#q", "ada@example.com");
+        await page.PressAsync("#q", "Enter");
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/people/p_"));
+        Assert.Contains("ord_1", await page.Locator("#orders").TextContentAsync(), StringComparison.Ordinal);
+        Assert.True(await page.Locator("#timeline tbody tr").CountAsync() >= 2);
+        Assert.Contains("succeeded", await page.Locator("#deliveries").TextContentAsync(), StringComparison.Ordinal);
+        await Shot(page, "person");
+
+        // Pause Kit with a reason, then resume it.
+        await page.GotoAsync(Url("/destinations"));
+        await page.FillAsync($"#{KitId} input[name=reason]", "list migration");
+        await page.ClickAsync($"#pause-{KitId}");
+        await page.Locator("#notice").WaitForAsync();
+        Assert.Contains("paused", await page.Locator($"tr#{KitId}").TextContentAsync(), StringComparison.Ordinal);
+        var destinations = await rig.Server.Admin.GetFromJsonAsync<JsonElement>("/v1/destinations");
+        Assert.Contains(destinations.GetProperty("items").EnumerateArray(), d => d.GetProperty("id").GetString() == KitId && d.GetProperty("state").GetString() == "paused");
+        await page.ClickAsync($"#resume-{KitId}");
+        await page.Locator("#notice").WaitForAsync();
+        Assert.Contains("resumed", await page.Locator("#notice").TextContentAsync(), StringComparison.Ordinal);
+
+        // Replay the dead letter: it is delivered this time.
+        var dead = Assert.Single(await rig.DeliveriesAsync($"destination={HookId}&state=dead"));
+        await Shot(page, "destinations");
+        await page.ClickAsync($"#replay-{dead.GetProperty("id").GetInt64()}");
+        await page.Locator("#notice").WaitForAsync();
+        Assert.Contains("1 dead letter replayed", await page.Locator("#notice").TextContentAsync(), StringComparison.Ordinal);
+        await rig.WaitForDeliveriesAsync($"destination={HookId}&state=dead", d => d.Count == 0);
+
+        // Sources and audits; an audit started from the page shows up.
+        await page.GotoAsync(Url("/sources"));
+        Assert.Contains("app", await page.Locator("#sources").TextContentAsync(), StringComparison.Ordinal);
+        await page.GotoAsync(Url("/audits"));
+        await page.ClickAsync("#run-audit");
+        await page.Locator("#notice").WaitForAsync();
+        for (var i = 0; i < 100 && await page.Locator("#points").CountAsync() == 0; i++)
+        {
+            await Task.Delay(200);
+            await page.GotoAsync(Url("/audits"));
+        }
+        Assert.Equal(5, await page.Locator("#points tbody tr").CountAsync());
+        await Shot(page, "audits");
+
+        // Sign out: the session is gone.
+        await page.ClickAsync("text=Sign out");
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+        await page.GotoAsync(Url("/people"));
+        Assert.StartsWith(Url("/signin"), page.Url, StringComparison.Ordinal);
+    }
+
+    private static async Task Shot(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("JUNCTION_SCREENSHOTS") is not { Length: > 0 } folder) return;
+        Directory.CreateDirectory(folder);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"dashboard-{name}.png"), FullPage = true });
+    }
+}
