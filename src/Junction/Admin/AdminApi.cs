@@ -26,8 +26,8 @@ public static class AdminApi
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var group = AdminAuth.RequireAdmin(app.MapGroup("/v1"));
-        group.MapGet("/raw-events", ListRawEvents);
-        group.MapGet("/rejections", ListRejections);
+        group.MapGet("/raw-events", ListRawEvents).Needs(AdminRole.Viewer);
+        group.MapGet("/rejections", ListRejections).Needs(AdminRole.Viewer);
         return app;
     }
 

@@ -22,14 +22,14 @@ public static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         var group = AdminAuth.RequireAdmin(app.MapGroup("/v1/audits"));
-        group.MapPost("", Start);
-        group.MapGet("", List);
-        group.MapGet("/{id}", Get);
-        group.MapPost("/findings/{id}/accept", Accept);
+        group.MapPost("", Start).Needs(AdminRole.Operator);
+        group.MapGet("", List).Needs(AdminRole.Viewer);
+        group.MapGet("/{id}", Get).Needs(AdminRole.Viewer);
+        group.MapPost("/findings/{id}/accept", Accept).Needs(AdminRole.Operator);
         return app;
     }
 
-    private static async Task<IResult> Start(HttpRequest request, AuditRunner runner, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> Start(HttpRequest request, AuditRunner runner, TimeProvider time, OperationsLog operations, CancellationToken cancellationToken)
     {
         TimeSpan? window = null;
         bool? heal = null;
@@ -53,6 +53,10 @@ public static class AuditApi
             }
         }
         var id = await runner.StartAsync(new AuditRequest { Trigger = "api", Window = window, Heal = heal }, cancellationToken);
+        await operations.RecordAsync(request.HttpContext, "audits.run", id, new JsonObject
+        {
+            ["since"] = window is { } span ? State.Durations.Format(span) : null, ["heal"] = heal,
+        }, cancellationToken);
         return TypedResults.Json(new JsonObject { ["id"] = id }, statusCode: StatusCodes.Status202Accepted);
     }
 
@@ -70,7 +74,7 @@ public static class AuditApi
         return TypedResults.Json(Report(audit, await relational.FindingsAsync(id, null, cancellationToken)));
     }
 
-    private static async Task<IResult> Accept(string id, HttpRequest request, IJunctionStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> Accept(string id, HttpRequest request, IJunctionStore store, OperationsLog operations, CancellationToken cancellationToken)
     {
         if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var findingId)) return NotFound($"no finding {id}");
         var (bytes, malformed) = await JsonBody.ReadAdminAsync(request, optional: false, cancellationToken);
@@ -82,7 +86,11 @@ public static class AuditApi
         }
         var note = noteNode.GetValue<string>().Trim();
         if (note.Length > 1000) return Invalid("note", "at most 1000 characters");
-        if (!await ((RelationalStore)store).AcceptFindingAsync(findingId, note, "admin", cancellationToken)) return NotFound($"no finding {id}");
+        // The finding keeps who accepted it: the token's name, as in the operations log.
+        var actor = AdminAuth.Current(request.HttpContext)?.Name ?? "admin";
+        if (!await ((RelationalStore)store).AcceptFindingAsync(findingId, note, actor, cancellationToken)) return NotFound($"no finding {id}");
+        await operations.RecordAsync(request.HttpContext, "audits.findings.accept", findingId.ToString(CultureInfo.InvariantCulture),
+            new JsonObject { ["note"] = OperationsLog.Text(note) }, cancellationToken);
         return TypedResults.Json(new JsonObject { ["id"] = findingId, ["accepted"] = true, ["note"] = note });
     }
 

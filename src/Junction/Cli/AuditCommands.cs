@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Junction.Audit;
 using Junction.Storage;
 
@@ -44,6 +45,14 @@ public static class AuditCommands
                 var heal = !parse.GetValue(noHeal) && cli.Config.Audits.Heal;
                 var progress = new Progress<string>(line => Console.Error.WriteLine(line));
                 var outcome = await cli.Get<AuditRunner>().RunAsync(new AuditRequest { Trigger = "cli", Window = window, Heal = heal, Progress = progress }, ct);
+                // Only a healing audit changes state (it queues re-syncs and backfills), so only that one is an operation.
+                if (heal)
+                {
+                    await cli.Get<Admin.OperationsLog>().RecordCliAsync("audits.run", outcome.Id, new JsonObject
+                    {
+                        ["since"] = window is { } w ? State.Durations.Format(w) : null, ["heal"] = true, ["status"] = outcome.Status,
+                    }, ct);
+                }
                 if (outcome.Result is not { } result)
                 {
                     await Console.Error.WriteLineAsync($"audit {outcome.Id} failed: {string.Join("; ", outcome.ReadErrors)}");

@@ -37,7 +37,9 @@ public static class ChecklistCommands
                     }
                     else if (SmokeCommands.TryTarget(loaded, parse.GetValue(url), out var target))
                     {
-                        items.Add(SmokeCommands.Item(await cli.Get<SmokeRunner>().RunAsync("checklist", target, parse.GetValue(json) ? null : progress, ct)));
+                        var outcome = await cli.Get<SmokeRunner>().RunAsync("checklist", target, parse.GetValue(json) ? null : progress, ct);
+                        await SmokeCommands.RecordAsync(cli, outcome, ct);
+                        items.Add(SmokeCommands.Item(outcome));
                     }
                     else
                     {

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using Junction.Admin;
 using Junction.Dispatch;
 using Junction.Storage;
 
@@ -74,6 +76,8 @@ public static class DispatchCommands
                 progress.Report(replayed);
             }
             progress.Done(replayed);
+            await cli.Get<OperationsLog>().RecordCliAsync("dlq.replay", dest ?? "dlq",
+                DispatchApi.ReplayDetail(new ReplayFilter(targets, dest, sinceMs, who), replayed), ct);
             Console.Out.WriteLine($"replayed {replayed} dead deliver{(replayed == 1 ? "y" : "ies")}"
                 + (replayed < targets.Count ? $"; {targets.Count - replayed} were no longer dead or were superseded by a newer state" : ""));
             return 0;
@@ -111,6 +115,8 @@ public static class DispatchCommands
                 return 2;
             }
             var changed = await cli.Store.PauseDestinationAsync(id, parse.GetValue(reason), ct);
+            await cli.Get<OperationsLog>().RecordCliAsync("destinations.pause", id,
+                new JsonObject { ["reason"] = OperationsLog.Text(parse.GetValue(reason)), ["changed"] = changed }, ct);
             Console.Out.WriteLine(changed ? $"paused {id}" : $"{id} was already paused");
             return 0;
         }, ct));
@@ -132,6 +138,7 @@ public static class DispatchCommands
                 return 2;
             }
             var released = await cli.Store.ResumeDestinationAsync(id, ct);
+            await cli.Get<OperationsLog>().RecordCliAsync("destinations.resume", id, new JsonObject { ["released"] = released }, ct);
             Console.Out.WriteLine($"resumed {id}: {released} held deliver{(released == 1 ? "y" : "ies")} released");
             return 0;
         }, ct));

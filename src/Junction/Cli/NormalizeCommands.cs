@@ -44,6 +44,9 @@ public static class NormalizeCommands
             var now = cli.Time.GetUtcNow().ToUnixTimeMilliseconds();
             var requeued = await cli.Store.RequeueQuarantinedAsync(given.Length > 0 ? given : null, source, now, ct);
             Console.Error.WriteLine($"requeued {requeued} quarantined event{(requeued == 1 ? "" : "s")}");
+            var detail = new System.Text.Json.Nodes.JsonObject { ["requeued"] = requeued };
+            if (given.Length > 0) detail["raw_ids"] = new System.Text.Json.Nodes.JsonArray([.. given.Take(50).Select(g => (System.Text.Json.Nodes.JsonNode)g)]);
+            await cli.Get<Admin.OperationsLog>().RecordCliAsync("quarantine.retry", given.Length == 1 ? given[0] : source ?? (given.Length > 0 ? "raw-ids" : "all"), detail, ct);
             // Normalizing takes the normalize role, so it never runs beside a serving normalizer;
             // when one is running, it takes the requeued events from its pending loop.
             var progress = new ConsoleProgress("normalized");

@@ -23,6 +23,7 @@ public static class SmokeCommands
             if (!TryTarget(cli.Config, parse.GetValue(url), out var target)) return 2;
             var progress = parse.GetValue(json) ? null : new Progress<string>(line => Console.Error.WriteLine(line));
             var outcome = await cli.Get<SmokeRunner>().RunAsync("cli", target, progress, ct);
+            await RecordAsync(cli, outcome, ct);
             if (parse.GetValue(json))
             {
                 var run = (await ((Storage.RelationalStore)cli.Store).ListSmokeRunsAsync(50, null, ct)).First(r => r.Id == outcome.Id);
@@ -63,6 +64,17 @@ public static class SmokeCommands
         }
         Console.Error.WriteLine($"--url: expected Junction's http(s) address, e.g. {JunctionCli.DefaultUrls}; got '{url}'");
         return false;
+    }
+
+    /// <summary>A run buys and refunds for real (in test mode), so it goes in the operations log as the CLI's.</summary>
+    public static Task RecordAsync(CliServices cli, SmokeOutcome outcome, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(cli);
+        ArgumentNullException.ThrowIfNull(outcome);
+        return cli.Get<Admin.OperationsLog>().RecordCliAsync("smoke.run", outcome.Id, new System.Text.Json.Nodes.JsonObject
+        {
+            ["source"] = cli.Config.Smoke?.Source, ["passed"] = outcome.Passed, ["failed_step"] = outcome.FailedStep,
+        }, ct);
     }
 
     /// <summary>The checklist's line for a live run.</summary>

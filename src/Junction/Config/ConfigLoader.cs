@@ -81,18 +81,13 @@ public static partial class ConfigLoader
             reader.Error(storagePath, storageError);
         }
 
-        var tokens = new List<string>();
+        var adminTokens = new List<AdminTokenEntry>();
         if (Reader.Child(root, "admin") is { } adminNode)
         {
             if (adminNode is YamlMappingNode admin)
             {
                 reader.RejectUnknownKeys(admin, "admin", ["tokens"]);
-                tokens.AddRange(reader.StringList(admin, "tokens", "admin.tokens", required: false));
-                // Same floor as api_keys: an admin token reads and replays everything.
-                for (var i = 0; i < tokens.Count; i++)
-                {
-                    if (tokens[i].Length < MinBearerLength) reader.Error($"admin.tokens[{i}]", $"expected a random token of at least {MinBearerLength} characters");
-                }
+                adminTokens = ReadAdminTokens(reader, admin);
             }
             else
             {
@@ -166,7 +161,7 @@ public static partial class ConfigLoader
             Audits = audits,
             Smoke = smoke,
             Storage = storage,
-            Admin = new AdminConfig(tokens),
+            Admin = AdminConfig.WithRoles(adminTokens),
             ApiKeys = apiKeys,
             MetricsToken = metricsToken,
             Sources = sources,
@@ -349,7 +344,7 @@ public static partial class ConfigLoader
         }
 
         /// <summary>Replaces <c>${NAME}</c> from the environment; a missing variable is an error at this path.</summary>
-        private string? Expand(string value, string path)
+        public string? Expand(string value, string path)
         {
             if (!value.Contains("${", StringComparison.Ordinal)) return value;
             var ok = true;

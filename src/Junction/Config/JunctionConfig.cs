@@ -1,3 +1,5 @@
+using Junction.Admin;
+
 namespace Junction.Config;
 
 /// <summary>The whole configuration, validated. Built only by <see cref="ConfigLoader"/>.</summary>
@@ -54,7 +56,45 @@ public sealed record JunctionConfig
     public bool IsDemo => Path is null;
 }
 
-public sealed record AdminConfig(IReadOnlyList<string> Tokens);
+/// <summary>
+/// <c>admin.tokens</c>. <see cref="Tokens"/> are the secrets in config order; <see cref="Entries"/> add each
+/// one's role and name. Built from strings alone (a bare string in the config), every token is an admin
+/// named <c>token-N</c>, which is what configs without roles meant.
+/// </summary>
+public sealed record AdminConfig(IReadOnlyList<string> Tokens)
+{
+    private readonly IReadOnlyList<AdminTokenEntry>? _entries;
+
+    public AdminConfig(IReadOnlyList<string> tokens, IReadOnlyList<AdminTokenEntry> entries)
+        : this(tokens)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count != tokens.Count || entries.Where((e, i) => !string.Equals(e.Token, tokens[i], StringComparison.Ordinal)).Any())
+        {
+            throw new ArgumentException("entries must hold the same tokens as tokens, in the same order", nameof(entries));
+        }
+        _entries = entries;
+    }
+
+    public IReadOnlyList<AdminTokenEntry> Entries =>
+        _entries ?? [.. Tokens.Select((t, i) => new AdminTokenEntry(t, AdminRole.Admin, AdminTokenEntry.DefaultName(i)))];
+
+    public static AdminConfig WithRoles(IReadOnlyList<AdminTokenEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        return new([.. entries.Select(e => e.Token)], entries);
+    }
+}
+
+/// <summary>One admin token, its role, and the name recorded as the actor of what it does.</summary>
+public sealed record AdminTokenEntry(string Token, AdminRole Role, string Name)
+{
+    /// <summary><c>token-N</c>, N the 1-based position in <c>admin.tokens</c>.</summary>
+    public static string DefaultName(int index) => $"token-{index + 1}";
+
+    // Records print every property; the token is a secret, so it is left out.
+    public override string ToString() => $"{Name} ({AdminRoles.Name(Role)})";
+}
 
 public sealed record SourceConfig
 {

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Junction.Admin;
 using Junction.Audit;
 using Junction.Dispatch;
 using Junction.Normalize;
@@ -29,43 +31,60 @@ public static class DashboardActions
         return app;
     }
 
+    /// <summary>The session's name and role (from its admin token at sign-in) go in the operations log, as for the API.</summary>
+    private static Task RecordAsync(HttpContext http, string action, string target, JsonObject detail, CancellationToken cancellationToken)
+    {
+        var (name, role) = DashboardHost.Who(http.User);
+        return http.RequestServices.GetRequiredService<OperationsLog>().RecordAsync(name, role, action, target, detail, cancellationToken);
+    }
+
     private static IResult Back(string page, string done) => Results.Redirect($"{page}?done={Uri.EscapeDataString(done)}");
 
     private static async Task<IResult> PauseAsync(string id, [FromForm] string? reason, HttpContext http, IJunctionStore store, Config.JunctionConfig config, CancellationToken cancellationToken)
     {
         if (!config.Destinations.ContainsKey(id)) return Back("/destinations", $"no destination {id}");
         var why = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim()[..Math.Min(reason.Trim().Length, 200)];
-        await store.PauseDestinationAsync(id, why is null ? $"paused by {DashboardHost.Who(http.User).Name}" : $"{why} ({DashboardHost.Who(http.User).Name})", cancellationToken);
+        var changed = await store.PauseDestinationAsync(id, why is null ? $"paused by {DashboardHost.Who(http.User).Name}" : $"{why} ({DashboardHost.Who(http.User).Name})", cancellationToken);
+        await RecordAsync(http, "destinations.pause", id, new JsonObject { ["reason"] = why, ["changed"] = changed, ["via"] = "dashboard" }, cancellationToken);
         return Back("/destinations", $"{id} paused: new deliveries are held until it is resumed");
     }
 
-    private static async Task<IResult> ResumeAsync(string id, IJunctionStore store, Config.JunctionConfig config, IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task<IResult> ResumeAsync(string id, HttpContext http, IJunctionStore store, Config.JunctionConfig config, IServiceProvider services,
+        CancellationToken cancellationToken)
     {
         if (!config.Destinations.ContainsKey(id)) return Back("/destinations", $"no destination {id}");
         var released = await store.ResumeDestinationAsync(id, cancellationToken);
+        await RecordAsync(http, "destinations.resume", id, new JsonObject { ["released"] = released, ["via"] = "dashboard" }, cancellationToken);
         (services.GetService(typeof(Dispatcher)) as Dispatcher)?.Wake();
         return Back("/destinations", $"{id} resumed: {released} held deliveries released");
     }
 
-    private static async Task<IResult> ReplayAsync([FromForm] long? id, [FromForm] string? destination, IJunctionStore store, Config.JunctionConfig config,
-        IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task<IResult> ReplayAsync([FromForm] long? id, [FromForm] string? destination, HttpContext http, IJunctionStore store,
+        Config.JunctionConfig config, IServiceProvider services, CancellationToken cancellationToken)
     {
         var target = destination is { Length: > 0 } d && config.Destinations.ContainsKey(d) ? d : null;
-        var replayed = await store.ReplayDeadAsync(new ReplayFilter(id is { } one ? [one] : null, id is null ? target : null, null, null), cancellationToken);
+        var filter = new ReplayFilter(id is { } one ? [one] : null, id is null ? target : null, null, null);
+        var replayed = await store.ReplayDeadAsync(filter, cancellationToken);
+        var detail = DispatchApi.ReplayDetail(filter, replayed);
+        detail["via"] = "dashboard";
+        await RecordAsync(http, "dlq.replay", filter.Destination ?? "dlq", detail, cancellationToken);
         (services.GetService(typeof(Dispatcher)) as Dispatcher)?.Wake();
         return Back("/destinations", $"{replayed} dead letter{(replayed == 1 ? "" : "s")} replayed");
     }
 
-    private static async Task<IResult> RetryAsync([FromForm] string? rawId, IJunctionStore store, NormalizeSignal signal, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> RetryAsync([FromForm] string? rawId, HttpContext http, IJunctionStore store, NormalizeSignal signal, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var requeued = await store.RequeueQuarantinedAsync(rawId is { Length: > 0 } ? [rawId] : null, null, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         signal.Notify();
+        await RecordAsync(http, "quarantine.retry", rawId is { Length: > 0 } ? rawId : "all", new JsonObject { ["requeued"] = requeued, ["via"] = "dashboard" }, cancellationToken);
         return Back("/sources", $"{requeued} quarantined event{(requeued == 1 ? "" : "s")} sent to normalize again");
     }
 
-    private static async Task<IResult> RunAuditAsync(AuditRunner runner, CancellationToken cancellationToken)
+    private static async Task<IResult> RunAuditAsync(HttpContext http, AuditRunner runner, CancellationToken cancellationToken)
     {
         var id = await runner.StartAsync(new AuditRequest { Trigger = "dashboard" }, cancellationToken);
+        await RecordAsync(http, "audits.run", id, new JsonObject { ["via"] = "dashboard" }, cancellationToken);
         return Back("/audits", $"audit {id} started; this page shows it when it finishes");
     }
 }

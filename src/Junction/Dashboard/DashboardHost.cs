@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using System.Reflection;
 using System.Security.Claims;
 using System.Security.Cryptography;
-using Junction.Config;
 using Junction.Dashboard.Components;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -123,10 +122,9 @@ public static class DashboardRoles
 }
 
 /// <summary>Turns a presented admin token into who it is (name, role); null for an unknown token. Constant time over every token.</summary>
-public sealed class DashboardAuth(JunctionConfig config)
+public sealed class DashboardAuth(Admin.AdminAuth auth)
 {
-    private readonly Admin.BearerTokens _tokens = new(config.Admin.Tokens);
-
+    // The same tokens, names and roles as the admin API (admin.tokens), so both enforce one table.
     public (string Name, string Role)? Identify(string token) =>
-        token.Length > 0 && _tokens.Matches(token) ? ("admin token", DashboardRoles.Admin) : null;
+        token.Length > 0 && auth.Identify(token) is { } who ? (who.Name, Admin.AdminRoles.Name(who.Role)) : null;
 }

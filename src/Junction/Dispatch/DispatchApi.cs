@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Junction.Admin;
 using Junction.Cli;
@@ -43,12 +44,12 @@ public static class DispatchApi
     public static IEndpointRouteBuilder MapDispatchApi(this IEndpointRouteBuilder app)
     {
         var group = AdminAuth.RequireAdmin(app.MapGroup("/v1"));
-        group.MapGet("/destinations", ListDestinations);
-        group.MapGet("/deliveries", ListDeliveries);
-        group.MapGet("/dlq", ListDlq);
-        group.MapPost("/dlq/replay", Replay);
-        group.MapPost("/destinations/{id}/pause", Pause);
-        group.MapPost("/destinations/{id}/resume", Resume);
+        group.MapGet("/destinations", ListDestinations).Needs(AdminRole.Viewer);
+        group.MapGet("/deliveries", ListDeliveries).Needs(AdminRole.Viewer);
+        group.MapGet("/dlq", ListDlq).Needs(AdminRole.Viewer);
+        group.MapPost("/dlq/replay", Replay).Needs(AdminRole.Operator);
+        group.MapPost("/destinations/{id}/pause", Pause).Needs(AdminRole.Operator);
+        group.MapPost("/destinations/{id}/resume", Resume).Needs(AdminRole.Operator);
         return app;
     }
 
@@ -110,7 +111,7 @@ public static class DispatchApi
     private static string Ms(long ms) => Iso.Utc(DateTimeOffset.FromUnixTimeMilliseconds(ms));
 
     private static async Task<IResult> Replay(HttpRequest request, IJunctionStore store, Dispatcher dispatcher, TimeProvider time,
-        CancellationToken cancellationToken)
+        OperationsLog operations, CancellationToken cancellationToken)
     {
         var (body, malformed) = await JsonBody.ReadAdminAsync(request, optional: false, cancellationToken);
         if (malformed is not null) return malformed;
@@ -119,6 +120,7 @@ public static class DispatchApi
             if (!TryParseReplay(document.RootElement, dispatcher, time.GetUtcNow(), out var filter, out var problem)) return problem!;
             var replayed = await store.ReplayDeadAsync(filter!, cancellationToken);
             if (replayed > 0) dispatcher.Wake();
+            await operations.RecordAsync(request.HttpContext, "dlq.replay", filter!.Destination ?? "dlq", ReplayDetail(filter, replayed), cancellationToken);
             return TypedResults.Json(new ReplayResult(replayed), DispatchJson.Default.ReplayResult);
         }
     }
@@ -199,7 +201,8 @@ public static class DispatchApi
         return true;
     }
 
-    private static async Task<IResult> Pause(string id, HttpRequest request, IJunctionStore store, Dispatcher dispatcher, CancellationToken cancellationToken)
+    private static async Task<IResult> Pause(string id, HttpRequest request, IJunctionStore store, Dispatcher dispatcher, OperationsLog operations,
+        CancellationToken cancellationToken)
     {
         if (!dispatcher.IsKnown(id)) return UnknownDestination(id, "id");
         string? reason = null;
@@ -214,16 +217,33 @@ public static class DispatchApi
                 reason = r.GetString();
             }
         }
-        await store.PauseDestinationAsync(id, reason, cancellationToken);
+        var changed = await store.PauseDestinationAsync(id, reason, cancellationToken);
+        await operations.RecordAsync(request.HttpContext, "destinations.pause", id,
+            new JsonObject { ["reason"] = OperationsLog.Text(reason), ["changed"] = changed }, cancellationToken);
         return TypedResults.Json(new PauseResult(id, "paused"), DispatchJson.Default.PauseResult);
     }
 
-    private static async Task<IResult> Resume(string id, IJunctionStore store, Dispatcher dispatcher, CancellationToken cancellationToken)
+    private static async Task<IResult> Resume(string id, HttpContext http, IJunctionStore store, Dispatcher dispatcher, OperationsLog operations,
+        CancellationToken cancellationToken)
     {
         if (!dispatcher.IsKnown(id)) return UnknownDestination(id, "id");
         var released = await store.ResumeDestinationAsync(id, cancellationToken);
         dispatcher.Wake();
+        await operations.RecordAsync(http, "destinations.resume", id, new JsonObject { ["released"] = released }, cancellationToken);
         return TypedResults.Json(new PauseResult(id, "resumed", released), DispatchJson.Default.PauseResult);
+    }
+
+    /// <summary>What a replay named, for the operations log (shared with <c>junction dlq replay</c>).</summary>
+    internal static JsonObject ReplayDetail(ReplayFilter filter, int replayed)
+    {
+        var detail = new JsonObject();
+        if (filter.Ids is { } ids) detail["ids"] = new JsonArray([.. ids.Take(50).Select(i => (JsonNode)i)]);
+        if (filter.Ids is { Count: > 50 }) detail["ids_total"] = filter.Ids.Count;
+        if (filter.Destination is { } d) detail["destination"] = d;
+        if (filter.SinceMs is { } s) detail["since"] = Iso.Utc(DateTimeOffset.FromUnixTimeMilliseconds(s));
+        if (filter.PersonId is { } p) detail["person"] = p;
+        detail["replayed"] = replayed;
+        return detail;
     }
 
     /// <summary><see cref="NormalizeCommands.TryParseSince"/>, without throwing on a span too large for a date.</summary>

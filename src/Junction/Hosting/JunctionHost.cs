@@ -74,6 +74,7 @@ public static class JunctionHost
         builder.Services.AddSingleton<RawAppend>();
         builder.Services.AddSingleton<HookReceiver>();
         builder.Services.AddSingleton<AdminAuth>();
+        OperationsLog.AddOperationsLog(builder.Services);
         builder.Services.AddSingleton<CaptureIntake>();
         builder.Services.AddSingleton<ApiKeyAuth>();
         builder.Services.AddDispatch(config.Destinations.Values);
@@ -131,6 +132,7 @@ public static class JunctionHost
         app.MapDispatchApi();
         app.MapAuditApi();
         app.MapSmokeApi();
+        app.MapOperationsApi();
         app.MapDashboard();
         if (config.MetricsToken is { } metricsToken)
         {

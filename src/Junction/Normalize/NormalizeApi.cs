@@ -35,11 +35,11 @@ public static class NormalizeApi
     public static IEndpointRouteBuilder MapNormalizeApi(this IEndpointRouteBuilder app)
     {
         var group = AdminAuth.RequireAdmin(app.MapGroup("/v1"));
-        group.MapGet("/events", ListEvents);
-        group.MapGet("/quarantine", ListQuarantine);
-        group.MapPost("/quarantine/{rawId}/retry", RetryOne);
-        group.MapPost("/quarantine/retry", RetryMany);
-        group.MapGet("/drift", Drift);
+        group.MapGet("/events", ListEvents).Needs(AdminRole.Viewer);
+        group.MapGet("/quarantine", ListQuarantine).Needs(AdminRole.Viewer);
+        group.MapPost("/quarantine/{rawId}/retry", RetryOne).Needs(AdminRole.Operator);
+        group.MapPost("/quarantine/retry", RetryMany).Needs(AdminRole.Operator);
+        group.MapGet("/drift", Drift).Needs(AdminRole.Viewer);
         return app;
     }
 
@@ -94,7 +94,8 @@ public static class NormalizeApi
         Iso.Utc(q.ReceivedAt), Iso.Utc(q.State.UpdatedAt), q.State.Attempts,
         q.State.NextAttemptAt is { } at ? Iso.Utc(DateTimeOffset.FromUnixTimeMilliseconds(at)) : null);
 
-    private static async Task<IResult> RetryOne(string rawId, IJunctionStore store, NormalizeSignal signal, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> RetryOne(string rawId, HttpContext http, IJunctionStore store, NormalizeSignal signal, TimeProvider time,
+        OperationsLog operations, CancellationToken cancellationToken)
     {
         var requeued = await store.RequeueQuarantinedAsync([rawId], null, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         if (requeued == 0)
@@ -103,15 +104,20 @@ public static class NormalizeApi
                 $"rawId: '{rawId}' is not a quarantined raw event (see GET /v1/quarantine)");
         }
         signal.Notify();
+        await operations.RecordAsync(http, "quarantine.retry", rawId, new System.Text.Json.Nodes.JsonObject { ["requeued"] = requeued }, cancellationToken);
         var state = await WaitSettledAsync(store, rawId, time, cancellationToken);
         return TypedResults.Json(new RetryResult(1, [new RetriedItem(rawId, state?.Status ?? NormalizationStatus.Pending, state?.Reason, state?.EventCount ?? 0)]),
             JunctionJson.Default.RetryResult);
     }
 
-    private static async Task<IResult> RetryMany(HttpRequest request, IJunctionStore store, NormalizeSignal signal, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> RetryMany(HttpRequest request, IJunctionStore store, NormalizeSignal signal, TimeProvider time,
+        OperationsLog operations, CancellationToken cancellationToken)
     {
-        var requeued = await store.RequeueQuarantinedAsync(null, Query(request, "source"), time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        var source = Query(request, "source");
+        var requeued = await store.RequeueQuarantinedAsync(null, source, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         signal.Notify();
+        await operations.RecordAsync(request.HttpContext, "quarantine.retry", source ?? "all",
+            new System.Text.Json.Nodes.JsonObject { ["requeued"] = requeued }, cancellationToken);
         return TypedResults.Json(new RetryResult(requeued, []), JunctionJson.Default.RetryResult);
     }
 

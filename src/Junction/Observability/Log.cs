@@ -72,4 +72,11 @@ internal static partial class Log
 
     [LoggerMessage(7003, LogLevel.Error, "A scheduled smoke run failed to start; it is tried again at the next poll")]
     public static partial void SmokeScheduleFailed(ILogger logger, Exception exception);
+
+    // 8100-8199: admin roles and the operations log.
+    [LoggerMessage(8100, LogLevel.Warning, "Admin token {Actor} ({Role}) refused {Method} {Route}: it needs the {NeededRole} role")]
+    public static partial void AdminRoleRefused(ILogger logger, string actor, string role, string method, string route, string neededRole);
+
+    [LoggerMessage(8101, LogLevel.Information, "Operation {Action} on {Target} by {Actor} ({Role})")]
+    public static partial void OperationRecorded(ILogger logger, string action, string target, string actor, string role);
 }

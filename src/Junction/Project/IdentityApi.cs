@@ -19,7 +19,7 @@ public static class IdentityApi
     public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder app)
     {
         var group = AdminAuth.RequireAdmin(app.MapGroup("/v1/identity"));
-        group.MapGet("/conflicts", Conflicts);
+        group.MapGet("/conflicts", Conflicts).Needs(AdminRole.Viewer);
         return app;
     }
 

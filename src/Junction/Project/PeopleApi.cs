@@ -20,10 +20,10 @@ public static class PeopleApi
     public static IEndpointRouteBuilder MapPeopleApi(this IEndpointRouteBuilder app)
     {
         var group = AdminAuth.RequireAdmin(app.MapGroup("/v1/people"));
-        group.MapGet("", Find);
-        group.MapGet("/{id}", Get);
-        group.MapGet("/{id}/timeline", Timeline);
-        group.MapPost("/{id}/overrides", AddOverride);
+        group.MapGet("", Find).Needs(AdminRole.Viewer);
+        group.MapGet("/{id}", Get).Needs(AdminRole.Viewer);
+        group.MapGet("/{id}/timeline", Timeline).Needs(AdminRole.Viewer);
+        group.MapPost("/{id}/overrides", AddOverride).Needs(AdminRole.Operator);
         return app;
     }
 
@@ -112,7 +112,7 @@ public static class PeopleApi
     }
 
     private static async Task<IResult> AddOverride(string id, HttpRequest request, IJunctionStore store, JunctionConfig config,
-        TimeProvider time, ProjectSignal signal, Projector projector, CancellationToken cancellationToken)
+        TimeProvider time, ProjectSignal signal, Projector projector, OperationsLog operations, CancellationToken cancellationToken)
     {
         var relational = (RelationalStore)store;
         var (bytes, malformed) = await JsonBody.ReadAdminAsync(request, optional: false, cancellationToken);
@@ -144,6 +144,10 @@ public static class PeopleApi
         };
         var seq = await relational.AddOverrideAsync(person.PersonId, o, cancellationToken);
         signal.Notify();
+        await operations.RecordAsync(request.HttpContext, "people.override", person.PersonId, new JsonObject
+        {
+            ["override"] = o.Id, ["action"] = o.Action, ["product"] = o.Product, ["reason"] = OperationsLog.Text(o.Reason),
+        }, cancellationToken);
         // Answer with the state that includes the override when the projector applies it promptly.
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (projector.OverridesApplied < seq && waited.Elapsed < OverrideWait) await Task.Delay(20, cancellationToken);

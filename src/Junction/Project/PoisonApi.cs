@@ -22,9 +22,9 @@ public static class PoisonApi
     public static IEndpointRouteBuilder MapPoisonApi(this IEndpointRouteBuilder app)
     {
         var group = AdminAuth.RequireAdmin(app.MapGroup("/v1/project/poison"));
-        group.MapGet("", List);
-        group.MapPost("/retry", RetryAll);
-        group.MapPost("/{seq:long}/retry", RetryOne);
+        group.MapGet("", List).Needs(AdminRole.Viewer);
+        group.MapPost("/retry", RetryAll).Needs(AdminRole.Operator);
+        group.MapPost("/{seq:long}/retry", RetryOne).Needs(AdminRole.Operator);
         return app;
     }
 
@@ -46,16 +46,21 @@ public static class PoisonApi
         return TypedResults.Json(new PoisonPage(items, next), JunctionJson.Default.PoisonPage);
     }
 
-    private static async Task<IResult> RetryAll(IJunctionStore store, ProjectSignal signal, CancellationToken cancellationToken) =>
-        await RetryAsync(store, signal, null, cancellationToken);
+    private static async Task<IResult> RetryAll(HttpContext http, IJunctionStore store, ProjectSignal signal, OperationsLog operations,
+        CancellationToken cancellationToken) =>
+        await RetryAsync(http, store, signal, operations, null, cancellationToken);
 
-    private static async Task<IResult> RetryOne(long seq, IJunctionStore store, ProjectSignal signal, CancellationToken cancellationToken) =>
-        await RetryAsync(store, signal, [seq], cancellationToken);
+    private static async Task<IResult> RetryOne(long seq, HttpContext http, IJunctionStore store, ProjectSignal signal, OperationsLog operations,
+        CancellationToken cancellationToken) =>
+        await RetryAsync(http, store, signal, operations, [seq], cancellationToken);
 
-    private static async Task<IResult> RetryAsync(IJunctionStore store, ProjectSignal signal, IReadOnlyList<long>? seqs, CancellationToken cancellationToken)
+    private static async Task<IResult> RetryAsync(HttpContext http, IJunctionStore store, ProjectSignal signal, OperationsLog operations,
+        IReadOnlyList<long>? seqs, CancellationToken cancellationToken)
     {
         var n = await ((RelationalStore)store).RetryPoisonAsync(seqs, cancellationToken);
         signal.Notify();
+        await operations.RecordAsync(http, "project.poison.retry", seqs is null ? "all" : seqs[0].ToString(CultureInfo.InvariantCulture),
+            new System.Text.Json.Nodes.JsonObject { ["retrying"] = n }, cancellationToken);
         return TypedResults.Json(new PoisonRetryResult(n), JunctionJson.Default.PoisonRetryResult);
     }
 }

@@ -80,6 +80,12 @@ public abstract class AuditApiTests : IAsyncLifetime
 
         var list = await GetJsonAsync(Server.Admin, "/v1/audits");
         Assert.Equal(2, list.GetProperty("items").GetArrayLength());
+
+        // The acceptance (not the refused or unknown ones) and both runs are in the operations log.
+        var operations = (await GetJsonAsync(Server.Admin, "/v1/operations")).GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(["audits.run", "audits.findings.accept", "audits.run"], operations.Select(o => o.GetProperty("action").GetString()));
+        Assert.Equal(finding.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), operations[1].GetProperty("target").GetString());
+        Assert.Equal("a known direct buyer", operations[1].GetProperty("detail").GetProperty("note").GetString());
     }
 
     [Fact]

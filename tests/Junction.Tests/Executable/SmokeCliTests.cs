@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Junction.Tests.Dispatch.Fakes;
 using Junction.Tests.Support;
@@ -66,6 +67,15 @@ public sealed class SmokeCliTests
         Assert.Equal(1, failCode);
         Assert.Contains("failed at lead_at_email_platform", failed, StringComparison.Ordinal);
         Assert.Contains("kit-main is paused", failed, StringComparison.Ordinal);
+
+        // Each run (the checklist's too) and the pause are in the operations log, as the command line's.
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "smoke-cli-admin-token-0123456789");
+        var operations = (await admin.GetFromJsonAsync<JsonElement>("/v1/operations")).GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(["smoke.run", "destinations.pause", "smoke.run", "smoke.run"], operations.Select(o => o.GetProperty("action").GetString()));
+        Assert.All(operations, o => Assert.Equal("cli", o.GetProperty("actor").GetString()));
+        Assert.Equal([false, true, true], operations.Where(o => o.GetProperty("action").GetString() == "smoke.run")
+            .Select(o => o.GetProperty("detail").GetProperty("passed").GetBoolean()));
     }
 
     [Fact]

@@ -139,6 +139,17 @@ public abstract class PeopleApiTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, clear.StatusCode);
             Assert.Equal("active", Entitlement((await clear.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("person"), "course-pro").GetProperty("state").GetString());
         }
+
+        // Both overrides (not the refused one) are in the operations log, by the token's name.
+        var operations = (await GetJsonAsync(Server.Admin, "/v1/operations")).GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(["clear", "revoke"], operations.Select(o => o.GetProperty("detail").GetProperty("action").GetString()));
+        Assert.All(operations, o =>
+        {
+            Assert.Equal("people.override", o.GetProperty("action").GetString());
+            Assert.Equal(id, o.GetProperty("target").GetString());
+            Assert.Equal("token-1", o.GetProperty("actor").GetString());
+        });
+        Assert.Equal("chargeback by phone", operations[1].GetProperty("detail").GetProperty("reason").GetString());
     }
 
     [Fact]

@@ -16,8 +16,8 @@ public static class SmokeApi
     public static IEndpointRouteBuilder MapSmokeApi(this IEndpointRouteBuilder app)
     {
         var group = AdminAuth.RequireAdmin(app.MapGroup("/v1/smoke"));
-        group.MapGet("", List);
-        group.MapPost("", Start);
+        group.MapGet("", List).Needs(AdminRole.Viewer);
+        group.MapPost("", Start).Needs(AdminRole.Operator);
         return app;
     }
 
@@ -57,7 +57,8 @@ public static class SmokeApi
         ["steps"] = JsonNode.Parse(r.Steps),
     };
 
-    private static async Task<IResult> Start(SmokeRunner runner, IServer server, Config.JunctionConfig config, CancellationToken cancellationToken)
+    private static async Task<IResult> Start(HttpContext http, SmokeRunner runner, IServer server, Config.JunctionConfig config, OperationsLog operations,
+        CancellationToken cancellationToken)
     {
         if (config.Smoke is null)
         {
@@ -65,6 +66,7 @@ public static class SmokeApi
                 "add a smoke: section (source, product) to the configuration");
         }
         var id = await runner.StartAsync("api", SmokeScheduler.OwnAddress(server, config.Smoke.Url), cancellationToken);
+        await operations.RecordAsync(http, "smoke.run", id, new JsonObject { ["source"] = config.Smoke.Source }, cancellationToken);
         return TypedResults.Json(new JsonObject { ["id"] = id }, statusCode: StatusCodes.Status202Accepted);
     }
 }
