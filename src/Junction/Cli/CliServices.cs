@@ -41,6 +41,7 @@ public sealed class CliServices : IAsyncDisposable
         services.AddHttpClient(Dispatch.Destinations.DestinationConnectors.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
         services.AddMetrics();
         services.AddAudit(scheduled: false);
+        Alerts.AlertServices.AddAlerts(services, evaluate: false);
         var cli = new CliServices(services.BuildServiceProvider());
         await cli.Store.MigrateAsync(cancellationToken);
         return cli;
