@@ -76,7 +76,8 @@ public sealed class AlertSignals(JunctionConfig config, IJunctionStore store)
         var current = await _store.CountLiveRawBySourceAsync(now - rule.Window, now, ct);
         var yesterday = await _store.CountLiveRawBySourceAsync(now - TimeSpan.FromDays(1) - rule.Window, now - TimeSpan.FromDays(1), ct);
         var pairs = yesterday.Select(y => (Subject: y.Key, Then: y.Value, Now: current.GetValueOrDefault(y.Key))).ToList();
-        pairs.Add(("all", yesterday.Values.Sum(), current.Values.Sum()));
+        // The total is its own subject only beside several sources (with one, it would repeat that source's incident).
+        if (yesterday.Count > 1) pairs.Add(("all", yesterday.Values.Sum(), current.Values.Sum()));
         var result = new List<AlertObservation>();
         foreach (var (subject, then, count) in pairs.OrderBy(p => p.Subject, StringComparer.Ordinal))
         {
