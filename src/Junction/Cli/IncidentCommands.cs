@@ -90,11 +90,11 @@ public static class IncidentCommands
 
         var snoozeConfig = configOption();
         var snoozeId = IdArgument();
-        var snoozeFor = new Option<string>("--for") { Description = "How long: 30m, 1h, 1d (up to 30d).", Required = true };
+        var snoozeFor = new Option<string?>("--for") { Description = "How long: 30m, 1h, 1d (up to 30d). Required." };
         var snooze = new Command("snooze", "Snooze an incident: if it still fires when the snooze ends, it notifies again.") { snoozeConfig, snoozeId, snoozeFor };
         snooze.SetAction(async (parse, ct) =>
         {
-            var text = parse.GetValue(snoozeFor)!;
+            var text = parse.GetValue(snoozeFor) ?? "";
             if (!State.Durations.TryParse(text, out var span) || span <= TimeSpan.Zero || span > TimeSpan.FromDays(30))
             {
                 await Console.Error.WriteLineAsync($"--for: expected a duration up to 30d such as 30m, 1h or 1d; got '{text}'");
@@ -106,14 +106,14 @@ public static class IncidentCommands
 
         var resolveConfig = configOption();
         var resolveId = IdArgument();
-        var resolveNote = new Option<string>("--note") { Description = "What was done: it stays on the incident's record.", Required = true };
+        var resolveNote = new Option<string?>("--note") { Description = "What was done: it stays on the incident's record. Required." };
         var resolve = new Command("resolve", "Resolve an incident with a note.") { resolveConfig, resolveId, resolveNote };
         resolve.SetAction(async (parse, ct) =>
         {
             var note = parse.GetValue(resolveNote) ?? "";
             if (note.Trim().Length == 0)
             {
-                await Console.Error.WriteLineAsync("--note: expected a non-empty note saying what was done");
+                await Console.Error.WriteLineAsync("--note: required; expected a non-empty note saying what was done");
                 return 2;
             }
             return await NormalizeCommands.WithConfig(parse.GetValue(resolveConfig)!, async cli =>
