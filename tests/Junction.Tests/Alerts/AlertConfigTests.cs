@@ -46,35 +46,16 @@ public sealed class AlertConfigTests
     [Fact]
     public void TheReadmeExample_Loads_WithRulesNotifiersAndRunbooks()
     {
-        var alerts = Parse("""
-            alerts:
-              evaluate_every: 30s
-              payment_failures: { threshold: 5%, window: 1h, for: 5m, notify: [ops-slack] }
-              source_silent: { threshold: 4x, cooldown: 30m }
-              dlq_growing: { enabled: false }
-            notifiers:
-              ops-slack: { type: slack, url: "${SLACK_WEBHOOK_URL}" }
-              pager: { type: webhook, url: "https://ops.example.com/junction", secret: "${ALERT_WEBHOOK_SECRET}" }
-              mail:
-                type: email
-                host: smtp.example.com
-                port: 587
-                starttls: true
-                username: junction
-                password: "${SMTP_PASSWORD}"
-                from: junction@creator.example
-                to: [ops@creator.example]
-            runbooks:
-              enrollments_down:
-                notify: [ops-slack, mail]
-                rollback: { pause: teachable-main }
-                fallback: "Grant the course by hand in Teachable, then resume teachable-main."
-            """).Alerts;
-        Assert.Equal(TimeSpan.FromSeconds(30), alerts.Interval);
+        // The README's own example, read from README.md.
+        var readme = File.ReadAllText(Path.Combine(RepoRoot(), "README.md"));
+        var section = readme[readme.IndexOf("## Alerts and incidents", StringComparison.Ordinal)..];
+        var yaml = section[(section.IndexOf("```yaml\n", StringComparison.Ordinal) + 8)..];
+        var alerts = Parse(yaml[..yaml.IndexOf("```", StringComparison.Ordinal)]).Alerts;
+        Assert.Equal(TimeSpan.FromMinutes(1), alerts.Interval);
         var payments = alerts.Rules[AlertRules.PaymentFailures];
-        Assert.Equal((0.05, TimeSpan.FromHours(1), TimeSpan.FromMinutes(5)), (payments.Threshold, payments.Window, payments.For));
+        Assert.Equal((0.02, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5)), (payments.Threshold, payments.Window, payments.For));
         Assert.Equal(["ops-slack"], alerts.NotifyFor(AlertRules.PaymentFailures));
-        Assert.Equal((4.0, TimeSpan.FromMinutes(30)), (alerts.Rules[AlertRules.SourceSilent].Threshold, alerts.Rules[AlertRules.SourceSilent].Cooldown));
+        Assert.Equal((3.0, TimeSpan.FromMinutes(30)), (alerts.Rules[AlertRules.SourceSilent].Threshold, alerts.Rules[AlertRules.SourceSilent].Cooldown));
         Assert.False(alerts.Rules[AlertRules.DlqGrowing].Enabled);
         Assert.Equal(["ops-slack", "mail"], alerts.NotifyFor(AlertRules.EnrollmentsDown));
         Assert.Equal(["mail", "ops-slack", "pager"], alerts.NotifyFor(AlertRules.SmokeFailing));
@@ -116,5 +97,12 @@ public sealed class AlertConfigTests
         Assert.Contains("notifiers.mail.from", paths);
         Assert.Contains("notifiers.chat.type", paths);
         Assert.Contains("runbooks.smoke_failing.rollback.pause", paths);
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Junction.slnx"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }
