@@ -128,7 +128,7 @@ public sealed class AlertEvaluator(JunctionConfig config, IJunctionStore store, 
         var runbook = config.Alerts.Runbooks.GetValueOrDefault(o.Rule);
         var incident = new StoredIncident("inc_" + Guid.CreateVersion7(time.GetUtcNow()).ToString("N"), o.Rule, o.Subject, IncidentStatuses.Open, rule.Severity,
             o.Summary, nowMs, nowMs, null, null, null, revenue, affected, IncidentView.RunbookJson(runbook, config.Alerts.NotifyFor(o.Rule)));
-        await _store.InsertIncidentAsync(incident, [new TimelineWrite("fired", null, o.Summary)], cancellationToken);
+        if (!await _store.InsertIncidentAsync(incident, [new TimelineWrite("fired", null, o.Summary)], cancellationToken)) return;
         Observability.Log.IncidentOpened(logger, incident.Id, o.Rule, o.Subject);
         await NotifyAsync(AlertEvents.Opened, incident.Id, nowMs, cancellationToken);
     }

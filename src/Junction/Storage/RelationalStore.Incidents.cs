@@ -73,8 +73,12 @@ public abstract partial class RelationalStore
         return await ReadAllAsync(cmd, r => new IncidentEvent(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), NullableString(r, 4), r.GetString(5)), cancellationToken);
     }
 
-    /// <summary>Opens an incident with its first timeline lines, and clears the rule's pending row, in one transaction.</summary>
-    public async Task InsertIncidentAsync(StoredIncident incident, IReadOnlyList<TimelineWrite> timeline, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens an incident with its first timeline lines, and clears the rule's pending row, in one
+    /// transaction. False (nothing written) when its (rule, subject) already has an unresolved one:
+    /// two evaluations that raced both saw none, and only the first opens it.
+    /// </summary>
+    public async Task<bool> InsertIncidentAsync(StoredIncident incident, IReadOnlyList<TimelineWrite> timeline, CancellationToken cancellationToken)
     {
         using var gate = await EnterWriteAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
@@ -83,7 +87,7 @@ public abstract partial class RelationalStore
         {
             cmd.Transaction = tx;
             cmd.CommandText = $"INSERT INTO {Tables.Incidents} ({IncidentColumns}) VALUES (@id, @rule, @subject, @status, @severity, @summary, @opened, @updated, "
-                + "@resolved, @healthy, @snoozed, @revenue, @affected, @runbook)";
+                + "@resolved, @healthy, @snoozed, @revenue, @affected, @runbook) ON CONFLICT (rule, subject) WHERE status <> 'resolved' DO NOTHING";
             AddParameter(cmd, "id", incident.Id);
             AddParameter(cmd, "rule", incident.Rule);
             AddParameter(cmd, "subject", incident.Subject);
@@ -98,7 +102,7 @@ public abstract partial class RelationalStore
             AddParameter(cmd, "revenue", incident.Revenue);
             AddParameter(cmd, "affected", incident.Affected);
             AddParameter(cmd, "runbook", incident.Runbook);
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
+            if (await cmd.ExecuteNonQueryAsync(cancellationToken) != 1) return false;
         }
         await using (var pending = connection.CreateCommand())
         {
@@ -110,6 +114,7 @@ public abstract partial class RelationalStore
         }
         await AppendTimelineAsync(connection, tx, incident.Id, incident.OpenedAt, timeline, cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        return true;
     }
 
     /// <summary>

@@ -244,6 +244,19 @@ public abstract class AlertRuleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoEvaluationsRacing_WithoutTheElection_OpenOneIncident_AndNotifyOnce()
+    {
+        await using var kit = await KitAsync(AlertRules.SmokeFailing);
+        await kit.SmokeAsync("failed");
+        Receiver.Now = kit.Time.GetUtcNow();
+        var a = kit.NewEvaluator();
+        var b = kit.NewEvaluator();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => (i % 2 == 0 ? a : b).EvaluateAsync(CancellationToken.None))));
+        Assert.Single(await kit.IncidentsAsync());
+        Assert.Single(Receiver.Processed);
+    }
+
+    [Fact]
     public async Task AnAcknowledgedIncident_IsNotNotifiedAgain_AndASnoozeThatEndsWhileFiring_RemindsOnce()
     {
         await using var kit = await KitAsync(AlertRules.SmokeFailing);
