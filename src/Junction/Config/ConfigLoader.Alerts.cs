@@ -114,7 +114,10 @@ public static partial class ConfigLoader
                 reader.Error(path, $"expected a multiple of the source's usual gap between events, from 1 to 1000 (e.g. 3 or 3x); got '{text}'");
                 return null;
             }
-            case AlertRules.DlqGrowing or AlertRules.SmokeFailing or AlertRules.AuditOverThreshold:
+            case AlertRules.SmokeFailing:
+                if (Reader.Child(map, "threshold") is not null) reader.Error(path, "smoke_failing has no threshold: it fires when the latest finished smoke run failed");
+                return null;
+            case AlertRules.DlqGrowing or AlertRules.AuditOverThreshold:
                 return reader.OptionalInt(map, "threshold", path, 0, 1_000_000);
             default:
                 return ReadPercent(reader, map, "threshold", path);

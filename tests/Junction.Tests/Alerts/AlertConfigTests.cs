@@ -82,6 +82,7 @@ public sealed class AlertConfigTests
             alerts:
               payment_failure: { threshold: 2% }
               enrollments_down: { threshold: 130%, notify: [nobody] }
+              smoke_failing: { threshold: 2 }
             notifiers:
               hook: { type: webhook, url: "https://ops.example.com/x", secret: "not-a-whsec" }
               mail: { type: email, host: smtp.example.com, to: [ops@creator.example] }
@@ -97,6 +98,7 @@ public sealed class AlertConfigTests
         Assert.Contains("notifiers.mail.from", paths);
         Assert.Contains("notifiers.chat.type", paths);
         Assert.Contains("runbooks.smoke_failing.rollback.pause", paths);
+        Assert.Contains("alerts.smoke_failing.threshold", paths);
     }
 
     private static string RepoRoot()
