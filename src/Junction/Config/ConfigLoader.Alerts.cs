@@ -251,13 +251,19 @@ public static partial class ConfigLoader
         reader.RejectUnknownKeys(map, path, RunbookKeys);
         var runbook = new Runbook { Fallback = reader.OptionalString(map, "fallback", $"{path}.fallback") };
         if (Reader.Child(map, "notify") is not null) runbook = runbook with { Notify = ReadNotifyList(reader, map, $"{path}.notify", notifiers) };
-        switch (Reader.Child(map, "rollback"))
+        // { pause: DEST } or the same as one string, "pause: DEST".
+        (string Kind, string? Target)? given = Reader.Child(map, "rollback") switch
+        {
+            null => null,
+            YamlMappingNode m when m.Children.Count == 1 && m.Children.Keys.Single() is YamlScalarNode { Value: { } k } => (k, reader.OptionalString(m, k, $"{path}.rollback.{k}")),
+            YamlScalarNode { Value: { } text } when text.Split(':', 2, StringSplitOptions.TrimEntries) is [var k, var t] => (k, t),
+            _ => ("", null),
+        };
+        switch (given)
         {
             case null:
                 break;
-            case YamlMappingNode rollback when rollback.Children.Count == 1:
-                var kind = (rollback.Children.Keys.Single() as YamlScalarNode)?.Value ?? "";
-                var target = reader.OptionalString(rollback, kind, $"{path}.rollback.{kind}");
+            case var (kind, target) when kind.Length > 0:
                 if (kind == "hold_signups")
                 {
                     // Holding a form's signups for review needs a hold queue in capture that does not exist yet.

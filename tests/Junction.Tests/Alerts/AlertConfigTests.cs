@@ -76,6 +76,21 @@ public sealed class AlertConfigTests
     }
 
     [Fact]
+    public void Rollback_WrittenAsOneString_IsTheSameAction_AndHoldSignupsIsRefusedThereToo()
+    {
+        var alerts = Parse("""
+            runbooks:
+              dlq_growing: { rollback: "resume: teachable-main" }
+            """).Alerts;
+        Assert.Equal(new RunbookAction("resume", "teachable-main"), alerts.Runbooks[AlertRules.DlqGrowing].Rollback);
+        var ex = Assert.Throws<ConfigException>(() => Parse("""
+            runbooks:
+              dlq_growing: { rollback: "hold_signups: lead-form" }
+            """));
+        Assert.Equal("runbooks.dlq_growing.rollback.hold_signups", Assert.Single(ex.Errors).Path);
+    }
+
+    [Fact]
     public void Mistakes_AreEachReported_WithTheirKeyPath()
     {
         var ex = Assert.Throws<ConfigException>(() => Parse("""
