@@ -153,13 +153,14 @@ public sealed class AuditRunner(
                 };
             }
 
+            var reconciliation = ReconciliationRate(people, from, to);
             var report = JsonSerializer.Serialize(new StoredReport(
-                [.. result.Points.Select(p => new StoredPoint(p.Point.Number, p.Checked, p.Mismatches, p.Threshold, p.RevenueAtRisk))], errors, calls),
+                [.. result.Points.Select(p => new StoredPoint(p.Point.Number, p.Checked, p.Mismatches, p.Threshold, p.RevenueAtRisk))], errors, calls, reconciliation),
                 AuditJson.Default.StoredReport);
             await _store.CompleteAuditAsync(id, time.GetUtcNow().ToUnixTimeMilliseconds(), "completed", report, errors.Count == 0 ? null : string.Join("; ", errors),
                 findings, heals, status, cancellationToken);
             if (heals.Count > 0 && services.GetService(typeof(Dispatcher)) is Dispatcher dispatcher) dispatcher.Wake();
-            metrics.Report(result, ReconciliationRate(people, from, to));
+            metrics.Report(result, reconciliation);
             return new AuditOutcome(id, "completed", result, errors, calls);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -265,7 +266,7 @@ public sealed class AuditRunner(
     private static string TraceIdOf(string auditId) => auditId.Length >= 36 ? auditId[4..36] : auditId;
 }
 
-/// <summary>The stored report: per point the figures; findings live in their own table.</summary>
-public sealed record StoredReport(IReadOnlyList<StoredPoint> Points, IReadOnlyList<string> ReadErrors, int ApiCalls);
+/// <summary>The stored report: per point the figures, and the reconciliation rate (null: no paid order in the window, or an older report); findings live in their own table.</summary>
+public sealed record StoredReport(IReadOnlyList<StoredPoint> Points, IReadOnlyList<string> ReadErrors, int ApiCalls, double? Reconciliation = null);
 
 public sealed record StoredPoint(int Point, int Checked, int Mismatches, double Threshold, IReadOnlyDictionary<string, long> RevenueAtRisk);

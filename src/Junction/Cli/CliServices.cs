@@ -42,6 +42,7 @@ public sealed class CliServices : IAsyncDisposable
         services.AddMetrics();
         services.AddAudit(scheduled: false);
         Admin.OperationsLog.AddOperationsLog(services);
+        Alerts.AlertServices.AddAlerts(services, evaluate: false);
         var cli = new CliServices(services.BuildServiceProvider());
         await cli.Store.MigrateAsync(cancellationToken);
         return cli;

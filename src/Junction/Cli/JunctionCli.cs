@@ -27,6 +27,7 @@ public static class JunctionCli
             AuditCommands.Audit(ConfigOption),
             ChecklistCommands.Checklist(ConfigOption),
             SmokeCommands.Smoke(ConfigOption),
+            IncidentCommands.Incidents(ConfigOption),
         };
         return await root.Parse(args).InvokeAsync();
     }

@@ -47,6 +47,9 @@ public sealed record JunctionConfig
     /// <summary>smoke: — the synthetic lead → purchase → refund of <c>junction smoke</c>; null when not configured.</summary>
     public Audit.SmokeSettings? Smoke { get; init; }
 
+    /// <summary>alerts:, notifiers: and runbooks: — the alert rules, who hears of them, and each rule's runbook.</summary>
+    public Alerts.AlertSettings Alerts { get; init; } = Junction.Alerts.AlertSettings.Default;
+
     /// <summary>metrics.token: when set, GET /metrics needs <c>Authorization: Bearer</c> with it; null leaves /metrics open.</summary>
     public string? MetricsToken { get; init; }
 

@@ -1,4 +1,5 @@
 using Junction.Admin;
+using Junction.Alerts;
 using Junction.Capture;
 using Junction.Config;
 using Junction.Audit;
@@ -83,6 +84,7 @@ public static class JunctionHost
         builder.Services.AddDashboard();
         builder.Services.AddSingleton<Dashboard.DashboardAuth>();
         builder.Services.AddHostedService<DemoTraffic>();
+        builder.Services.AddAlerts(evaluate: true);
         // One attempt per call, bounded; redirects are not followed (a redirected webhook POST would turn into a GET).
         builder.Services.AddHttpClient(Dispatch.Destinations.DestinationConnectors.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
@@ -134,6 +136,7 @@ public static class JunctionHost
         app.MapSmokeApi();
         app.MapOperationsApi();
         app.MapDashboard();
+        app.MapIncidentsApi();
         if (config.MetricsToken is { } metricsToken)
         {
             // Source ids, destination ids and rejection reasons are in the metrics: with metrics.token set they need it.

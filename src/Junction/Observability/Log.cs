@@ -79,4 +79,19 @@ internal static partial class Log
 
     [LoggerMessage(8101, LogLevel.Information, "Operation {Action} on {Target} by {Actor} ({Role})")]
     public static partial void OperationRecorded(ILogger logger, string action, string target, string actor, string role);
+
+    [LoggerMessage(8300, LogLevel.Error, "Alert evaluation failed; it is tried again at the next poll")]
+    public static partial void AlertEvaluationFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(8301, LogLevel.Warning, "Incident {IncidentId} opened: {Rule} ({Subject})")]
+    public static partial void IncidentOpened(ILogger logger, string incidentId, string rule, string subject);
+
+    [LoggerMessage(8302, LogLevel.Information, "Incident {IncidentId} closed by itself: {Rule} ({Subject}) healthy for its cooldown")]
+    public static partial void IncidentClosed(ILogger logger, string incidentId, string rule, string subject);
+
+    [LoggerMessage(8303, LogLevel.Warning, "Incident {IncidentId}: notifier {Notifier} failed: {Detail}")]
+    public static partial void NotifyFailed(ILogger logger, string incidentId, string notifier, string detail);
+
+    [LoggerMessage(8304, LogLevel.Information, "Incident {IncidentId}: {Action} by {Actor}")]
+    public static partial void IncidentAction(ILogger logger, string incidentId, string action, string actor);
 }

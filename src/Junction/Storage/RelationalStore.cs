@@ -351,6 +351,9 @@ public static class Tables
     public const string StatsHourly = "stats_hourly";
     public const string Leases = "leases";
     public const string ProjectPoison = "project_poison";
+    public const string Incidents = "incidents";
+    public const string IncidentTimeline = "incident_timeline";
+    public const string AlertPending = "alert_pending";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>

@@ -71,6 +71,10 @@ public sealed class PostgresStore : RelationalStore
 
     protected override string JsonColumn(string column) => column + "::text";
 
+    protected override string IsTestEvent(string bodyColumn) => $"({bodyColumn}->>'test_mode') = 'true'";
+
+    protected override string IsTestPerson(string stateColumn) => $"({stateColumn}::jsonb->>'test') = 'true'";
+
     /// <summary>Serializes every transaction that inserts canonical events (see <see cref="CanonicalWriteLockSql"/>).</summary>
     public const long CanonicalLockKey = 0x4A756E6374696F70;
 
