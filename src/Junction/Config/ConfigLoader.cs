@@ -31,7 +31,7 @@ public static partial class ConfigLoader
     /// <summary>The shortest admin token, API key or metrics token accepted.</summary>
     public const int MinBearerLength = 16;
 
-    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "metrics", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations", "audits", "smoke"];
+    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "metrics", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations", "audits", "smoke", "telemetry"];
     private static readonly string[] SourceKeys = ["provider", "secrets", "tolerance_seconds", "max_body_bytes"];
 
     public static JunctionConfig LoadFile(string path, Func<string, string?>? environment = null)
@@ -156,6 +156,7 @@ public static partial class ConfigLoader
         var destinations = ReadDestinations(reader, root, policy);
         var audits = ReadAudits(reader, root);
         var smoke = ReadSmoke(reader, root, sources, policy);
+        var otlpEndpoint = ReadTelemetry(reader, root);
 
         if (reader.Errors.Count > 0) throw new ConfigException(reader.Errors);
 
@@ -169,6 +170,7 @@ public static partial class ConfigLoader
             Admin = new AdminConfig(tokens),
             ApiKeys = apiKeys,
             MetricsToken = metricsToken,
+            OtlpEndpoint = otlpEndpoint,
             Sources = sources,
             Path = path,
         };

@@ -31,6 +31,20 @@ public sealed class HookReceiver(
 
     public async Task<IResult> ReceiveAsync(string sourceId, HttpContext http)
     {
+        // The intake span is the event's first: its trace id (the caller's traceparent, or a fresh
+        // one) is what TraceIdOf stores with the raw event for every later stage.
+        using var activity = Activity.Current is null && Header(http.Request, "traceparent") is { Length: 55 } tp
+            && ActivityContext.TryParse(tp, null, isRemote: true, out var parent)
+            ? Telemetry.StageTracing.Intake.StartActivity("intake", ActivityKind.Server, parent)
+            : Telemetry.StageTracing.Intake.StartActivity("intake", ActivityKind.Server);
+        activity?.SetTag("junction.source", sourceId);
+        var result = await ReceiveCoreAsync(sourceId, http);
+        if (result is IStatusCodeHttpResult { StatusCode: { } status }) activity?.SetTag("http.response.status_code", status);
+        return result;
+    }
+
+    private async Task<IResult> ReceiveCoreAsync(string sourceId, HttpContext http)
+    {
         var started = time.GetTimestamp();
         var request = http.Request;
         if (!config.Sources.TryGetValue(sourceId, out var source))

@@ -63,4 +63,10 @@ internal static partial class Log
 
     [LoggerMessage(7003, LogLevel.Error, "A scheduled smoke run failed to start; it is tried again at the next poll")]
     public static partial void SmokeScheduleFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(8200, LogLevel.Warning, "Refreshing the metrics gauges from the store failed; they keep their last values until the next pass")]
+    public static partial void MetricsRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(8201, LogLevel.Information, "Exporting traces over OTLP (http/protobuf) to {Endpoint}")]
+    public static partial void ExportingTraces(ILogger logger, string endpoint);
 }
