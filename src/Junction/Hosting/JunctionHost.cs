@@ -8,6 +8,7 @@ using Junction.Normalize;
 using Junction.Observability;
 using Junction.Project;
 using Junction.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -94,6 +95,7 @@ public static class JunctionHost
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, CaptureJson.Default);
         });
         builder.Services.AddSingleton<Telemetry.JunctionMetrics>();
+        builder.Services.TryAddSingleton(new Telemetry.MetricsPollerOptions());
         builder.Services.AddSingleton<Telemetry.MetricsPoller>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Telemetry.MetricsPoller>());
         var telemetry = builder.Services.AddOpenTelemetry().WithMetrics(m => m

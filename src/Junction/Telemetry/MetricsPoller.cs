@@ -6,18 +6,26 @@ using Junction.Storage;
 
 namespace Junction.Telemetry;
 
+/// <summary>How often the gauges are refreshed; tests shorten the fidelity interval.</summary>
+public sealed record MetricsPollerOptions
+{
+    /// <summary>Quarantine and DLQ sizes and stage lag: index lookups, cheap enough every few seconds.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>UTM fidelity: reads the states of people written in the window, so minutes apart.</summary>
+    public TimeSpan FidelityInterval { get; init; } = TimeSpan.FromMinutes(5);
+}
+
 /// <summary>
 /// Refreshes the gauges of <see cref="JunctionMetrics"/> from the store: quarantine and DLQ sizes
-/// and the lag of each stage every <see cref="PollInterval"/> (index lookups only), the UTM
-/// fidelity every <see cref="FidelityInterval"/> (it reads the states of people written in the
+/// and the lag of each stage every <see cref="MetricsPollerOptions.PollInterval"/> (index lookups only), the UTM
+/// fidelity every <see cref="MetricsPollerOptions.FidelityInterval"/> (it reads the states of people written in the
 /// last 7 days). A scrape reads the cached snapshot, so scraping often costs the database nothing.
 /// Runs on every node: the figures are the shared store's, the same from any node.
 /// </summary>
 public sealed class MetricsPoller(IJunctionStore store, JunctionConfig config, JunctionMetrics metrics, TimeProvider time,
-    ILogger<MetricsPoller> logger) : BackgroundService
+    MetricsPollerOptions options, ILogger<MetricsPoller> logger) : BackgroundService
 {
-    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
-    public static readonly TimeSpan FidelityInterval = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan FidelityWindow = TimeSpan.FromDays(7);
 
     private readonly RelationalStore? _store = store as RelationalStore;
@@ -44,7 +52,7 @@ public sealed class MetricsPoller(IJunctionStore store, JunctionConfig config, J
             }
             try
             {
-                await Task.Delay(PollInterval, time, stoppingToken);
+                await Task.Delay(options.PollInterval, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -77,7 +85,7 @@ public sealed class MetricsPoller(IJunctionStore store, JunctionConfig config, J
         lag["dispatch"] = dispatchLag;
         var quarantined = await store.CountQuarantinedAsync(cancellationToken);
 
-        if (now - _fidelityAt >= FidelityInterval)
+        if (now - _fidelityAt >= options.FidelityInterval)
         {
             _fidelity = UtmFidelity(await store.LoadRecentPeopleStatesAsync(now - FidelityWindow, cancellationToken), now - FidelityWindow);
             _fidelityAt = now;
