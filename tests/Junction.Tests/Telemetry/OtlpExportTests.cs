@@ -23,6 +23,7 @@ namespace Junction.Tests.Telemetry;
 /// each stage reaches POST /v1/traces carrying the trace id the caller's traceparent gave the raw
 /// event (intake, normalize, project, dispatch), and an audit's span carries the audit's trace id.
 /// </summary>
+[Collection(ScrapedAlone.Name)]
 public sealed class OtlpExportTests
 {
     [Fact]

@@ -17,6 +17,7 @@ namespace Junction.Tests.Telemetry;
 /// the lag of each stage while it is held back (its role taken by another holder, or its send
 /// rate spent), quarantine and DLQ sizes, and the quarantine counter.
 /// </summary>
+[Collection(ScrapedAlone.Name)]
 public sealed class ProcessingMetricsTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);

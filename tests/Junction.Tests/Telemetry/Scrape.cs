@@ -44,3 +44,14 @@ internal static partial class Scrape
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)", RegexOptions.Multiline)]
     private static partial Regex Series();
 }
+
+/// <summary>
+/// Tests that assert exact values on /metrics run alone: an OpenTelemetry MeterProvider listens to
+/// meters by name process-wide, so a scrape would also show (and merge) the series of any other
+/// Junction the test process is running at the same time.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ScrapedAlone
+{
+    public const string Name = "metrics scraped alone";
+}
