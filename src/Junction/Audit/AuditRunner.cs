@@ -64,6 +64,10 @@ public sealed class AuditRunner(
 
     private async Task<AuditOutcome> RunCoreAsync(string id, DateTimeOffset from, DateTimeOffset to, AuditRequest request, CancellationToken cancellationToken)
     {
+        // The audit's own trace: its heal deliveries carry the same id (TraceIdOf), so their dispatch spans join it.
+        using var activity = Telemetry.StageTracing.Start(Telemetry.StageTracing.Audit, "audit", TraceIdOf(id));
+        activity?.SetTag("junction.audit_id", id);
+        activity?.SetTag("junction.trigger", request.Trigger);
         try
         {
             var objects = request.Objects ?? AuditObjects.All.ToHashSet(StringComparer.Ordinal);

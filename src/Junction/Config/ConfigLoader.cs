@@ -31,7 +31,7 @@ public static partial class ConfigLoader
     /// <summary>The shortest admin token, API key or metrics token accepted.</summary>
     public const int MinBearerLength = 16;
 
-    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "metrics", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations", "audits", "smoke", "alerts", "notifiers", "runbooks"];
+    private static readonly string[] TopLevelKeys = ["storage", "admin", "api_keys", "metrics", "sources", "tags", "products", "ownership", "identity", "lifecycle", "destinations", "audits", "smoke", "alerts", "notifiers", "runbooks", "telemetry"];
     private static readonly string[] SourceKeys = ["provider", "secrets", "tolerance_seconds", "max_body_bytes"];
 
     public static JunctionConfig LoadFile(string path, Func<string, string?>? environment = null)
@@ -152,6 +152,7 @@ public static partial class ConfigLoader
         var audits = ReadAudits(reader, root);
         var smoke = ReadSmoke(reader, root, sources, policy);
         var alerts = ReadAlerts(reader, root, destinations);
+        var otlpEndpoint = ReadTelemetry(reader, root);
 
         if (reader.Errors.Count > 0) throw new ConfigException(reader.Errors);
 
@@ -166,6 +167,7 @@ public static partial class ConfigLoader
             Admin = AdminConfig.WithRoles(adminTokens),
             ApiKeys = apiKeys,
             MetricsToken = metricsToken,
+            OtlpEndpoint = otlpEndpoint,
             Sources = sources,
             Path = path,
         };

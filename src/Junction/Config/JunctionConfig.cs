@@ -53,6 +53,9 @@ public sealed record JunctionConfig
     /// <summary>metrics.token: when set, GET /metrics needs <c>Authorization: Bearer</c> with it; null leaves /metrics open.</summary>
     public string? MetricsToken { get; init; }
 
+    /// <summary>telemetry.otlp_endpoint: the OTLP/HTTP collector traces are exported to (…/v1/traces); null exports none.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
     /// <summary>Where it came from: a file path, or null for the built-in demo configuration.</summary>
     public string? Path { get; init; }
 

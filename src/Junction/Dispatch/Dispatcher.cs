@@ -28,11 +28,13 @@ public sealed class Dispatcher : BackgroundService
     private readonly SemaphoreSlim _wake = new(0, 1);
     private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(1);
     private DateTimeOffset _lastSnapshot = DateTimeOffset.MinValue;
+    private readonly Telemetry.JunctionMetrics? _business;
 
     public Dispatcher(IJunctionStore store, IEnumerable<DestinationConfig> destinations, IEnumerable<IDestinationConnector> connectors,
-        TimeProvider time, DispatchMetrics metrics, DispatchOptions options, ILogger<Dispatcher> logger)
+        TimeProvider time, DispatchMetrics metrics, DispatchOptions options, ILogger<Dispatcher> logger, Telemetry.JunctionMetrics? business = null)
     {
         _store = store;
+        _business = business;
         _time = time;
         _metrics = metrics;
         _options = options;
@@ -194,13 +196,18 @@ public sealed class Dispatcher : BackgroundService
     private async Task AttemptAsync(DestinationRuntime d, ClaimedDelivery task, CancellationToken cancellationToken)
     {
         var config = d.Config;
+        using var activity = Telemetry.StageTracing.Start(Telemetry.StageTracing.Dispatch, "dispatch", task.TraceId, System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag("junction.destination", config.Id);
+        activity?.SetTag("junction.delivery_id", task.Id);
+        activity?.SetTag("junction.attempt", task.Attempt);
         var started = _time.GetUtcNow();
         var clock = _time.GetTimestamp();
         DeliveryResult result;
         string? syncedDesired = null;
+        DeliveryWork? work = null;
         try
         {
-            var work = BuildWork(config, task);
+            work = BuildWork(config, task);
             if (work.Desired is { } desired) syncedDesired = DeliveryPlanner.SerializeDesired(desired);
             try
             {
@@ -219,6 +226,8 @@ public sealed class Dispatcher : BackgroundService
         var elapsed = _time.GetElapsedTime(clock);
         var now = _time.GetUtcNow();
         _metrics.Attempt(config.Id, result.Outcome, elapsed.TotalSeconds);
+        activity?.SetTag("junction.outcome", Outcome(result.Outcome));
+        if (result.Outcome is DeliveryOutcome.Permanent or DeliveryOutcome.Transient) activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
         // An API's error often quotes the address it refused: masked before it is kept, shown or logged.
         var apiError = Pii.Redact(result.Error);
         d.Record(result.Outcome, apiError ?? (result.Status is { } st ? $"status {st}" : null));
@@ -279,7 +288,33 @@ public sealed class Dispatcher : BackgroundService
         {
             _metrics.Dead(config.Id);
             DispatchLog.Dead(_logger, task.Id, config.Id, completion.DeadReason!);
+            await CountFailedEnrollmentsAsync(config.Id, task, work, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// A state delivery that went dead while it carried courses the destination did not have yet:
+    /// those enrollments failed. A test person's (a smoke run's) are not counted.
+    /// </summary>
+    private async Task CountFailedEnrollmentsAsync(string destination, ClaimedDelivery task, DeliveryWork? work, CancellationToken cancellationToken)
+    {
+        if (_business is null || work?.Desired is not { } desired || desired.Courses.Count == 0) return;
+        var added = desired.Courses.Except(work.LastSynced?.Courses ?? [], StringComparer.Ordinal).Count();
+        if (added == 0) return;
+        try
+        {
+            if (_store is RelationalStore relational && await relational.GetPersonAsync(task.PersonId, cancellationToken) is { State: { } json })
+            {
+                using var state = JsonDocument.Parse(json);
+                if (state.RootElement.TryGetProperty("test", out var test) && test.ValueKind == JsonValueKind.True) return;
+            }
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or JsonException)
+        {
+            // Counting errs towards an alert rather than a silent miss.
+            DispatchLog.RoundFailed(_logger, destination, ex);
+        }
+        _business.EnrollmentsFailed(destination, added);
     }
 
     // Group commit for completions: attempts that finish while a commit is running are written

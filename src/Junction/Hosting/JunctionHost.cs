@@ -10,7 +10,9 @@ using Junction.Normalize;
 using Junction.Observability;
 using Junction.Project;
 using Junction.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Junction.Hosting;
 
@@ -100,9 +102,24 @@ public static class JunctionHost
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, JunctionJson.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, CaptureJson.Default);
         });
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(IntakeMetrics.MeterName, DispatchMetrics.MeterName, Audit.AuditMetrics.MeterName)
+        builder.Services.AddSingleton<Telemetry.JunctionMetrics>();
+        builder.Services.TryAddSingleton(new Telemetry.MetricsPollerOptions());
+        builder.Services.AddSingleton<Telemetry.MetricsPoller>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Telemetry.MetricsPoller>());
+        var telemetry = builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(IntakeMetrics.MeterName, DispatchMetrics.MeterName, Audit.AuditMetrics.MeterName, Telemetry.JunctionMetrics.MeterName)
             .AddPrometheusExporter());
+        if (config.OtlpEndpoint is { } otlp)
+        {
+            // Only with an endpoint configured: otherwise nothing listens to the stage sources and a span costs one check.
+            telemetry.WithTracing(t => t
+                .AddSource([.. Telemetry.StageTracing.All.Select(s => s.Name)])
+                .AddOtlpExporter(o =>
+                {
+                    o.Endpoint = Telemetry.StageTracing.TracesEndpoint(otlp);
+                    o.Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+                }));
+        }
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Junction");
@@ -112,6 +129,7 @@ public static class JunctionHost
                 string.Join(", ", config.Sources.Keys.Order(StringComparer.Ordinal)));
         }
         Log.Starting(logger, config.Path ?? "the demo configuration", StorageUri.Parse(config.Storage).Describe(), config.Sources.Count);
+        if (config.OtlpEndpoint is { } exporting) Log.ExportingTraces(logger, Telemetry.StageTracing.TracesEndpoint(exporting).ToString());
 
         await store.MigrateAsync(CancellationToken.None);
         Log.StoreReady(logger, store.Engine);

@@ -31,6 +31,16 @@ public sealed class HookReceiver(
 
     public async Task<IResult> ReceiveAsync(string sourceId, HttpContext http)
     {
+        // The intake span is the event's first: its trace id (the caller's traceparent, or a fresh
+        // one) is what TraceIdOf stores with the raw event for every later stage.
+        using var activity = StartIntakeSpan(http.Request, sourceId);
+        var result = await ReceiveCoreAsync(sourceId, http);
+        if (result is IStatusCodeHttpResult { StatusCode: { } status }) activity?.SetTag("http.response.status_code", status);
+        return result;
+    }
+
+    private async Task<IResult> ReceiveCoreAsync(string sourceId, HttpContext http)
+    {
         var started = time.GetTimestamp();
         var request = http.Request;
         if (!config.Sources.TryGetValue(sourceId, out var source))
@@ -160,6 +170,21 @@ public sealed class HookReceiver(
 
     internal static string? Header(HttpRequest request, string name) =>
         request.Headers.TryGetValue(name, out var value) && !StringValues.IsNullOrEmpty(value) ? value.ToString() : null;
+
+    /// <summary>
+    /// The span of a request that brings an event in, continuing the caller's traceparent when it
+    /// sent one; null when nothing listens (no telemetry configured) or one is already open.
+    /// </summary>
+    internal static Activity? StartIntakeSpan(HttpRequest request, string sourceId)
+    {
+        if (!Telemetry.StageTracing.Intake.HasListeners() || Activity.Current?.Source == Telemetry.StageTracing.Intake) return null;
+        var activity = Activity.Current is null && Header(request, "traceparent") is { Length: 55 } tp
+            && ActivityContext.TryParse(tp, null, isRemote: true, out var parent)
+            ? Telemetry.StageTracing.Intake.StartActivity("intake", ActivityKind.Server, parent)
+            : Telemetry.StageTracing.Intake.StartActivity("intake", ActivityKind.Server);
+        activity?.SetTag("junction.source", sourceId);
+        return activity;
+    }
 
     internal static string TraceIdOf(HttpRequest request)
     {

@@ -18,6 +18,8 @@ public sealed class RawAppend(IntakeWriter writer, IntakeMetrics metrics, TimePr
     public async Task<(AppendOutcome? Outcome, IResult? Problem)> AppendAsync(
         SourceConfig source, HttpRequest request, byte[] body, string? dedupKey, IReadOnlyList<string> keptHeaders, long started)
     {
+        // Webhooks open the intake span in HookReceiver (it covers verification); forms and the events API here.
+        using var activity = HookReceiver.StartIntakeSpan(request, source.Id);
         var sha = Convert.ToHexStringLower(SHA256.HashData(body));
         var draft = new RawEventDraft(
             Id: Guid.CreateVersion7(time.GetUtcNow()).ToString(),
@@ -33,6 +35,7 @@ public sealed class RawAppend(IntakeWriter writer, IntakeMetrics metrics, TimePr
         {
             // Not cancelled when the client goes away: once queued, the event is stored regardless.
             var outcome = await writer.AppendAsync(draft, CancellationToken.None);
+            System.Diagnostics.Activity.Current?.SetTag("junction.raw_id", outcome.Id);
             metrics.Accepted(source.Id, outcome.Duplicate, time.GetElapsedTime(started).TotalSeconds);
             return (outcome, null);
         }

@@ -22,7 +22,8 @@ public sealed class Normalizer(
     IHttpClientFactory httpClients,
     NormalizeSignal signal,
     Project.ProjectSignal projectSignal,
-    ILogger<Normalizer> logger) : BackgroundService
+    ILogger<Normalizer> logger,
+    Telemetry.JunctionMetrics? metrics = null) : BackgroundService
 {
     public const string CursorName = "normalize";
     public const string HttpClientName = "junction-enrichment";
@@ -174,6 +175,9 @@ public sealed class Normalizer(
         var now = time.GetUtcNow();
         foreach (var stored in batch)
         {
+            using var activity = Telemetry.StageTracing.Start(Telemetry.StageTracing.Normalize, "normalize", stored.Raw.Summary.TraceId);
+            activity?.SetTag("junction.raw_id", stored.Raw.Summary.Id);
+            activity?.SetTag("junction.source", stored.Raw.Summary.Source);
             try
             {
                 var (input, problem) = Input(stored, new Dictionary<string, string>());
@@ -187,6 +191,7 @@ public sealed class Normalizer(
                     ? Outcome(stored, result, NormalizationStatus.Pending, null) with { NextAttemptAt = now.ToUnixTimeMilliseconds() }
                     : Final(stored, result));
                 if (paths is not null) observed.Add((stored.Raw.Summary.Source, result.ProviderType!, stored.Raw.Summary.Id, paths));
+                activity?.SetTag("junction.status", outcomes[^1].Status);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -200,6 +205,7 @@ public sealed class Normalizer(
         try
         {
             await store.CommitNormalizationAsync(outcomes, CursorName, batch[^1].Seq, drift, cancellationToken, _lease);
+            CountQuarantined(outcomes);
         }
         catch (System.Data.Common.DbException ex) when (store.IsDataRejection(ex))
         {
@@ -218,6 +224,8 @@ public sealed class Normalizer(
         var due = await store.DuePendingAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), 32, cancellationToken);
         foreach (var stored in due)
         {
+            using var activity = Telemetry.StageTracing.Start(Telemetry.StageTracing.Normalize, "normalize.pending", stored.Raw.Summary.TraceId);
+            activity?.SetTag("junction.raw_id", stored.Raw.Summary.Id);
             var state = await store.GetNormalizationAsync(stored.Raw.Summary.Id, cancellationToken);
             NormalizationOutcome outcome;
             try
@@ -240,6 +248,7 @@ public sealed class Normalizer(
         try
         {
             await store.CommitNormalizationAsync([outcome], cursorName, outcome.RawSeq, null, cancellationToken, _lease);
+            CountQuarantined([outcome]);
         }
         catch (System.Data.Common.DbException ex) when (store.IsDataRejection(ex))
         {
@@ -252,6 +261,17 @@ public sealed class Normalizer(
                 NextAttemptAt = null,
             };
             await store.CommitNormalizationAsync([refused], cursorName, outcome.RawSeq, null, cancellationToken, _lease);
+            CountQuarantined([refused]);
+        }
+    }
+
+    /// <summary>Counted once committed: an outcome rolled back (leadership lost) is not a quarantine.</summary>
+    private void CountQuarantined(IReadOnlyList<NormalizationOutcome> committed)
+    {
+        if (metrics is null) return;
+        foreach (var o in committed)
+        {
+            if (o.Status == NormalizationStatus.Quarantined) metrics.Quarantined(o.Source);
         }
     }
 

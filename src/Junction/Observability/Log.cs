@@ -94,4 +94,10 @@ internal static partial class Log
 
     [LoggerMessage(8304, LogLevel.Information, "Incident {IncidentId}: {Action} by {Actor}")]
     public static partial void IncidentAction(ILogger logger, string incidentId, string action, string actor);
+
+    [LoggerMessage(8200, LogLevel.Warning, "Refreshing the metrics gauges from the store failed; they keep their last values until the next pass")]
+    public static partial void MetricsRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(8201, LogLevel.Information, "Exporting traces over OTLP (http/protobuf) to {Endpoint}")]
+    public static partial void ExportingTraces(ILogger logger, string endpoint);
 }

@@ -27,7 +27,8 @@ public sealed class Projector(
     ProjectSignal signal,
     IDeliveryPlanner planner,
     ILogger<Projector> logger,
-    Dispatcher? dispatcher = null) : BackgroundService
+    Dispatcher? dispatcher = null,
+    Telemetry.JunctionMetrics? metrics = null) : BackgroundService
 {
     private const int BatchSize = 500;
     private const int CacheLimit = 20_000;
@@ -247,8 +248,14 @@ public sealed class Projector(
             if (!isolated) await OverridesAndTimersAsync(graph, commit, touched, now, cancellationToken);
             if (touched.Count == 0 && commit.IsEmpty) return false;
             PlanChanges(graph, commit, touched, now, out var updates);
+            var money = metrics is null ? [] : MoneyChanges(touched, updates);
             await _store.CommitProjectionAsync(commit, cancellationToken, _lease);
             if (commit.Deliveries.Count > 0) dispatcher?.Wake();
+            foreach (var m in money)
+            {
+                if (m.Refund) metrics!.Refunded(m.Currency, m.Amount);
+                else metrics!.OrderPaid(m.Currency, m.Amount);
+            }
             foreach (var (person, state, digest) in updates)
             {
                 person.State = state;
@@ -291,6 +298,7 @@ public sealed class Projector(
         skip.Poison.Add(new PoisonWrite(row.Seq, eventId, $"{ex.GetType().Name}: {ex.Message}"));
         if (!wasRetry) skip.Cursor = row.Seq;
         await _store.CommitProjectionAsync(skip, cancellationToken, _lease);
+        metrics?.Poisoned();
         Observability.Log.ProjectPoison(logger, eventId, row.Seq, ex);
     }
 
@@ -310,7 +318,10 @@ public sealed class Projector(
     private async Task ProjectRowAsync(ProjectRow row, InMemoryIdentityGraph graph, ProjectionCommit commit, Dictionary<string, Touch> touched,
         CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.StageTracing.Start(Telemetry.StageTracing.Project, "project", row.TraceId);
         var e = CanonicalJson.Deserialize(row.Json);
+        activity?.SetTag("junction.event_id", e.Id);
+        activity?.SetTag("junction.event_type", e.Type);
         var logBefore = graph.Log.Count;
         var decision = graph.Resolve(e);
         for (var i = logBefore; i < graph.Log.Count; i++) commit.Log.Add((graph.Log[i], row.Seq));
@@ -329,7 +340,13 @@ public sealed class Projector(
             commit.Merges.Add(new MergeWrite(mergedId, personId, e.OccurredAt));
             var into = TouchOf(touched, personId, "merge", mergedId, row.TraceId);
             into.IdentityChanged = true;
-            if (touched.Remove(mergedId, out var merged)) into.Events.AddRange(merged.Events);
+            // The orders the merged person already had were counted when they were paid, not again now.
+            into.PriorOrders.AddRange(loser.State?.Orders ?? []);
+            if (touched.Remove(mergedId, out var merged))
+            {
+                into.Events.AddRange(merged.Events);
+                into.PriorOrders.AddRange(merged.PriorOrders);
+            }
         }
         person.Fold.Apply(e);
         commit.PersonEvents.Add((e.Id, personId, row.Seq));
@@ -443,7 +460,49 @@ public sealed class Projector(
         public string? TraceId { get; set; }
         public bool IdentityChanged { get; set; }
         public List<CanonicalEvent> Events { get; } = [];
+
+        /// <summary>Orders of people merged into this one in this batch, as they were stored.</summary>
+        public List<OrderState> PriorOrders { get; } = [];
     }
+
+    private readonly record struct MoneyChange(bool Refund, string Currency, double Amount);
+
+    /// <summary>
+    /// The business counters of this step: orders that became paid and refunds that grew, by
+    /// comparing each person's state before and after (so a duplicate fact, a refused write or a
+    /// replay counts nothing). Test people, and orders whose events here are all test-mode, are left out.
+    /// </summary>
+    private List<MoneyChange> MoneyChanges(Dictionary<string, Touch> touched, List<(Cached Person, PersonState State, string Digest)> updates)
+    {
+        var changes = new List<MoneyChange>();
+        var byPerson = updates.ToDictionary(u => u.Person, u => u.State);
+        foreach (var (personId, touch) in touched)
+        {
+            if (!_cache.TryGetValue(personId, out var person) || !byPerson.TryGetValue(person, out var after) || after.Test) continue;
+            var before = new Dictionary<(string, string), OrderState>();
+            foreach (var o in touch.PriorOrders.Concat(person.State?.Orders ?? [])) before[(o.Source, o.OrderId)] = o;
+            foreach (var order in after.Orders)
+            {
+                var events = touch.Events.Where(e => e.Order?.OrderId == order.OrderId && e.Source == order.Source).ToList();
+                if (events.Count > 0 && events.All(e => e.TestMode)) continue;
+                var currency = order.Currency ?? "unknown";
+                var was = before.GetValueOrDefault((order.Source, order.OrderId));
+                if (IsPaid(order.Status) && (was is null || !IsPaid(was.Status)))
+                {
+                    changes.Add(new MoneyChange(false, currency, Major(order.Amount ?? 0, order.Currency)));
+                }
+                if (order.Refunded > (was?.Refunded ?? 0))
+                {
+                    changes.Add(new MoneyChange(true, currency, Major(order.Refunded - (was?.Refunded ?? 0), order.Currency)));
+                }
+            }
+        }
+        return changes;
+    }
+
+    private static bool IsPaid(string status) => status is not (OrderStatuses.Pending or OrderStatuses.Failed);
+
+    private static double Major(long minor, string? currency) => currency is null ? minor : (double)Money.ToMajor(minor, currency);
 
     /// <summary>A batch failed on one of its events: isolate it (see <see cref="StepAsync"/>).</summary>
     private sealed class IsolateException(Exception inner) : Exception("a projection batch failed on one of its events", inner);

@@ -215,7 +215,7 @@ public sealed class ConfigLoaderTests
         var error = SingleError(yaml);
 
         Assert.Equal("sorage", error.Path);
-        Assert.Equal("unknown key; expected one of storage, admin, api_keys, metrics, sources, tags, products, ownership, identity, lifecycle, destinations, audits, smoke, alerts, notifiers, runbooks", error.Message);
+        Assert.Equal("unknown key; expected one of storage, admin, api_keys, metrics, sources, tags, products, ownership, identity, lifecycle, destinations, audits, smoke, alerts, notifiers, runbooks, telemetry", error.Message);
     }
 
     [Fact]

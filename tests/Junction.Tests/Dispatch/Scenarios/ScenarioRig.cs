@@ -38,7 +38,7 @@ internal sealed partial class ScenarioRig : IAsyncDisposable
 
     public static async Task<ScenarioRig> StartAsync(string storage, Action<DispatchOptions>? options = null,
         Func<DestinationConfig, DestinationConfig>? destination = null, CapturedLogs? logs = null,
-        Func<Junction.Config.JunctionConfig, Junction.Config.JunctionConfig>? configure = null)
+        Func<Junction.Config.JunctionConfig, Junction.Config.JunctionConfig>? configure = null, Action<IServiceCollection>? services = null)
     {
         var rig = new ScenarioRig
         {
@@ -89,7 +89,11 @@ internal sealed partial class ScenarioRig : IAsyncDisposable
         };
         options?.Invoke(dispatch);
         if (configure is not null) config = configure(config);
-        rig.Server = await JunctionServer.StartAsync(config, services: s => s.AddSingleton(dispatch), logs: logs);
+        rig.Server = await JunctionServer.StartAsync(config, services: s =>
+        {
+            s.AddSingleton(dispatch);
+            services?.Invoke(s);
+        }, logs: logs);
         return rig;
     }
 
