@@ -1,13 +1,12 @@
 using System.Data;
 using System.Globalization;
-using Junction.Observability;
 
 namespace Junction.Storage;
 
 /// <summary>
 /// What <c>/metrics</c> reads from the store (Telemetry/MetricsPoller.cs). Every query here is an
-/// index lookup (a MIN or the first row after a cursor, a COUNT over one index range) except
-/// <see cref="LoadRecentPeopleStatesAsync"/>, which the poller runs minutes apart, never per scrape.
+/// index lookup (a MIN or the first row after a cursor, a COUNT over one index range); the business
+/// figures come from the read model (<see cref="BusinessFiguresAsync"/>), minutes apart.
 /// </summary>
 public abstract partial class RelationalStore
 {
@@ -63,19 +62,6 @@ public abstract partial class RelationalStore
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = $"SELECT COUNT(*) FROM {Tables.Normalization} WHERE status = 'quarantined'";
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>
-    /// The states of people written since <paramref name="since"/> (a person who paid since then was
-    /// written since then). A scan of the people table on its text column: run minutes apart.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> LoadRecentPeopleStatesAsync(DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var cmd = connection.CreateCommand();
-        cmd.CommandText = $"SELECT state FROM {Tables.People} WHERE merged_into IS NULL AND state IS NOT NULL AND updated_at >= @since";
-        AddParameter(cmd, "since", Iso.Utc(since));
-        return await ReadAllAsync(cmd, r => r.GetString(0), cancellationToken);
     }
 
     private static async Task<DateTimeOffset?> FirstTimeAsync(System.Data.Common.DbCommand cmd, CancellationToken cancellationToken)

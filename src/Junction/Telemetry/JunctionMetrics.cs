@@ -49,6 +49,16 @@ public sealed class JunctionMetrics
             null, "Share of paid orders in the last 7 days whose buyer has a first touch with utm_source (absent when there were none)");
         meter.CreateObservableGauge("junction.utm_fidelity_paid_orders", () => _snapshot.UtmPaidOrders is { } n ? [new Measurement<long>(n)] : Array.Empty<Measurement<long>>(),
             null, "Paid orders in the last 7 days that junction_utm_fidelity is computed over");
+        // Present from the first scrape, even with no traffic yet (the counters above appear with their first order).
+        meter.CreateObservableGauge("junction.orders_paid_24h", () => new Measurement<long>(_snapshot.PaidOrders24h), null,
+            "Orders paid in the last 24 hours (read model; test people left out)");
+        meter.CreateObservableGauge("junction.reconciliation_orders_24h", () => (Measurement<long>[])
+            [
+                new(_snapshot.LeadOrders24h, new KeyValuePair<string, object?>("buyer", "lead_before_purchase")),
+                new(_snapshot.PaidOrders24h - _snapshot.LeadOrders24h, new KeyValuePair<string, object?>("buyer", "unknown_before_purchase")),
+            ], null, "Orders paid in the last 24 hours by whether their buyer was known (a lead) before paying: the reconciliation rate's parts");
+        meter.CreateObservableGauge("junction.dlq_dead_deliveries", () => new Measurement<long>(_snapshot.Dead.Values.Sum()), null,
+            "Deliveries in the dead-letter queue, all destinations (0 when none are configured)");
     }
 
     public void Quarantined(string source) => _quarantined.Add(1, new KeyValuePair<string, object?>("source", source));
@@ -85,5 +95,11 @@ public sealed record MetricsSnapshot(
     double? UtmFidelity,
     long? UtmPaidOrders)
 {
+    /// <summary>Orders paid in the last 24 hours (read model, test people left out).</summary>
+    public long PaidOrders24h { get; init; }
+
+    /// <summary>Of those, the ones whose buyer was known before paying.</summary>
+    public long LeadOrders24h { get; init; }
+
     public static readonly MetricsSnapshot Empty = new(null, new Dictionary<string, long>(), new Dictionary<string, double>(), null, null);
 }

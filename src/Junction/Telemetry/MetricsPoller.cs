@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Junction.Config;
 using Junction.Normalize;
-using Junction.State;
 using Junction.Storage;
 
 namespace Junction.Telemetry;
@@ -31,6 +29,7 @@ public sealed class MetricsPoller(IJunctionStore store, JunctionConfig config, J
     private readonly RelationalStore? _store = store as RelationalStore;
     private DateTimeOffset _fidelityAt = DateTimeOffset.MinValue;
     private (double? Share, long Paid) _fidelity;
+    private (long Paid, long WithLead) _day;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -87,44 +86,17 @@ public sealed class MetricsPoller(IJunctionStore store, JunctionConfig config, J
 
         if (now - _fidelityAt >= options.FidelityInterval)
         {
-            _fidelity = UtmFidelity(await store.LoadRecentPeopleStatesAsync(now - FidelityWindow, cancellationToken), now - FidelityWindow);
+            // From the read model (order_summary), test people left out: indexed range counts, no state parsed.
+            var end = now.ToUnixTimeMilliseconds() + 1;
+            var week = await store.BusinessFiguresAsync((now - FidelityWindow).ToUnixTimeMilliseconds(), end, cancellationToken);
+            _fidelity = (week.Orders == 0 ? null : (double)week.OrdersWithUtm / week.Orders, week.Orders);
+            var day = await store.BusinessFiguresAsync((now - TimeSpan.FromDays(1)).ToUnixTimeMilliseconds(), end, cancellationToken);
+            _day = (day.Orders, day.OrdersWithLead);
             _fidelityAt = now;
         }
-        metrics.Publish(new MetricsSnapshot(quarantined, dead, lag, _fidelity.Share, _fidelity.Paid));
+        metrics.Publish(new MetricsSnapshot(quarantined, dead, lag, _fidelity.Share, _fidelity.Paid) { PaidOrders24h = _day.Paid, LeadOrders24h = _day.WithLead });
     }
 
     private static double Age(DateTimeOffset now, DateTimeOffset? since) =>
         since is { } at && at < now ? Math.Round((now - at).TotalSeconds, 3) : 0;
-
-    /// <summary>
-    /// Of the orders paid since <paramref name="from"/> by people who are not test people, the share
-    /// whose buyer has a first touch carrying utm_source. Reads only the few fields it needs.
-    /// </summary>
-    public static (double? Share, long Paid) UtmFidelity(IEnumerable<string> states, DateTimeOffset from)
-    {
-        long paid = 0, attributed = 0;
-        foreach (var json in states)
-        {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            if (root.TryGetProperty("test", out var test) && test.ValueKind == JsonValueKind.True) continue;
-            if (!root.TryGetProperty("orders", out var orders) || orders.ValueKind != JsonValueKind.Array) continue;
-            var hasSource = root.TryGetProperty("attribution", out var attribution) && attribution.ValueKind == JsonValueKind.Object
-                && attribution.TryGetProperty("first_touch", out var first) && first.ValueKind == JsonValueKind.Object
-                && first.TryGetProperty("utm_source", out var source) && source.ValueKind == JsonValueKind.String
-                && !string.IsNullOrWhiteSpace(source.GetString());
-            foreach (var order in orders.EnumerateArray())
-            {
-                if (order.TryGetProperty("status", out var status) && status.GetString() is OrderStatuses.Pending or OrderStatuses.Failed) continue;
-                if (!order.TryGetProperty("paid_at", out var paidAt) || paidAt.ValueKind != JsonValueKind.String
-                    || !paidAt.TryGetDateTimeOffset(out var at) || at < from)
-                {
-                    continue;
-                }
-                paid++;
-                if (hasSource) attributed++;
-            }
-        }
-        return (paid == 0 ? null : (double)attributed / paid, paid);
-    }
 }
