@@ -28,6 +28,14 @@ public static class DashboardActions
         ui.MapPost("/dlq/replay", ReplayAsync);
         ui.MapPost("/quarantine/retry", RetryAsync);
         ui.MapPost("/audits/run", RunAuditAsync);
+        ui.MapPost("/incidents/{id}/ack", (string id, HttpContext http, Alerts.IncidentActions actions, CancellationToken ct) =>
+            IncidentAsync(http, id, "ack", actions.AckAsync(id, DashboardHost.Who(http.User).Name, null, ct), ct));
+        ui.MapPost("/incidents/{id}/rollback", (string id, HttpContext http, Alerts.IncidentActions actions, CancellationToken ct) =>
+            IncidentAsync(http, id, "rollback", actions.RollbackAsync(id, DashboardHost.Who(http.User).Name, ct), ct));
+        ui.MapPost("/incidents/{id}/resolve", (string id, [FromForm] string? note, HttpContext http, Alerts.IncidentActions actions, CancellationToken ct) =>
+            string.IsNullOrWhiteSpace(note)
+                ? Task.FromResult(Back("/incidents", "resolving needs a note saying what was done"))
+                : IncidentAsync(http, id, "resolve", actions.ResolveAsync(id, note.Trim()[..Math.Min(note.Trim().Length, 2000)], DashboardHost.Who(http.User).Name, ct), ct));
         return app;
     }
 
@@ -36,6 +44,16 @@ public static class DashboardActions
     {
         var (name, role) = DashboardHost.Who(http.User);
         return http.RequestServices.GetRequiredService<OperationsLog>().RecordAsync(name, role, action, target, detail, cancellationToken);
+    }
+
+    private static async Task<IResult> IncidentAsync(HttpContext http, string id, string action, Task<Alerts.IncidentActionResult> act, CancellationToken cancellationToken)
+    {
+        var result = await act;
+        if (result.Outcome is not (Alerts.IncidentOutcome.NotFound or Alerts.IncidentOutcome.Conflict))
+        {
+            await RecordAsync(http, $"incidents.{action}", id, new JsonObject { ["result"] = result.Detail, ["via"] = "dashboard" }, cancellationToken);
+        }
+        return Back("/incidents", result.Detail);
     }
 
     private static IResult Back(string page, string done) => Results.Redirect($"{page}?done={Uri.EscapeDataString(done)}");

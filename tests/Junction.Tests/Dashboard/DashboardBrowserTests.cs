@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Junction.Tests.Capture;
 using Junction.Tests.Dispatch.Scenarios;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Junction.Tests.Dispatch.Scenarios.ScenarioRig;
 using static Junction.Tests.Project.ProjectKit;
@@ -21,7 +22,23 @@ public sealed class DashboardBrowserTests
     public async Task SignIn_EveryPage_Search_PauseResume_Replay_Audit_SignOut()
     {
         var chromium = SnippetBrowserTests.ChromiumPath();
-        await using var rig = await ScenarioRig.StartAsync(Support.TestStorage.NewSqlite());
+        const string Viewer = "viewer-token-0123456789abcdef";
+        await using var rig = await ScenarioRig.StartAsync(Support.TestStorage.NewSqlite(), configure: c => c with
+        {
+            Admin = Junction.Config.AdminConfig.WithRoles(
+            [
+                new(Support.JunctionServer.AdminToken, Junction.Admin.AdminRole.Admin, "ops-anna"),
+                new(Viewer, Junction.Admin.AdminRole.Viewer, "viewer-vic"),
+            ]),
+            // A failed smoke run opens a smoke_failing incident whose runbook pauses the outgoing webhook.
+            Alerts = c.Alerts with
+            {
+                Runbooks = new Dictionary<string, Junction.Alerts.Runbook>(StringComparer.Ordinal)
+                {
+                    [Junction.Alerts.AlertRules.SmokeFailing] = new() { Rollback = new Junction.Alerts.RunbookAction(Junction.Alerts.RunbookAction.Pause, HookId), Fallback = "Grant access by hand from the person page" },
+                },
+            },
+        });
         var now = TimeProvider.System.GetUtcNow();
         await rig.PostAsync(OptIn("ada@example.com", Observability.Iso.Utc(now.AddHours(-3)), utm: "ig"));
         await rig.PostAsync(Paid("ord_1", "ada@example.com", Observability.Iso.Utc(now.AddHours(-2))));
@@ -86,6 +103,13 @@ public sealed class DashboardBrowserTests
         await page.Locator("#notice").WaitForAsync();
         Assert.Contains("resumed", await page.Locator("#notice").TextContentAsync(), StringComparison.Ordinal);
 
+        // A smoke run failed: the alert rules open a smoke_failing incident.
+        var store = (Junction.Storage.RelationalStore)rig.Server.App.Services.GetRequiredService<Junction.Storage.IJunctionStore>();
+        var failedAt = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        await store.InsertSmokeRunAsync("smk_browser", "test", "synthetic", "app", failedAt, CancellationToken.None);
+        await store.UpdateSmokeRunAsync("smk_browser", "[]", null, "failed", "paid_tag_and_enrollment", failedAt, CancellationToken.None);
+        await rig.Server.App.Services.GetRequiredService<Junction.Alerts.AlertEvaluator>().EvaluateAsync(CancellationToken.None);
+
         // Replay the dead letter: it is delivered this time.
         var dead = Assert.Single(await rig.DeliveriesAsync($"destination={HookId}&state=dead"));
         await Shot(page, "destinations");
@@ -108,11 +132,45 @@ public sealed class DashboardBrowserTests
         Assert.Equal(5, await page.Locator("#points tbody tr").CountAsync());
         await Shot(page, "audits");
 
+        // The incident's runbook rollback pauses the webhook with one click; then it is resolved with a note.
+        await page.GotoAsync(Url("/incidents"));
+        var incident = page.Locator("#incidents tbody tr").First;
+        Assert.Contains("smoke_failing", await incident.TextContentAsync(), StringComparison.Ordinal);
+        await incident.Locator("button:has-text('Run rollback')").ClickAsync();
+        await page.Locator("#notice").WaitForAsync();
+        var paused = await rig.Server.Admin.GetFromJsonAsync<JsonElement>("/v1/destinations");
+        Assert.Contains(paused.GetProperty("items").EnumerateArray(), d => d.GetProperty("id").GetString() == HookId && d.GetProperty("state").GetString() == "paused");
+        await Shot(page, "incidents");
+        await page.Locator("#incidents tbody tr").First.Locator("input[name=note]").FillAsync("receiver fixed; replayed");
+        await page.Locator("#incidents tbody tr").First.Locator("button:has-text('Resolve')").ClickAsync();
+        await page.Locator("#notice").WaitForAsync();
+        Assert.Contains("resolved", await page.Locator("#incidents").TextContentAsync(), StringComparison.Ordinal);
+
+        // Every action is in the operations log under the session's name.
+        await page.GotoAsync(Url("/operations"));
+        var log = await page.Locator("#operations").TextContentAsync();
+        Assert.Contains("ops-anna", log, StringComparison.Ordinal);
+        Assert.Contains("destinations.pause", log, StringComparison.Ordinal);
+        Assert.Contains("incidents.rollback", log, StringComparison.Ordinal);
+        Assert.DoesNotContain(Support.JunctionServer.AdminToken, await page.ContentAsync(), StringComparison.Ordinal);
+
         // Sign out: the session is gone.
         await page.ClickAsync("text=Sign out");
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
         await page.GotoAsync(Url("/people"));
         Assert.StartsWith(Url("/signin"), page.Url, StringComparison.Ordinal);
+
+        // A viewer reads every page but cannot act: a pause sends it to the refusal naming the role, and nothing is paused.
+        await page.FillAsync("#token", Viewer);
+        await page.ClickAsync("#signin");
+        await page.WaitForURLAsync(Url("/people"));
+        await page.GotoAsync(Url("/destinations"));
+        await page.FillAsync($"#{KitId} input[name=reason]", "should not happen");
+        await page.ClickAsync($"#pause-{KitId}");
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/denied"));
+        Assert.Contains("operator", await page.Locator(".error").TextContentAsync(), StringComparison.Ordinal);
+        var still = await rig.Server.Admin.GetFromJsonAsync<JsonElement>("/v1/destinations");
+        Assert.Contains(still.GetProperty("items").EnumerateArray(), d => d.GetProperty("id").GetString() == KitId && d.GetProperty("state").GetString() != "paused");
     }
 
     private static async Task Shot(IPage page, string name)
