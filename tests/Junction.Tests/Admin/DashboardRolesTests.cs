@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Junction.Dispatch;
 using Junction.Tests.Dispatch.Engine;
 using Junction.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Junction.Tests.Admin;
 
@@ -70,6 +71,52 @@ public sealed partial class DashboardRolesTests
             (entry.GetProperty("actor").GetString(), entry.GetProperty("role").GetString(), entry.GetProperty("action").GetString(), entry.GetProperty("target").GetString()));
         Assert.Equal("dashboard", entry.GetProperty("detail").GetProperty("via").GetString());
         Assert.Equal("vendor outage", entry.GetProperty("detail").GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task EveryPage_AndEveryAction_ForEachRole_SignedOutGoesToSignIn_ViewerReadsButCannotAct()
+    {
+        var config = AdminRoleWalkTests.RolesConfig(TestStorage.NewSqlite()) with
+        {
+            Destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal) { ["kit-main"] = Drafts.Destination("kit-main") },
+        };
+        await using var server = await JunctionServer.StartAsync(config);
+        var endpoints = server.App.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>().ToList();
+        // Every page the dashboard routes (Razor components) and every action it posts to (/ui/…), found, not listed by hand.
+        var pages = endpoints.Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>() is not null)
+            .Select(e => e.RoutePattern.RawText!).Where(p => !p.Contains('{', StringComparison.Ordinal) && p is not ("/signin" or "/denied")).Distinct().ToList();
+        var actions = endpoints.Where(e => e.RoutePattern.RawText!.StartsWith("/ui/", StringComparison.Ordinal))
+            .Select(e => e.RoutePattern.RawText!.Replace("{id}", "kit-main", StringComparison.Ordinal)).Distinct().ToList();
+        Assert.Contains("/", pages);
+        Assert.Contains("/incidents", pages);
+        Assert.True(actions.Count >= 8, string.Join(", ", actions));
+
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.Client.BaseAddress };
+        foreach (var page in pages)
+        {
+            using var r = await anonymous.GetAsync(page);
+            Assert.True(r.StatusCode == HttpStatusCode.Redirect && r.Headers.Location!.OriginalString.Contains("/signin", StringComparison.Ordinal), $"{page} without a session: {(int)r.StatusCode}");
+        }
+        using var viewer = await SignInAsync(server.Client.BaseAddress!, AdminRoleWalkTests.ViewerToken);
+        foreach (var page in pages)
+        {
+            using var r = await viewer.GetAsync(page);
+            Assert.True(r.StatusCode == HttpStatusCode.OK, $"{page} as a viewer: {(int)r.StatusCode}");
+        }
+        var token = Antiforgery(await viewer.GetStringAsync("/destinations"));
+        foreach (var action in actions)
+        {
+            using var r = await viewer.PostAsync(action, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token, ["note"] = "n", ["reason"] = "r" }));
+            Assert.True(r.Headers.Location?.OriginalString == "/denied?need=operator", $"{action} as a viewer: {(int)r.StatusCode} {r.Headers.Location}");
+        }
+        // Without the form's antiforgery token even an operator's action is refused.
+        using var op = await SignInAsync(server.Client.BaseAddress!, AdminRoleWalkTests.OperatorToken);
+        using (var forged = await op.PostAsync("/ui/destinations/kit-main/pause", new FormUrlEncodedContent(new Dictionary<string, string> { ["reason"] = "csrf" })))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        }
+        Assert.Empty((await server.Admin.GetFromJsonAsync<JsonElement>("/v1/operations")).GetProperty("items").EnumerateArray());
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
