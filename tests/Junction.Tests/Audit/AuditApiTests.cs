@@ -108,11 +108,15 @@ public abstract class AuditApiTests : IAsyncLifetime
 
 }
 
+// Exact /metrics values: scraped alone (every live server's meters show in every scrape).
+[Collection(Junction.Tests.Telemetry.ScrapedAlone.Name)]
 public sealed class SqliteAuditApiTests : AuditApiTests
 {
     protected override Task<string> StorageAsync() => Task.FromResult(TestStorage.NewSqlite());
 }
 
+// Exact /metrics values: scraped alone (every live server's meters show in every scrape).
+[Collection(Junction.Tests.Telemetry.ScrapedAlone.Name)]
 public sealed class PostgresAuditApiTests : AuditApiTests
 {
     protected override Task<string> StorageAsync() => TestStorage.NewPostgresAsync();

@@ -368,11 +368,15 @@ public abstract class IntakeContractTests : IAsyncLifetime
     }
 }
 
+// Exact /metrics values: scraped alone (every live server's meters show in every scrape).
+[Collection(Junction.Tests.Telemetry.ScrapedAlone.Name)]
 public sealed class SqliteIntakeContractTests : IntakeContractTests
 {
     protected override Task<string> NewStorageAsync() => Task.FromResult(TestStorage.NewSqlite());
 }
 
+// Exact /metrics values: scraped alone (every live server's meters show in every scrape).
+[Collection(Junction.Tests.Telemetry.ScrapedAlone.Name)]
 public sealed class PostgresIntakeContractTests : IntakeContractTests
 {
     protected override Task<string> NewStorageAsync() => TestStorage.NewPostgresAsync();

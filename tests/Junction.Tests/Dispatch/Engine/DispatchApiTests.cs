@@ -10,6 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Junction.Tests.Dispatch.Engine;
 
 /// <summary>The delivery admin API over a real socket, with the dispatcher running in the background.</summary>
+// Exact /metrics values: scraped alone (every live server's meters show in every scrape).
+[Collection(Junction.Tests.Telemetry.ScrapedAlone.Name)]
 public sealed class DispatchApiTests : IAsyncLifetime
 {
     private readonly ScriptedConnector _hook = new(Drafts.Destination("hook", DestinationTypes.Webhook));
