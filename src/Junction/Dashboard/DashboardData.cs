@@ -50,7 +50,7 @@ public sealed record OverviewModel(Period Period, IReadOnlyList<Kpi> Kpis, IRead
     IReadOnlyList<(string Destination, long Delivered, long FailedAttempts, long Dead)> Deliveries);
 
 /// <summary>What the pages read: the read model, the hourly counters, the dispatcher's live state. Each is an indexed query.</summary>
-public sealed class DashboardData(JunctionConfig config, IJunctionStore store, TimeProvider time, IServiceProvider services)
+public sealed class DashboardData(JunctionConfig config, IJunctionStore store, TimeProvider time, IServiceProvider services, DashboardOptions options)
 {
     private readonly RelationalStore _store = (RelationalStore)store;
 
@@ -61,6 +61,42 @@ public sealed class DashboardData(JunctionConfig config, IJunctionStore store, T
     public DateTimeOffset Now => time.GetUtcNow();
 
     public Dispatcher? Dispatcher => services.GetService(typeof(Dispatcher)) as Dispatcher;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, object Value)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The overview of a period as last computed (at most <see cref="DashboardOptions.MaxAge"/> old; each figure says
+    /// as of when), so a page over 1 000 000 events answers from memory; computed here when missing.
+    /// </summary>
+    public Task<OverviewModel> OverviewCachedAsync(Period period, CancellationToken cancellationToken) =>
+        CachedAsync($"overview:{period.Key}", () => OverviewAsync(Period.Parse(period.Key, time.GetUtcNow()), cancellationToken));
+
+    /// <summary>Lifetime revenue by first or last touch, as last computed, with when.</summary>
+    public async Task<(IReadOnlyList<AttributedRevenue> Rows, DateTimeOffset AsOf)> RevenueCachedAsync(bool firstTouch, CancellationToken cancellationToken)
+    {
+        var key = $"revenue:{(firstTouch ? "first" : "last")}";
+        var rows = await CachedAsync(key, () => _store.RevenueByTouchAsync(firstTouch, cancellationToken));
+        return (rows, _cache.TryGetValue(key, out var entry) ? entry.At : time.GetUtcNow());
+    }
+
+    /// <summary>Recomputes every cached figure (the warmer calls it in the background).</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (key, _, _) in Period.Choices)
+        {
+            _cache[$"overview:{key}"] = (time.GetUtcNow(), await OverviewAsync(Period.Parse(key, time.GetUtcNow()), cancellationToken));
+        }
+        _cache["revenue:first"] = (time.GetUtcNow(), await _store.RevenueByTouchAsync(true, cancellationToken));
+        _cache["revenue:last"] = (time.GetUtcNow(), await _store.RevenueByTouchAsync(false, cancellationToken));
+    }
+
+    private async Task<T> CachedAsync<T>(string key, Func<Task<T>> compute) where T : class
+    {
+        if (_cache.TryGetValue(key, out var entry) && time.GetUtcNow() - entry.At <= options.MaxAge && entry.Value is T cached) return cached;
+        var value = await compute();
+        _cache[key] = (time.GetUtcNow(), value);
+        return value;
+    }
 
     public async Task<OverviewModel> OverviewAsync(Period period, CancellationToken cancellationToken)
     {
@@ -155,4 +191,43 @@ public sealed class DashboardData(JunctionConfig config, IJunctionStore store, T
     }
 
     public static string Time(long ms) => Observability.Iso.Utc(DateTimeOffset.FromUnixTimeMilliseconds(ms));
+}
+
+public sealed record DashboardOptions
+{
+    /// <summary>How old a cached figure may be before a page computes it itself (the warmer refreshes them every <see cref="DashboardWarmer.Every"/>).</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>
+/// Keeps the dashboard's heavy aggregates (the overview of each period, revenue by touch) fresh in
+/// memory, from start and then every minute, so pages answer in milliseconds at 1 000 000 events and
+/// show as of when each figure was computed (at that size a refresh costs about two seconds of one core).
+/// </summary>
+public sealed class DashboardWarmer(DashboardData data, TimeProvider time, ILogger<DashboardWarmer> logger) : BackgroundService
+{
+    public static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await data.RefreshAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Observability.Log.DashboardRefreshFailed(logger, ex);
+            }
+            try
+            {
+                await Task.Delay(Every, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
 }

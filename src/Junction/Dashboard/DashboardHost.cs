@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using Junction.Dashboard.Components;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Junction.Dashboard;
 
@@ -42,7 +43,9 @@ public static class DashboardHost
             o.AccessDeniedPath = "/denied";
         });
         services.AddAuthorization();
+        services.TryAddSingleton(new DashboardOptions());
         services.AddSingleton<DashboardData>();
+        services.AddHostedService<DashboardWarmer>();
         return services;
     }
 

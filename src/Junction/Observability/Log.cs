@@ -25,6 +25,9 @@ internal static partial class Log
     [LoggerMessage(1012, LogLevel.Warning, "Demo: simulated traffic stopped: {Reason}")]
     public static partial void DemoTrafficStopped(ILogger logger, string reason);
 
+    [LoggerMessage(1013, LogLevel.Warning, "Dashboard: refreshing its figures failed; pages compute them themselves until the next try")]
+    public static partial void DashboardRefreshFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(1003, LogLevel.Information, "Leading {Role} (epoch {Epoch})")]
     public static partial void Leading(ILogger logger, string role, long epoch);
 

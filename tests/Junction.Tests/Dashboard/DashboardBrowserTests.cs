@@ -23,7 +23,8 @@ public sealed class DashboardBrowserTests
     {
         var chromium = SnippetBrowserTests.ChromiumPath();
         const string Viewer = "viewer-token-0123456789abcdef";
-        await using var rig = await ScenarioRig.StartAsync(Support.TestStorage.NewSqlite(), configure: c => c with
+        // Figures computed on every view here (the warmer's minute-old copies would miss what the test just posted).
+        await using var rig = await ScenarioRig.StartAsync(Support.TestStorage.NewSqlite(), services: s => s.AddSingleton(new Junction.Dashboard.DashboardOptions { MaxAge = TimeSpan.Zero }), configure: c => c with
         {
             Admin = Junction.Config.AdminConfig.WithRoles(
             [
