@@ -21,7 +21,8 @@ public static class DashboardActions
         var ui = app.MapGroup("/ui").RequireAuthorization().AddEndpointFilter(async (context, next) =>
         {
             var (_, role) = DashboardHost.Who(context.HttpContext.User);
-            return DashboardRoles.Allows(role, DashboardRoles.Operator) ? await next(context) : Results.Redirect("/denied?need=operator");
+            // The session holds its token's role by name (AdminRoles' spelling): the same rule as the admin API's.
+            return AdminRoles.TryParse(role, out var have) && AdminRoles.Allows(have, AdminRole.Operator) ? await next(context) : Results.Redirect("/denied?need=operator");
         });
         ui.MapPost("/destinations/{id}/pause", PauseAsync);
         ui.MapPost("/destinations/{id}/resume", ResumeAsync);

@@ -64,7 +64,7 @@ public static class DashboardHost
 
     /// <summary>Who a session is: the admin token's name and role, never the token.</summary>
     public static (string Name, string Role) Who(ClaimsPrincipal user) =>
-        (user.Identity?.Name ?? "?", user.FindFirst(RoleClaim)?.Value ?? DashboardRoles.Viewer);
+        (user.Identity?.Name ?? "?", user.FindFirst(RoleClaim)?.Value ?? Admin.AdminRoles.Name(Admin.AdminRole.Viewer));
 
     private static async Task<IResult> SignInAsync(HttpContext http, [FromForm] string? token, [FromForm] string? returnUrl, DashboardAuth auth,
         Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery)
@@ -110,18 +110,6 @@ public static class DashboardHost
         if (http.Request.Headers.IfNoneMatch == asset.ETag) return Results.StatusCode(StatusCodes.Status304NotModified);
         return Results.Bytes(asset.Body, asset.Type);
     }
-}
-
-/// <summary>The roles a session can have (R8.4): viewer reads, operator also acts, admin does everything.</summary>
-public static class DashboardRoles
-{
-    public const string Viewer = "viewer";
-    public const string Operator = "operator";
-    public const string Admin = "admin";
-
-    public static bool Allows(string have, string need) => Rank(have) >= Rank(need);
-
-    private static int Rank(string role) => role switch { Admin => 3, Operator => 2, Viewer => 1, _ => 0 };
 }
 
 /// <summary>Turns a presented admin token into who it is (name, role); null for an unknown token. Constant time over every token.</summary>
