@@ -111,13 +111,15 @@ public sealed class DashboardBrowserTests
         await store.UpdateSmokeRunAsync("smk_browser", "[]", null, "failed", "paid_tag_and_enrollment", failedAt, CancellationToken.None);
         // Evaluated here (the node's own evaluator also runs beside it, elected on its minute): until the incident is listed.
         var evaluator = rig.Server.App.Services.GetRequiredService<Junction.Alerts.AlertEvaluator>();
-        for (var i = 0; i < 40; i++)
+        var listed = 0;
+        for (var i = 0; i < 40 && listed == 0; i++)
         {
             await evaluator.EvaluateAsync(CancellationToken.None);
             var incidents = await rig.Server.Admin.GetFromJsonAsync<JsonElement>("/v1/incidents");
-            if (incidents.GetProperty("items").GetArrayLength() > 0) break;
-            await Task.Delay(250);
+            listed = incidents.GetProperty("items").EnumerateArray().Count(x => x.GetProperty("rule").GetString() == Junction.Alerts.AlertRules.SmokeFailing);
+            if (listed == 0) await Task.Delay(250);
         }
+        Assert.True(listed == 1, $"smoke_failing incidents listed: {listed}; smoke runs: {await rig.Server.Admin.GetStringAsync("/v1/smoke")}");
 
         // Replay the dead letter: it is delivered this time.
         var dead = Assert.Single(await rig.DeliveriesAsync($"destination={HookId}&state=dead"));
@@ -142,16 +144,25 @@ public sealed class DashboardBrowserTests
         await Shot(page, "audits");
 
         // The incident's runbook rollback pauses the webhook with one click; then it is resolved with a note.
-        await page.GotoAsync(Url("/incidents"));
-        var incident = page.Locator("#incidents tbody tr").First;
+        // An incident with revenue at risk (kept as currency → minor units) shows it in major units; once, that map broke this page.
+        await store.InsertIncidentAsync(new Junction.Storage.StoredIncident("inc_browser_revenue", Junction.Alerts.AlertRules.PaymentFailures, "all", "open", "critical",
+            "3 of 10 payment attempts failed", failedAt, failedAt, null, null, null, "{\"USD\":9900,\"EUR\":1250}", "[]", "{}"), [], CancellationToken.None);
+        var incidentsPage = await page.GotoAsync(Url("/incidents"));
+        if (await page.Locator("#incidents tbody tr").CountAsync() == 0)
+        {
+            var content = await page.ContentAsync();
+            Assert.Fail($"the incidents page at {page.Url} ({incidentsPage?.Status}) lists none; /v1/incidents: {await rig.Server.Admin.GetStringAsync("/v1/incidents")}; page: {content[..Math.Min(content.Length, 3000)]}");
+        }
+        Assert.Contains("12.50 EUR · 99.00 USD", await page.Locator("#inc_browser_revenue").TextContentAsync(), StringComparison.Ordinal);
+        var incident = page.Locator("#incidents tbody tr", new() { HasText = "smoke_failing" }).First;
         Assert.Contains("smoke_failing", await incident.TextContentAsync(), StringComparison.Ordinal);
         await incident.Locator("button:has-text('Run rollback')").ClickAsync();
         await page.Locator("#notice").WaitForAsync();
         var paused = await rig.Server.Admin.GetFromJsonAsync<JsonElement>("/v1/destinations");
         Assert.Contains(paused.GetProperty("items").EnumerateArray(), d => d.GetProperty("id").GetString() == HookId && d.GetProperty("state").GetString() == "paused");
         await Shot(page, "incidents");
-        await page.Locator("#incidents tbody tr").First.Locator("input[name=note]").FillAsync("receiver fixed; replayed");
-        await page.Locator("#incidents tbody tr").First.Locator("button:has-text('Resolve')").ClickAsync();
+        await page.Locator("#incidents tbody tr", new() { HasText = "smoke_failing" }).First.Locator("input[name=note]").FillAsync("receiver fixed; replayed");
+        await page.Locator("#incidents tbody tr", new() { HasText = "smoke_failing" }).First.Locator("button:has-text('Resolve')").ClickAsync();
         await page.Locator("#notice").WaitForAsync();
         Assert.Contains("resolved", await page.Locator("#incidents").TextContentAsync(), StringComparison.Ordinal);
 
