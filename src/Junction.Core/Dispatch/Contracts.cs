@@ -208,3 +208,17 @@ public interface IDestinationConnector
 
     Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// An event destination whose API takes many events in one request (R5.6: Mixpanel's import, GA4's
+/// up to 25 events). The dispatcher hands it up to <see cref="MaxBatch"/> claimed event tasks of one
+/// destination at once; each task gets its own result, in the order given (one rejected event does
+/// not fail the others where the API says which one failed).
+/// </summary>
+public interface IBatchConnector : IDestinationConnector
+{
+    /// <summary>The API's own limit on events per request.</summary>
+    int MaxBatch { get; }
+
+    Task<IReadOnlyList<DeliveryResult>> DeliverBatchAsync(IReadOnlyList<DeliveryWork> work, CancellationToken cancellationToken);
+}
