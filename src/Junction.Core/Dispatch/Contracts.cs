@@ -9,16 +9,38 @@ namespace Junction.Dispatch;
 // drafts it returns in the same transaction as the new person state (transactional outbox); the
 // dispatcher claims them and calls an IDestinationConnector.
 
-/// <summary>Destination kinds: state destinations converge to a desired state, event destinations receive events.</summary>
-public static class DestinationTypes
+/// <summary>
+/// What kind of destination a type is, declared by its integration (<c>src/Junction/Integrations/</c>):
+/// the planner, the audit and the dispatcher read these instead of naming destination types.
+/// </summary>
+public sealed record DestinationTraits
 {
-    public const string Kit = "kit";
-    public const string Mailchimp = "mailchimp";
-    public const string Teachable = "teachable";
-    public const string Webhook = "webhook";
-    public const string Ga4 = "ga4";
+    /// <summary>An outgoing webhook or an analytics tool: it receives events, no person state.</summary>
+    public static DestinationTraits EventsOnly { get; } = new() { Events = true };
 
-    public static bool IsStateType(string type) => type is Kit or Mailchimp or Teachable;
+    /// <summary>An email platform or a CRM: it holds each person as a contact converged to <see cref="DesiredContact"/>.</summary>
+    public static DestinationTraits Contacts { get; } = new() { State = true };
+
+    /// <summary>A course platform: it holds enrollments only.</summary>
+    public static DestinationTraits Enrollments { get; } = new() { State = true, EnrollmentsOnly = true };
+
+    /// <summary>Converges each person to a <see cref="DesiredContact"/>; read back by the audit.</summary>
+    public bool State { get; init; }
+
+    /// <summary>
+    /// Holds enrollments only (a course platform): tags and consent are not its business (leaving them
+    /// out keeps an unsubscribe from queuing a no-op sync), and a person without a course is never created there.
+    /// </summary>
+    public bool EnrollmentsOnly { get; init; }
+
+    /// <summary>Receives canonical events: an event destination, or a state destination that also records orders.</summary>
+    public bool Events { get; init; }
+
+    /// <summary>The event types sent when the destination lists no <c>events:</c>; empty means all.</summary>
+    public IReadOnlyList<string> DefaultEvents { get; init; } = [];
+
+    /// <summary>Analytics: a test-mode event (a sandbox purchase) is never sent, so it never counts as revenue.</summary>
+    public bool SkipsTestEvents { get; init; }
 }
 
 /// <summary><c>destinations: &lt;id&gt;:</c> — validated by ConfigLoader.</summary>
@@ -26,8 +48,11 @@ public sealed record DestinationConfig
 {
     public required string Id { get; init; }
 
-    /// <summary><see cref="DestinationTypes"/>.</summary>
+    /// <summary>The <c>type:</c> in config, one integration's destination.</summary>
     public required string Type { get; init; }
+
+    /// <summary>What the type's integration declares it to be.</summary>
+    public required DestinationTraits Traits { get; init; }
 
     /// <summary>The real API by default; overridable for tests and sandboxes.</summary>
     public required Uri BaseUrl { get; init; }
@@ -50,16 +75,16 @@ public sealed record DestinationConfig
     /// <summary>Person field (email, first_name, last_name, buyer_status, ltv …) → destination field name.</summary>
     public IReadOnlyDictionary<string, string> Fields { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>Product (from <c>products:</c>) → destination course id (Teachable) while the entitlement is active.</summary>
+    /// <summary>Product (from <c>products:</c>) → the course platform's course id while the entitlement is active.</summary>
     public IReadOnlyDictionary<string, string> Courses { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Event destinations: canonical event types sent (empty = all).</summary>
     public IReadOnlyList<string> Events { get; init; } = [];
 
-    /// <summary>Type-specific keys (Mailchimp list_id, GA4 measurement_id …).</summary>
+    /// <summary>Type-specific keys (an audience's list id, an analytics measurement id …), as the integration declares them.</summary>
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    public bool IsState => DestinationTypes.IsStateType(Type);
+    public bool IsState => Traits.State;
 }
 
 /// <summary>What a person should look like in one state destination. Lists are sorted (value equality by content).</summary>

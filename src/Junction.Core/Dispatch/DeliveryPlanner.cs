@@ -14,9 +14,6 @@ namespace Junction.Dispatch;
 /// </summary>
 public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destinations, Func<CanonicalEvent, string>? eventJson = null) : IDeliveryPlanner
 {
-    /// <summary>GA4 is for revenue reporting: without an explicit <c>events:</c> list it gets purchases and refunds only.</summary>
-    public static readonly IReadOnlyList<string> Ga4DefaultEvents = [EventTypes.OrderPaid, EventTypes.OrderRefunded];
-
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -32,31 +29,14 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
         var drafts = new List<DeliveryDraft>();
         foreach (var d in destinations)
         {
-            if (d.IsState)
-            {
-                var after = Desired(d, change.Identity, change.After);
-                if (after is null) continue; // no address: nothing to sync to
-                var before = change.Before is null ? null : Desired(d, change.Identity, change.Before);
-                if (after.Equivalent(before)) continue;
-                // A person the destination never had to hold is not created there: a refund that
-                // arrives before its purchase leaves nothing behind.
-                if (!Holds(d, after) && (before is null || !Holds(d, before))) continue;
-                drafts.Add(new DeliveryDraft
-                {
-                    Destination = d.Id,
-                    PersonId = change.PersonId,
-                    Kind = DeliveryKinds.State,
-                    Payload = SerializeDesired(after),
-                    TraceId = change.TraceId,
-                });
-                continue;
-            }
+            if (d.IsState && StateDraft(d, change) is { } state) drafts.Add(state);
+            if (!d.Traits.Events) continue;
             var events = EventsFor(d);
             foreach (var e in change.NewEvents)
             {
                 if (events.Count > 0 && !events.Contains(e.Type)) continue;
-                // A test purchase (Stripe test mode, a sandbox) must not count as revenue in analytics.
-                if (e.TestMode && d.Type == DestinationTypes.Ga4) continue;
+                // A test purchase (a provider's test mode, a sandbox) must not count as revenue in analytics.
+                if (e.TestMode && d.Traits.SkipsTestEvents) continue;
                 drafts.Add(new DeliveryDraft
                 {
                     Destination = d.Id,
@@ -71,12 +51,32 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
         return drafts;
     }
 
+    // One desired-state draft when what the person should look like there changed.
+    private static DeliveryDraft? StateDraft(DestinationConfig d, PersonChange change)
+    {
+        var after = Desired(d, change.Identity, change.After);
+        if (after is null) return null; // no address: nothing to sync to
+        var before = change.Before is null ? null : Desired(d, change.Identity, change.Before);
+        if (after.Equivalent(before)) return null;
+        // A person the destination never had to hold is not created there: a refund that
+        // arrives before its purchase leaves nothing behind.
+        if (!Holds(d, after) && (before is null || !Holds(d, before))) return null;
+        return new DeliveryDraft
+        {
+            Destination = d.Id,
+            PersonId = change.PersonId,
+            Kind = DeliveryKinds.State,
+            Payload = SerializeDesired(after),
+            TraceId = change.TraceId,
+        };
+    }
+
     /// <summary>The canonical event types an event destination receives; empty means all.</summary>
     public static IReadOnlyList<string> EventsFor(DestinationConfig d)
     {
         ArgumentNullException.ThrowIfNull(d);
         if (d.Events.Count > 0) return d.Events;
-        return d.Type == DestinationTypes.Ga4 ? Ga4DefaultEvents : [];
+        return d.Traits.DefaultEvents;
     }
 
     /// <summary>
@@ -111,7 +111,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
 
         // A course platform holds enrollments only: tags and consent are not its business, and
         // leaving them out keeps an unsubscribe from queuing a no-op sync there.
-        if (d.Type == DestinationTypes.Teachable)
+        if (d.Traits.EnrollmentsOnly)
         {
             return new DesiredContact { Email = email, Fields = [.. fields], Courses = [.. courses], Subscribed = false };
         }
@@ -137,7 +137,7 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
     {
         ArgumentNullException.ThrowIfNull(d);
         ArgumentNullException.ThrowIfNull(c);
-        return d.Type == DestinationTypes.Teachable ? c.Courses.Count > 0 : c.Subscribed || c.Pending || c.Tags.Count > 0 || c.Courses.Count > 0;
+        return d.Traits.EnrollmentsOnly ? c.Courses.Count > 0 : c.Subscribed || c.Pending || c.Tags.Count > 0 || c.Courses.Count > 0;
     }
 
     /// <summary>The outbox payload of a state draft.</summary>

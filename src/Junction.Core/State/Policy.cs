@@ -123,6 +123,8 @@ public sealed record ProductMatch(string Source, string? Price = null, string? P
 /// <summary>
 /// Which systems may write which group of fields. An owner entry names a provider kind
 /// (<see cref="ProviderKinds"/>), a provider or a source id. A field with no entry may be written by anyone.
+/// <see cref="Kinds"/> says which kind each provider is; every provider declares its own (in its
+/// integration's folder) and the config loader hands them over.
 /// </summary>
 public sealed record Ownership(IReadOnlyDictionary<string, IReadOnlyList<string>> Owners)
 {
@@ -136,25 +138,37 @@ public sealed record Ownership(IReadOnlyDictionary<string, IReadOnlyList<string>
     public static readonly IReadOnlyList<string> Fields = [Money, Access, SubscriptionPreferences, Tags, Webinars, Bookings];
 
     /// <summary>Payments own money, course platforms own access, email platforms and forms own subscription preferences.</summary>
-    public static readonly Ownership Default = new(new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> DefaultOwners = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
         [Money] = [ProviderKinds.Payments],
         [Access] = [ProviderKinds.Courses],
         [SubscriptionPreferences] = [ProviderKinds.Email, ProviderKinds.Forms],
-    });
+    };
 
-    /// <summary>The defaults with the configured entries replacing theirs.</summary>
-    public static Ownership WithOverrides(IReadOnlyDictionary<string, IReadOnlyList<string>> configured)
+    /// <summary>The default owners with no provider kinds known: every provider counts as <c>custom</c>.</summary>
+    public static readonly Ownership Default = new(DefaultOwners);
+
+    /// <summary>Provider name → its kind; a provider missing here is <c>custom</c>.</summary>
+    public IReadOnlyDictionary<string, string> Kinds { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The default owners for these provider kinds.</summary>
+    public static Ownership For(IReadOnlyDictionary<string, string> kinds) => new(DefaultOwners) { Kinds = kinds };
+
+    /// <summary>These owners with the configured entries replacing theirs.</summary>
+    public Ownership WithOverrides(IReadOnlyDictionary<string, IReadOnlyList<string>> configured)
     {
-        var owners = new Dictionary<string, IReadOnlyList<string>>(Default.Owners, StringComparer.Ordinal);
+        var owners = new Dictionary<string, IReadOnlyList<string>>(Owners, StringComparer.Ordinal);
         foreach (var (field, list) in configured) owners[field] = list;
-        return new Ownership(owners);
+        return this with { Owners = owners };
     }
+
+    /// <summary>The kind of <paramref name="provider"/>: <c>custom</c> when it declares none.</summary>
+    public string KindOf(string provider) => Kinds.TryGetValue(provider, out var kind) ? kind : ProviderKinds.Custom;
 
     public bool MayWrite(string field, string source, string provider)
     {
         if (!Owners.TryGetValue(field, out var owners)) return true;
-        var kind = ProviderKinds.Of(provider);
+        var kind = KindOf(provider);
         foreach (var owner in owners)
         {
             if (string.Equals(owner, source, StringComparison.Ordinal)
@@ -243,7 +257,7 @@ public static class Durations
         : $"{(long)value.TotalSeconds}s";
 }
 
-/// <summary>What kind of system a provider is, for <c>ownership:</c>. Unknown providers are <c>custom</c>.</summary>
+/// <summary>What kind of system a provider is, for <c>ownership:</c>; each provider declares its own. Unknown providers are <c>custom</c>.</summary>
 public static class ProviderKinds
 {
     public const string Payments = "payments";
@@ -255,20 +269,4 @@ public static class ProviderKinds
     public const string Custom = "custom";
 
     public static readonly IReadOnlyList<string> All = [Payments, Email, Courses, Webinars, Bookings, Forms, Custom];
-
-    // One line per provider; a provider missing here is "custom" until added.
-    private static readonly Dictionary<string, string> Kinds = new(StringComparer.Ordinal)
-    {
-        ["stripe"] = Payments, ["shopify"] = Payments, ["paypal"] = Payments, ["paypal-ipn"] = Payments,
-        ["gumroad"] = Payments, ["lemonsqueezy"] = Payments, ["paddle"] = Payments, ["woocommerce"] = Payments,
-        ["kit"] = Email, ["convertkit"] = Email, ["mailchimp"] = Email, ["activecampaign"] = Email,
-        ["mailerlite"] = Email, ["beehiiv"] = Email, ["klaviyo"] = Email, ["brevo"] = Email,
-        ["teachable"] = Courses, ["thinkific"] = Courses, ["kajabi"] = Courses, ["podia"] = Courses,
-        ["learndash"] = Courses, ["memberpress"] = Courses, ["circle"] = Courses,
-        ["zoom"] = Webinars, ["webinarjam"] = Webinars, ["everwebinar"] = Webinars, ["demio"] = Webinars, ["livestorm"] = Webinars,
-        ["calendly"] = Bookings, ["acuity"] = Bookings, ["calcom"] = Bookings, ["cal-com"] = Bookings,
-        ["form"] = Forms, ["forms"] = Forms, ["capture"] = Forms, ["typeform"] = Forms, ["tally"] = Forms, ["jotform"] = Forms,
-    };
-
-    public static string Of(string provider) => Kinds.TryGetValue(provider, out var kind) ? kind : Custom;
 }

@@ -79,21 +79,20 @@ public static class AlertRules
 
 public static class NotifierTypes
 {
-    public const string Slack = "slack";
-    public const string Webhook = "webhook";
+    /// <summary>SMTP, Junction's own; the types that post to a URL come from their integrations (<see cref="NotifierDescriptor"/>).</summary>
     public const string Email = "email";
 }
 
-/// <summary>A notifier (<c>notifiers.ID</c>): a Slack incoming webhook, a signed outgoing webhook, or SMTP.</summary>
+/// <summary>A notifier (<c>notifiers.ID</c>): a URL an integration posts to (a chat tool's incoming webhook, a signed webhook), or SMTP.</summary>
 public sealed record NotifierConfig
 {
     public required string Id { get; init; }
     public required string Type { get; init; }
 
-    /// <summary>slack and webhook: where to POST.</summary>
+    /// <summary>Types that post to a URL: where to POST.</summary>
     public Uri? Url { get; init; }
 
-    /// <summary>webhook: the Standard Webhooks signing secret (<c>whsec_…</c>). Never logged.</summary>
+    /// <summary>Types that sign: the signing secret. Never logged.</summary>
     public string? Secret { get; init; }
 
     public string? Host { get; init; }

@@ -1,9 +1,4 @@
-using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
-using Junction.Dispatch.Destinations.Webhook;
-using Junction.Providers.StandardWebhooks;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
@@ -43,13 +38,19 @@ public sealed class AlertNotifiers(Config.JunctionConfig config, IHttpClientFact
             }
             try
             {
-                outcomes.Add(notifier.Type switch
+                if (notifier.Type == NotifierTypes.Email)
                 {
-                    NotifierTypes.Slack => await SlackAsync(notifier, message, cancellationToken),
-                    NotifierTypes.Webhook => await WebhookAsync(notifier, message, cancellationToken),
-                    NotifierTypes.Email => await EmailAsync(notifier, message, cancellationToken),
-                    _ => new NotifyOutcome(id, false, $"unknown notifier type {notifier.Type}"),
-                });
+                    outcomes.Add(await EmailAsync(notifier, message, cancellationToken));
+                }
+                else if (Integrations.IntegrationRegistry.Notifier(notifier.Type) is { } type)
+                {
+                    using var request = type.Request(notifier, message, time.GetUtcNow());
+                    outcomes.Add(await PostAsync(notifier.Id, request, cancellationToken));
+                }
+                else
+                {
+                    outcomes.Add(new NotifyOutcome(id, false, $"unknown notifier type {notifier.Type}"));
+                }
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException or System.Net.Sockets.SocketException
                                            or SmtpCommandException or SmtpProtocolException or AuthenticationException or SslHandshakeException)
@@ -62,43 +63,6 @@ public sealed class AlertNotifiers(Config.JunctionConfig config, IHttpClientFact
             }
         }
         return outcomes;
-    }
-
-    /// <summary>Slack incoming webhook: <c>{"text", "blocks"}</c> (text is the fallback shown in notifications).</summary>
-    private async Task<NotifyOutcome> SlackAsync(NotifierConfig notifier, AlertMessage message, CancellationToken cancellationToken)
-    {
-        var body = new JsonObject
-        {
-            ["text"] = message.Title,
-            ["blocks"] = new JsonArray(
-                new JsonObject { ["type"] = "header", ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = Clip(message.Title, 150) } },
-                new JsonObject { ["type"] = "section", ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip(message.Text, 3000) } }),
-        };
-        using var request = new HttpRequestMessage(HttpMethod.Post, notifier.Url) { Content = Json(body.ToJsonString()) };
-        return await PostAsync(notifier.Id, request, cancellationToken);
-    }
-
-    /// <summary>
-    /// A Standard Webhooks message, signed like the webhook destination (<see cref="WebhookConnector.Sign"/>):
-    /// <c>{type, timestamp, data}</c> with the incident as data; webhook-id names the incident and the event, so a receiver can dedupe.
-    /// </summary>
-    private async Task<NotifyOutcome> WebhookAsync(NotifierConfig notifier, AlertMessage message, CancellationToken cancellationToken)
-    {
-        if (StandardWebhooksProvider.DecodeSecret(notifier.Secret ?? "") is not { } key) return new NotifyOutcome(notifier.Id, false, "secret: expected whsec_ followed by base64");
-        var now = time.GetUtcNow();
-        var body = new JsonObject
-        {
-            ["type"] = message.Event,
-            ["timestamp"] = Observability.Iso.Utc(now),
-            ["data"] = message.Incident.DeepClone(),
-        }.ToJsonString();
-        var id = $"{message.Incident["id"]}.{message.Event}.{now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}";
-        var timestamp = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        using var request = new HttpRequestMessage(HttpMethod.Post, notifier.Url) { Content = Json(body) };
-        request.Headers.TryAddWithoutValidation("webhook-id", id);
-        request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp);
-        request.Headers.TryAddWithoutValidation("webhook-signature", WebhookConnector.Sign(key, id, timestamp, body));
-        return await PostAsync(notifier.Id, request, cancellationToken);
     }
 
     private async Task<NotifyOutcome> PostAsync(string id, HttpRequestMessage request, CancellationToken cancellationToken)
@@ -123,13 +87,4 @@ public sealed class AlertNotifiers(Config.JunctionConfig config, IHttpClientFact
         await smtp.DisconnectAsync(quit: true, cancellationToken);
         return new NotifyOutcome(notifier.Id, true, $"sent to {notifier.To.Count} recipient{(notifier.To.Count == 1 ? "" : "s")}");
     }
-
-    private static StringContent Json(string body)
-    {
-        var content = new StringContent(body, Encoding.UTF8);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return content;
-    }
-
-    private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }

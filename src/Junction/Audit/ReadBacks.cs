@@ -1,8 +1,9 @@
 using Junction.Dispatch;
+using Junction.Integrations;
 
 namespace Junction.Audit;
 
-/// <summary>Builds the audit's read-back for a configured state destination; null when its type has none yet.</summary>
+/// <summary>Builds the audit's read-back for a configured state destination; null when its type has none.</summary>
 public static class ReadBacks
 {
     public static IDestinationReadBack? Create(DestinationConfig config, HttpClient http, TimeProvider time)
@@ -10,13 +11,6 @@ public static class ReadBacks
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(time);
-        // One line per type.
-        return config.Type switch
-        {
-            DestinationTypes.Kit => new Dispatch.Destinations.Kit.KitReadBack(config, http, time),
-            DestinationTypes.Mailchimp => new Dispatch.Destinations.Mailchimp.MailchimpReadBack(config, http, time),
-            DestinationTypes.Teachable => new Dispatch.Destinations.Teachable.TeachableReadBack(config, http, time),
-            _ => null,
-        };
+        return IntegrationRegistry.Destination(config.Type)?.ReadBack?.Invoke(config, http, time);
     }
 }

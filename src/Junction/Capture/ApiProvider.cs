@@ -14,6 +14,12 @@ public sealed class ApiProvider : IWebhookProvider
 
     public string Name => ProviderName;
 
+    public string Kind => State.ProviderKinds.Custom;
+
+    public bool CanonicalEvents => true;
+
+    public Config.SourceConfig? Demo => new() { Id = "demo-api", Provider = ProviderName, Secrets = [] };
+
     public bool RequiresSecrets => false;
 
     public Normalize.IPayloadMapper Mapper { get; } = new CanonicalJsonMapper(envelope: false);

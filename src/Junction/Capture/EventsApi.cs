@@ -95,10 +95,10 @@ public static class EventsApi
     private static SourceConfig? ResolveSource(JsonElement root, JunctionConfig config, List<FieldError> errors)
     {
         var candidates = config.Sources.Values
-            .Where(s => s.Provider is ApiProvider.ProviderName or StandardWebhooksProviderName)
+            .Where(s => Providers.ProviderRegistry.TryGet(s.Provider, out var p) && p.CanonicalEvents)
             .Select(s => s.Id).Order(StringComparer.Ordinal).ToList();
         var expected = candidates.Count == 0
-            ? "no source with provider api or standard-webhooks is configured; add one under sources:"
+            ? $"no source with provider {string.Join(" or ", Providers.ProviderRegistry.All.Where(p => p.CanonicalEvents).Select(p => p.Name))} is configured; add one under sources:"
             : $"expected one of {string.Join(", ", candidates)}";
         if (root.ValueKind != JsonValueKind.Object) return null;
         if (root.TryGetProperty("source", out var named) && named.ValueKind != JsonValueKind.Null)
@@ -119,8 +119,6 @@ public static class EventsApi
             : $"required: several api sources are configured; {expected}"));
         return null;
     }
-
-    private const string StandardWebhooksProviderName = "standard-webhooks";
 
     private static string Clip(string s) => s.Length > 60 ? s[..60] + "…" : s;
 }

@@ -15,6 +15,16 @@ public sealed class FormProvider : IWebhookProvider, IValidatesOptions
 
     public string Name => ProviderName;
 
+    public string Kind => State.ProviderKinds.Forms;
+
+    public Config.SourceConfig? Demo => new()
+    {
+        Id = "demo-form",
+        Provider = ProviderName,
+        Secrets = [],
+        Options = new Dictionary<string, string>(StringComparer.Ordinal) { ["allowed_origins"] = "http://localhost:8000\nhttp://127.0.0.1:8000" },
+    };
+
     public bool RequiresSecrets => false;
 
     public bool Authenticated => false;
@@ -26,7 +36,7 @@ public sealed class FormProvider : IWebhookProvider, IValidatesOptions
         new("honeypot", false, $"the name of a hidden field only bots fill (default {DefaultHoneypot})"),
         new("require_consent", false, "true or false (default false): the snippet keeps no cookie until window.junction.consent()"),
         new(Config.SourceRules.AllowedTags, false, "tags from tags: a post may set with its tags field (default none; a product's tags never)", IsList: true),
-        new(Config.SourceRules.DoubleOptIn, false, "true or false (default false): email consent stays unconfirmed (Mailchimp pending, Kit inactive) until the email platform confirms it"),
+        new(Config.SourceRules.DoubleOptIn, false, "true or false (default false): email consent stays unconfirmed (held pending at the email platform) until the email platform confirms it"),
         new(Config.SourceRules.AllowWithdraw, false, "true or false (default false): an explicit consent_email=no withdraws email consent; otherwise it is no change"),
     ];
 

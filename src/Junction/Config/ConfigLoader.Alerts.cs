@@ -153,7 +153,7 @@ public static partial class ConfigLoader
                     if (!SourceIdPattern().IsMatch(id)) reader.Error(path, "a notifier id is 1-64 characters of a-z, 0-9, '-' and '_'");
                     if (value is not YamlMappingNode n)
                     {
-                        reader.Error(path, "expected a mapping with type (slack, webhook or email) and its settings");
+                        reader.Error(path, $"expected a mapping with type ({NotifierTypeList}) and its settings");
                         continue;
                     }
                     reader.RejectUnknownKeys(n, path, NotifierKeys);
@@ -161,7 +161,7 @@ public static partial class ConfigLoader
                 }
                 return result;
             default:
-                reader.Error("notifiers", "expected a mapping of notifier ids to { type: slack | webhook | email, … }");
+                reader.Error("notifiers", $"expected a mapping of notifier ids to {{ type: {NotifierTypeList.Replace(", ", " | ", StringComparison.Ordinal)}, … }}");
                 return result;
         }
     }
@@ -172,71 +172,75 @@ public static partial class ConfigLoader
         var type = reader.OptionalString(n, "type", $"{path}.type");
         switch (type)
         {
-            case NotifierTypes.Slack or NotifierTypes.Webhook:
+            case NotifierTypes.Email:
+                return ReadEmailNotifier(reader, id, path, n, errors);
+            case { } other when Integrations.IntegrationRegistry.Notifier(other) is { } descriptor:
             {
                 var url = reader.OptionalString(n, "url", $"{path}.url");
                 Uri? uri = null;
-                if (url is null) reader.Error($"{path}.url", type == NotifierTypes.Slack ? "required; expected the Slack incoming webhook URL (https://hooks.slack.com/services/…)" : "required; expected the receiver's http(s) URL");
+                if (url is null) reader.Error($"{path}.url", $"required; expected {descriptor.UrlExpected}");
                 else if (!Uri.TryCreate(url, UriKind.Absolute, out uri) || uri.Scheme is not ("http" or "https")) reader.Error($"{path}.url", "expected an absolute http(s) URL");
                 string? secret = null;
-                if (type == NotifierTypes.Webhook)
+                if (descriptor.Secret is { } check)
                 {
                     secret = reader.OptionalString(n, "secret", $"{path}.secret");
-                    if (secret is null || Providers.StandardWebhooks.StandardWebhooksProvider.DecodeSecret(secret) is null)
-                    {
-                        reader.Error($"{path}.secret", "required; expected a Standard Webhooks secret: whsec_ followed by base64 (24 to 64 bytes), e.g. \"${ALERT_WEBHOOK_SECRET}\"");
-                    }
+                    if (secret is null) reader.Error($"{path}.secret", $"required; expected {check("")}");
+                    else if (check(secret) is { } problem) reader.Error($"{path}.secret", $"expected {problem}");
+                }
+                else if (Reader.Child(n, "secret") is not null)
+                {
+                    reader.Error($"{path}.secret", $"type {other} takes no secret");
                 }
                 foreach (var smtpKey in new[] { "host", "port", "starttls", "username", "password", "from", "to" })
                 {
-                    if (Reader.Child(n, smtpKey) is not null) reader.Error($"{path}.{smtpKey}", $"only for type email; this notifier is {type}");
+                    if (Reader.Child(n, smtpKey) is not null) reader.Error($"{path}.{smtpKey}", $"only for type email; this notifier is {other}");
                 }
-                return reader.Errors.Count > errors ? null : new NotifierConfig { Id = id, Type = type, Url = uri, Secret = secret };
+                return reader.Errors.Count > errors ? null : new NotifierConfig { Id = id, Type = other, Url = uri, Secret = secret };
             }
-            case NotifierTypes.Email:
-            {
-                var host = reader.OptionalString(n, "host", $"{path}.host");
-                if (host is null) reader.Error($"{path}.host", "required; expected the SMTP server's host name");
-                var port = reader.OptionalInt(n, "port", $"{path}.port", 1, 65535) ?? 587;
-                var startTls = true;
-                switch (reader.OptionalString(n, "starttls", $"{path}.starttls"))
-                {
-                    case null or "true":
-                        break;
-                    case "false":
-                        startTls = false;
-                        break;
-                    case var other:
-                        reader.Error($"{path}.starttls", $"expected true or false; got '{other}'");
-                        break;
-                }
-                var username = reader.OptionalString(n, "username", $"{path}.username");
-                var password = reader.OptionalString(n, "password", $"{path}.password");
-                if ((username is null) != (password is null))
-                {
-                    reader.Error($"{path}.{(username is null ? "username" : "password")}", "username and password go together (both from the environment, e.g. \"${SMTP_PASSWORD}\")");
-                }
-                var from = reader.OptionalString(n, "from", $"{path}.from");
-                if (from is null || !MimeKit.MailboxAddress.TryParse(from, out _)) reader.Error($"{path}.from", "required; expected the sender's address, e.g. junction@creator.example");
-                var to = reader.StringList(n, "to", $"{path}.to", required: true);
-                for (var i = 0; i < to.Count; i++)
-                {
-                    if (to[i].Length > 0 && !MimeKit.MailboxAddress.TryParse(to[i], out _)) reader.Error($"{path}.to[{i}]", "expected an email address");
-                }
-                if (Reader.Child(n, "url") is not null) reader.Error($"{path}.url", "only for types slack and webhook; this notifier is email");
-                if (Reader.Child(n, "secret") is not null) reader.Error($"{path}.secret", "only for type webhook; this notifier is email");
-                return reader.Errors.Count > errors ? null : new NotifierConfig
-                {
-                    Id = id, Type = type, Host = host, Port = port, StartTls = startTls, Username = username, Password = password, From = from, To = to,
-                };
-            }
-            case null:
-                reader.Error($"{path}.type", "required; expected slack, webhook or email");
-                return null;
             default:
-                reader.Error($"{path}.type", $"expected slack, webhook or email; got '{type}'");
+                reader.Error($"{path}.type", $"{(type is null ? "required; expected" : "expected")} one of {NotifierTypeList}{(type is null ? "" : $"; got '{type}'")}");
                 return null;
         }
+    }
+
+    private static string NotifierTypeList => string.Join(", ", Integrations.IntegrationRegistry.Notifiers.Select(d => d.Type).Append(NotifierTypes.Email));
+
+    private static NotifierConfig? ReadEmailNotifier(Reader reader, string id, string path, YamlMappingNode n, int errors)
+    {
+        var host = reader.OptionalString(n, "host", $"{path}.host");
+        if (host is null) reader.Error($"{path}.host", "required; expected the SMTP server's host name");
+        var port = reader.OptionalInt(n, "port", $"{path}.port", 1, 65535) ?? 587;
+        var startTls = true;
+        switch (reader.OptionalString(n, "starttls", $"{path}.starttls"))
+        {
+            case null or "true":
+                break;
+            case "false":
+                startTls = false;
+                break;
+            case var other:
+                reader.Error($"{path}.starttls", $"expected true or false; got '{other}'");
+                break;
+        }
+        var username = reader.OptionalString(n, "username", $"{path}.username");
+        var password = reader.OptionalString(n, "password", $"{path}.password");
+        if ((username is null) != (password is null))
+        {
+            reader.Error($"{path}.{(username is null ? "username" : "password")}", "username and password go together (both from the environment, e.g. \"${SMTP_PASSWORD}\")");
+        }
+        var from = reader.OptionalString(n, "from", $"{path}.from");
+        if (from is null || !MimeKit.MailboxAddress.TryParse(from, out _)) reader.Error($"{path}.from", "required; expected the sender's address, e.g. junction@creator.example");
+        var to = reader.StringList(n, "to", $"{path}.to", required: true);
+        for (var i = 0; i < to.Count; i++)
+        {
+            if (to[i].Length > 0 && !MimeKit.MailboxAddress.TryParse(to[i], out _)) reader.Error($"{path}.to[{i}]", "expected an email address");
+        }
+        if (Reader.Child(n, "url") is not null) reader.Error($"{path}.url", $"only for types that post to a URL ({string.Join(", ", Integrations.IntegrationRegistry.Notifiers.Select(d => d.Type))}); this notifier is email");
+        if (Reader.Child(n, "secret") is not null) reader.Error($"{path}.secret", "only for types that sign; this notifier is email");
+        return reader.Errors.Count > errors ? null : new NotifierConfig
+        {
+            Id = id, Type = NotifierTypes.Email, Host = host, Port = port, StartTls = startTls, Username = username, Password = password, From = from, To = to,
+        };
     }
 
     private static Runbook? ReadRunbook(Reader reader, string rule, YamlNode node, IReadOnlyDictionary<string, NotifierConfig> notifiers,

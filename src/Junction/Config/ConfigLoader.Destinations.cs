@@ -1,6 +1,7 @@
 using System.Globalization;
 using Junction.Canonical;
 using Junction.Dispatch;
+using Junction.Integrations;
 using Junction.State;
 using YamlDotNet.RepresentationModel;
 
@@ -12,30 +13,10 @@ namespace Junction.Config;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] DestinationKeys =
-        ["type", "base_url", "credentials", "rate_limit", "retry", "tags", "fields", "courses", "events", "list_id", "measurement_id", "validate"];
+    // Every key any destination type accepts: one that does not apply to this type gets "does not apply" rather than "unknown".
+    private static IReadOnlyList<string> DestinationKeys => [.. IntegrationRegistry.Destinations.SelectMany(d => d.Keys).Distinct(StringComparer.Ordinal)];
 
     private static readonly string[] RetryKeys = ["max_age", "base_delay"];
-
-    /// <summary>Per type: the real API, the credentials it needs, its default rate, the keys that apply to it, its optional options and its true/false options.</summary>
-    private sealed record DestinationKind(string? DefaultBaseUrl, string[] Credentials, double DefaultRate, string[] Keys, string[] RequiredOptions,
-        string[]? OptionalOptions = null, string[]? FlagOptions = null);
-
-    private static readonly string[] CommonDestinationKeys = ["type", "base_url", "credentials", "rate_limit", "retry"];
-
-    // Default rates are the APIs' documented limits, per credential:
-    //  Kit: 120 requests / 60 s per API key (developers.kit.com/api-reference/rate-limits).
-    //  Mailchimp: no request quota, 10 simultaneous connections (mailchimp.com/developer/marketing/docs/fundamentals).
-    //  Teachable: 360 requests / minute per school (docs.teachable.com/docs/rate-limits-1).
-    //  GA4 Measurement Protocol and outgoing webhooks publish none: a modest 10/s.
-    private static readonly Dictionary<string, DestinationKind> DestinationKinds = new(StringComparer.Ordinal)
-    {
-        [DestinationTypes.Kit] = new("https://api.kit.com", ["api_key"], 2, [.. CommonDestinationKeys, "tags", "fields", "double_opt_in_form", "subscribe_form"], [], ["double_opt_in_form", "subscribe_form"]),
-        [DestinationTypes.Mailchimp] = new(null, ["api_key"], 10, [.. CommonDestinationKeys, "tags", "fields", "list_id"], ["list_id"]),
-        [DestinationTypes.Teachable] = new("https://developers.teachable.com", ["api_key"], 6, [.. CommonDestinationKeys, "fields", "courses"], []),
-        [DestinationTypes.Webhook] = new(null, ["secret"], 10, [.. CommonDestinationKeys, "events"], []),
-        [DestinationTypes.Ga4] = new("https://www.google-analytics.com", ["api_secret"], 10, [.. CommonDestinationKeys, "events", "measurement_id", "validate"], ["measurement_id"], FlagOptions: ["validate"]),
-    };
 
     private static Dictionary<string, DestinationConfig> ReadDestinations(Reader reader, YamlMappingNode root, Policy policy)
     {
@@ -56,7 +37,7 @@ public static partial class ConfigLoader
                 }
                 break;
             default:
-                reader.Error("destinations", "expected a mapping of destination ids to destinations, e.g. kit-main: { type: kit, credentials: { api_key: ${KIT_API_KEY} } }");
+                reader.Error("destinations", "expected a mapping of destination ids to destinations, e.g. email-main: { type: <a destination type>, credentials: { api_key: ${EMAIL_API_KEY} } }");
                 break;
         }
         return destinations;
@@ -65,7 +46,7 @@ public static partial class ConfigLoader
     private static DestinationConfig? ReadDestination(Reader reader, string id, YamlNode node, Policy policy)
     {
         var path = $"destinations.{id}";
-        var types = string.Join(", ", DestinationKinds.Keys);
+        var types = string.Join(", ", IntegrationRegistry.Destinations.Select(d => d.Type));
         if (!SourceIdPattern().IsMatch(id))
         {
             reader.Error(path, "a destination id is 1-64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit");
@@ -77,21 +58,21 @@ public static partial class ConfigLoader
         }
 
         var type = reader.OptionalString(map, "type", $"{path}.type");
-        DestinationKind? kind = null;
+        DestinationDescriptor? kind = null;
         if (type is null) reader.Error($"{path}.type", $"required; expected one of {types}");
-        else if (!DestinationKinds.TryGetValue(type, out kind)) reader.Error($"{path}.type", $"expected one of {types}; got '{type}'");
+        else if ((kind = IntegrationRegistry.Destination(type)) is null) reader.Error($"{path}.type", $"expected one of {types}; got '{type}'");
 
         if (kind is null)
         {
-            reader.RejectUnknownKeys(map, path, DestinationKeys);
+            reader.RejectUnknownKeys(map, path, [.. DestinationKeys]);
         }
         else
         {
             foreach (var key in map.Children.Keys)
             {
                 var name = (key as YamlScalarNode)?.Value ?? key.ToString();
-                if (Array.IndexOf(kind.Keys, name) >= 0) continue;
-                reader.Error($"{path}.{name}", Array.IndexOf(DestinationKeys, name) >= 0
+                if (kind.Keys.Contains(name)) continue;
+                reader.Error($"{path}.{name}", DestinationKeys.Contains(name)
                     ? $"does not apply to type {type}; expected one of {string.Join(", ", kind.Keys)}"
                     : $"unknown key; expected one of {string.Join(", ", kind.Keys)}");
             }
@@ -102,7 +83,7 @@ public static partial class ConfigLoader
         {
             foreach (var name in credentials.Keys)
             {
-                if (Array.IndexOf(kind.Credentials, name) < 0)
+                if (!kind.Credentials.Contains(name))
                 {
                     reader.Error($"{path}.credentials.{name}", $"unknown credential for type {type}; expected {string.Join(", ", kind.Credentials)}");
                 }
@@ -129,6 +110,11 @@ public static partial class ConfigLoader
             var value = reader.OptionalString(map, option, $"{path}.{option}");
             if (value is { Length: > 0 }) options[option] = value;
             else if (value is { Length: 0 }) reader.Error($"{path}.{option}", "expected a non-empty id");
+        }
+
+        if (kind?.ValidateOptions is { } validate)
+        {
+            foreach (var (key, problem) in validate(options)) reader.Error($"{path}.{key}", problem);
         }
 
         foreach (var flag in kind?.FlagOptions ?? [])
@@ -226,6 +212,7 @@ public static partial class ConfigLoader
         {
             Id = id,
             Type = type,
+            Traits = kind.Traits,
             BaseUrl = baseUrl,
             Credentials = credentials,
             RateLimit = rate,
@@ -239,7 +226,7 @@ public static partial class ConfigLoader
         };
     }
 
-    private static Uri? ReadBaseUrl(Reader reader, YamlMappingNode map, string path, string? type, DestinationKind? kind, Dictionary<string, string> credentials)
+    private static Uri? ReadBaseUrl(Reader reader, YamlMappingNode map, string path, string? type, DestinationDescriptor? kind, Dictionary<string, string> credentials)
     {
         var text = reader.OptionalString(map, "base_url", $"{path}.base_url");
         if (text is not null)
@@ -254,19 +241,14 @@ public static partial class ConfigLoader
         }
         if (Reader.Child(map, "base_url") is not null || kind is null) return null; // already reported
         if (kind.DefaultBaseUrl is { } known) return new Uri(known);
-        if (type == DestinationTypes.Webhook)
+        if (kind.BaseUrlFrom is { } rule)
         {
-            reader.Error($"{path}.base_url", "required for type webhook; expected the absolute http(s) URL to deliver to");
+            var (url, key, problem) = rule(credentials);
+            if (url is not null) return url;
+            if (key is not null) reader.Error($"{path}.credentials.{key}", problem ?? "expected a usable credential, or set base_url");
             return null;
         }
-        // Mailchimp: the data center is the API key's suffix (…-us21 → https://us21.api.mailchimp.com).
-        if (credentials.TryGetValue("api_key", out var key))
-        {
-            var dash = key.LastIndexOf('-');
-            var dc = dash >= 0 ? key[(dash + 1)..] : "";
-            if (dc.Length is > 0 and <= 16 && dc.All(char.IsAsciiLetterOrDigit)) return new Uri($"https://{dc.ToLowerInvariant()}.api.mailchimp.com");
-            reader.Error($"{path}.credentials.api_key", "expected a Mailchimp API key ending in -<data center> (e.g. …-us21), or set base_url");
-        }
+        reader.Error($"{path}.base_url", $"required for type {type}; expected {kind.BaseUrlExpected}");
         return null;
     }
 

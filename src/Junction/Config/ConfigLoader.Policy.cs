@@ -173,11 +173,12 @@ public static partial class ConfigLoader
     private static Ownership ReadOwnership(Reader reader, YamlMappingNode root, IReadOnlyDictionary<string, SourceConfig> sources)
     {
         var node = Reader.Child(root, "ownership");
-        if (node is null) return Ownership.Default;
+        var defaults = Ownership.For(ProviderRegistry.Kinds);
+        if (node is null) return defaults;
         if (node is not YamlMappingNode map)
         {
             reader.Error("ownership", $"expected a mapping of fields ({string.Join(", ", Ownership.Fields)}) to lists of owners");
-            return Ownership.Default;
+            return defaults;
         }
         reader.RejectUnknownKeys(map, "ownership", [.. Ownership.Fields]);
         var configured = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
@@ -197,7 +198,7 @@ public static partial class ConfigLoader
             }
             configured[field] = [.. owners.Where(o => o.Length > 0)];
         }
-        return Ownership.WithOverrides(configured);
+        return defaults.WithOverrides(configured);
     }
 
     private static IdentityPolicy ReadIdentity(Reader reader, YamlMappingNode root)

@@ -54,16 +54,17 @@ public static partial class ConfigLoader
         }
 
         var mode = reader.OptionalString(map, "mode", "smoke.mode") ?? "auto";
-        var testKey = source is { Provider: "stripe" } && SmokeModes.IsStripeTestKey(source.Option("api_key"));
+        var payments = source is not null && Providers.ProviderRegistry.TryGet(source.Provider, out var provider) ? provider as Providers.ISimulatedPayments : null;
+        var refusal = source is null ? null
+            : payments is null ? $"sources.{source.Id} is {source.Provider}, whose purchases Junction cannot make in a test mode: use mode: synthetic"
+            : payments.SandboxRefusal(source);
         switch (mode)
         {
             case "auto":
-                mode = testKey ? SmokeModes.Sandbox : SmokeModes.Synthetic;
+                mode = source is not null && refusal is null ? SmokeModes.Sandbox : SmokeModes.Synthetic;
                 break;
-            case SmokeModes.Sandbox when source is not null && !testKey:
-                reader.Error("smoke.mode", source.Provider == "stripe"
-                    ? $"sandbox needs sources.{source.Id}.api_key to be a Stripe test-mode key (sk_test_… or rk_test_…); a live key would charge a real card"
-                    : $"sandbox runs through Stripe's test mode; sources.{source.Id} is {source.Provider}: use mode: synthetic");
+            case SmokeModes.Sandbox when refusal is not null:
+                reader.Error("smoke.mode", refusal);
                 break;
             case SmokeModes.Sandbox or SmokeModes.Synthetic:
                 break;
@@ -71,9 +72,10 @@ public static partial class ConfigLoader
                 reader.Error("smoke.mode", $"expected auto, sandbox or synthetic; got '{mode}'");
                 break;
         }
-        if (mode == SmokeModes.Synthetic && source is not null && !SmokeModes.SyntheticProviders.Contains(source.Provider))
+        if (mode == SmokeModes.Synthetic && source is not null && payments is null && source.Provider != Capture.ApiProvider.ProviderName)
         {
-            reader.Error("smoke.source", $"a synthetic purchase is built for {string.Join(" and ", SmokeModes.SyntheticProviders)} sources; sources.{source.Id} is {source.Provider}");
+            var simulated = Providers.ProviderRegistry.All.Where(p => p is Providers.ISimulatedPayments).Select(p => p.Name).Append(Capture.ApiProvider.ProviderName);
+            reader.Error("smoke.source", $"a synthetic purchase is built for {string.Join(" and ", simulated)} sources; sources.{source.Id} is {source.Provider}");
         }
 
         var settings = new SmokeSettings { Source = sourceId ?? "", Product = productId ?? "", Email = email, LeadSource = leadId ?? "", Mode = mode };

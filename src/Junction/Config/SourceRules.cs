@@ -6,7 +6,8 @@ namespace Junction.Config;
 /// <summary>
 /// The rules for sources anyone can post to (<see cref="IWebhookProvider.Authenticated"/> false):
 /// read from their options into the <see cref="Policy"/> the fold and identity resolution see, so
-/// live projection and <c>junction rebuild</c> apply the same ones.
+/// live projection and <c>junction rebuild</c> apply the same ones. Also hands the fold every
+/// provider's declared kind (<see cref="IWebhookProvider.Kind"/>) for <c>ownership:</c>.
 /// </summary>
 public static class SourceRules
 {
@@ -41,6 +42,8 @@ public static class SourceRules
         var providers = ProviderRegistry.All.Where(p => !p.Authenticated).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         return policy with
         {
+            // Every provider's own kind, however the policy was built: a missing one would make its money or access writes vanish.
+            Ownership = policy.Ownership with { Kinds = ProviderRegistry.Kinds },
             Unauthenticated = rules,
             UnauthenticatedProviders = providers,
             Identity = policy.Identity with { UnauthenticatedSources = rules.Keys.ToHashSet(StringComparer.Ordinal), UnauthenticatedProviders = providers },

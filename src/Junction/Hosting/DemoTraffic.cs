@@ -2,16 +2,17 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Junction.Config;
-using Junction.Providers.Stripe;
+using Junction.Providers;
 using Microsoft.AspNetCore.Hosting.Server;
 
 namespace Junction.Hosting;
 
 /// <summary>
 /// The demo's simulated traffic (only with the built-in demo configuration): made-up customer
-/// journeys posted to this node's own intake as a landing page and Stripe would post them — an
-/// opt-in on <c>demo-form</c> with UTMs, for some a signed purchase on <c>demo-stripe</c>, for a few a
-/// refund — so a newcomer sees every dashboard page with something in it within a minute. Every
+/// journeys posted to this node's own intake as a landing page and a payment provider would post
+/// them — an opt-in on <c>demo-form</c> with UTMs, for some a signed purchase on
+/// <see cref="PaymentSource"/> (the demo source of the first provider whose purchases Junction can
+/// simulate, <see cref="ISimulatedPayments"/>), for a few a refund — so a newcomer sees every dashboard page with something in it within a minute. Every
 /// address is <c>demo-N@demo.junction.invalid</c> and every source is a demo source: demo data,
 /// never mistaken for a creator's. A burst at start, then one journey every half minute, at most
 /// <see cref="MaxJourneys"/>.
@@ -23,6 +24,11 @@ public sealed class DemoTraffic(JunctionConfig config, IServer server, IHttpClie
     public const string EmailDomain = "demo.junction.invalid";
     private static readonly string[] Sources = ["ig", "newsletter", "youtube", "podcast", "google"];
     private static readonly string[] Campaigns = ["launch", "evergreen", "black-friday"];
+
+    private static readonly IWebhookProvider Payments = ProviderRegistry.All.First(p => p is ISimulatedPayments && p.Demo is not null);
+
+    /// <summary>The demo source the simulated purchases arrive on.</summary>
+    public static string PaymentSource => Payments.Demo!.Id;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -68,38 +74,25 @@ public sealed class DemoTraffic(JunctionConfig config, IServer server, IHttpClie
         if (random.NextDouble() > 0.55) return;
 
         var amount = random.Next(3) == 0 ? 9900 : 4900;
-        var intent = $"pi_demo_{n:D5}";
-        var metadata = new JsonObject { ["sku"] = amount == 9900 ? "demo-coaching" : "demo-course" };
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["sku"] = amount == 9900 ? "demo-coaching" : "demo-course" };
         if (utm is not null)
         {
             metadata["utm_source"] = utm;
             metadata["utm_campaign"] = campaign;
         }
-        await StripeAsync(client, $"evt_demo_{n:D5}_paid", "payment_intent.succeeded", new JsonObject
-        {
-            ["id"] = intent, ["object"] = "payment_intent", ["amount"] = amount, ["amount_received"] = amount, ["currency"] = "usd",
-            ["receipt_email"] = email, ["status"] = "succeeded", ["livemode"] = true, ["metadata"] = metadata,
-        }, cancellationToken);
+        var purchase = new SimulatedPurchase { Reference = $"demo_{n:D5}", Email = email, Amount = amount, Currency = "usd", Metadata = metadata, Live = true };
+        var source = Payments.Demo!;
+        var simulated = (ISimulatedPayments)Payments;
+        await PostAsync(client, source.Id, simulated.Paid(source, purchase, time.GetUtcNow()), cancellationToken);
         if (random.Next(10) != 0) return;
-        await StripeAsync(client, $"evt_demo_{n:D5}_refund", "charge.refunded", new JsonObject
-        {
-            ["id"] = $"ch_demo_{n:D5}", ["object"] = "charge", ["amount"] = amount, ["amount_captured"] = amount, ["amount_refunded"] = amount,
-            ["billing_details"] = new JsonObject { ["email"] = email }, ["captured"] = true, ["currency"] = "usd", ["livemode"] = true,
-            ["paid"] = true, ["payment_intent"] = intent, ["refunded"] = true, ["status"] = "succeeded",
-        }, cancellationToken);
+        await PostAsync(client, source.Id, simulated.Refunded(source, purchase, time.GetUtcNow()), cancellationToken);
     }
 
-    private async Task StripeAsync(HttpClient client, string id, string type, JsonObject data, CancellationToken cancellationToken)
+    private static async Task PostAsync(HttpClient client, string source, SimulatedWebhook hook, CancellationToken cancellationToken)
     {
-        var created = time.GetUtcNow().ToUnixTimeSeconds();
-        var body = Encoding.UTF8.GetBytes(new JsonObject
-        {
-            ["id"] = id, ["object"] = "event", ["api_version"] = "2024-06-20", ["created"] = created, ["livemode"] = true, ["type"] = type,
-            ["data"] = new JsonObject { ["object"] = data },
-        }.ToJsonString());
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/hooks/demo-stripe") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.TryAddWithoutValidation(StripeProvider.SignatureHeader, StripeProvider.Sign(DemoConfig.StripeSecret, created, body));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/hooks/{source}") { Content = new ByteArrayContent(hook.Body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(hook.ContentType);
+        foreach (var (name, value) in hook.Headers) request.Headers.TryAddWithoutValidation(name, value);
         using var response = await client.SendAsync(request, cancellationToken);
     }
 }

@@ -19,7 +19,7 @@ internal static partial class Log
     [LoggerMessage(1010, LogLevel.Information, "Read model filled for {People} people projected before it existed")]
     public static partial void ReadModelBackfilled(ILogger logger, int people);
 
-    [LoggerMessage(1011, LogLevel.Information, "Demo: simulating up to {Journeys} customer journeys (demo-N@demo.junction.invalid on demo-form and demo-stripe) so the dashboard has something to show")]
+    [LoggerMessage(1011, LogLevel.Information, "Demo: simulating up to {Journeys} customer journeys (demo-N@demo.junction.invalid on the demo form and payment sources) so the dashboard has something to show")]
     public static partial void DemoTraffic(ILogger logger, int journeys);
 
     [LoggerMessage(1012, LogLevel.Warning, "Demo: simulated traffic stopped: {Reason}")]

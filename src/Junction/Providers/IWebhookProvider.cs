@@ -11,6 +11,20 @@ public interface IWebhookProvider
     /// <summary>The <c>provider:</c> value in config.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// What kind of system it is (<see cref="State.ProviderKinds"/>), for <c>ownership:</c>: payments own
+    /// money, course platforms access, email platforms and forms subscription preferences. Declared by
+    /// every provider (no default): a provider that fell back to <c>custom</c> would have its money or
+    /// access writes ignored without a word.
+    /// </summary>
+    string Kind { get; }
+
+    /// <summary>
+    /// Its source in the built-in demo configuration (<c>junction serve</c> with no config), with the
+    /// provider's published demo secret; null when it has none.
+    /// </summary>
+    Config.SourceConfig? Demo { get; }
+
     /// <summary>False for providers that do not sign with a shared secret (PayPal REST, IPN).</summary>
     bool RequiresSecrets => true;
 
@@ -21,6 +35,9 @@ public interface IWebhookProvider
     /// events API sign nothing but are authenticated otherwise (a certificate, an API key).
     /// </summary>
     bool Authenticated => true;
+
+    /// <summary>True when its events are already in Junction's canonical shape, so the events API may name its sources too.</summary>
+    bool CanonicalEvents => false;
 
     /// <summary>Provider-specific config keys a source may set (e.g. <c>webhook_id</c>, <c>api_key</c>).</summary>
     IReadOnlyList<ProviderOption> Options => [];

@@ -1,38 +1,22 @@
 using System.Diagnostics.CodeAnalysis;
-using Junction.Providers.Shopify;
-using Junction.Providers.StandardWebhooks;
-using Junction.Providers.Stripe;
+using Junction.Integrations;
 
 namespace Junction.Providers;
 
+/// <summary>Every <c>provider:</c> a source may name: each integration's, then Junction's own form and events API.</summary>
 public static class ProviderRegistry
 {
-    // One line per provider folder.
     public static readonly IReadOnlyList<IWebhookProvider> All =
     [
-        new StripeProvider(),
-        new ShopifyProvider(),
-        new StandardWebhooksProvider(),
-        new PayPal.PayPalProvider(),
-        new PayPalIpn.PayPalIpnProvider(),
-        new Gumroad.GumroadProvider(),
-        new LemonSqueezy.LemonSqueezyProvider(),
-        new Paddle.PaddleProvider(),
-        new WooCommerce.WooCommerceProvider(),
-        new Calendly.CalendlyProvider(),
-        new Acuity.AcuityProvider(),
-        new Zoom.ZoomProvider(),
-        new Kit.KitProvider(),
-        new Mailchimp.MailchimpProvider(),
-        new ActiveCampaign.ActiveCampaignProvider(),
-        new Teachable.TeachableProvider(),
-        new Thinkific.ThinkificProvider(),
-        new Kajabi.KajabiProvider(),
+        .. IntegrationRegistry.Sources,
         new Capture.FormProvider(),
         new Capture.ApiProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);
+
+    /// <summary>Provider name → its declared kind, for <c>ownership:</c>.</summary>
+    public static IReadOnlyDictionary<string, string> Kinds { get; } = All.ToDictionary(p => p.Name, p => p.Kind, StringComparer.Ordinal);
 
     public static bool TryGet(string name, [NotNullWhen(true)] out IWebhookProvider? provider)
     {

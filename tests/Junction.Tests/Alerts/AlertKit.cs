@@ -42,7 +42,7 @@ internal sealed class AlertKit : IAsyncDisposable
         {
             ["teachable-main"] = new()
             {
-                Id = "teachable-main", Type = "teachable", BaseUrl = new Uri("http://127.0.0.1:9/"), RateLimit = 1,
+                Id = "teachable-main", Type = "teachable", Traits = DestinationTypes.TraitsOf("teachable"), BaseUrl = new Uri("http://127.0.0.1:9/"), RateLimit = 1,
                 Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["api_key"] = "teachable-test-key" },
                 Courses = new Dictionary<string, string>(StringComparer.Ordinal) { ["course-pro"] = "101" },
             },

@@ -31,7 +31,7 @@ public abstract class AlertRuleTests : IAsyncLifetime
 
     private Dictionary<string, NotifierConfig> Hook => new(StringComparer.Ordinal)
     {
-        ["ops-hook"] = new() { Id = "ops-hook", Type = NotifierTypes.Webhook, Url = Receiver.Url, Secret = Secret },
+        ["ops-hook"] = new() { Id = "ops-hook", Type = "webhook", Url = Receiver.Url, Secret = Secret },
     };
 
     private async Task<AlertKit> KitAsync(string rule, Func<AlertRule, AlertRule>? tweak = null) =>

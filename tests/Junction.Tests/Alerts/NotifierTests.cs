@@ -30,7 +30,7 @@ public sealed class NotifierTests
     public async Task Slack_PostsTextAndBlocks_ToTheIncomingWebhook()
     {
         await using var slack = await FakeSlack.StartAsync();
-        var outcomes = await Notifiers(new NotifierConfig { Id = "ops-slack", Type = NotifierTypes.Slack, Url = slack.Url })
+        var outcomes = await Notifiers(new NotifierConfig { Id = "ops-slack", Type = "slack", Url = slack.Url })
             .SendAsync(AlertEvaluator.Message(AlertEvents.Opened, Incident), ["ops-slack"], CancellationToken.None);
 
         Assert.Equal([new NotifyOutcome("ops-slack", true, "sent")], outcomes);
@@ -46,7 +46,7 @@ public sealed class NotifierTests
     public async Task Slack_AnErrorAnswer_IsAFailedOutcome_NotAnException()
     {
         await using var slack = await FakeSlack.StartAsync();
-        var outcomes = await Notifiers(new NotifierConfig { Id = "ops-slack", Type = NotifierTypes.Slack, Url = new Uri(slack.Api.BaseUrl, "/services/wrong") })
+        var outcomes = await Notifiers(new NotifierConfig { Id = "ops-slack", Type = "slack", Url = new Uri(slack.Api.BaseUrl, "/services/wrong") })
             .SendAsync(AlertEvaluator.Message(AlertEvents.Opened, Incident), ["ops-slack"], CancellationToken.None);
         Assert.Equal([new NotifyOutcome("ops-slack", false, "HTTP 404")], outcomes);
     }
@@ -57,7 +57,7 @@ public sealed class NotifierTests
         await using var receiver = await FakeWebhookReceiver.StartAsync(JunctionServer.StandardSecret);
         receiver.Now = Clock.GetUtcNow();
         var message = AlertEvaluator.Message(AlertEvents.Opened, Incident);
-        var outcomes = await Notifiers(new NotifierConfig { Id = "pager", Type = NotifierTypes.Webhook, Url = receiver.Url, Secret = JunctionServer.StandardSecret })
+        var outcomes = await Notifiers(new NotifierConfig { Id = "pager", Type = "webhook", Url = receiver.Url, Secret = JunctionServer.StandardSecret })
             .SendAsync(message, ["pager"], CancellationToken.None);
         Assert.True(outcomes.Single().Ok, outcomes.Single().ToString());
         var (id, body) = Assert.Single(receiver.Processed);
@@ -69,7 +69,7 @@ public sealed class NotifierTests
 
         await using var other = await FakeWebhookReceiver.StartAsync("whsec_" + Convert.ToBase64String(new byte[32]));
         other.Now = Clock.GetUtcNow();
-        var refused = await Notifiers(new NotifierConfig { Id = "pager", Type = NotifierTypes.Webhook, Url = other.Url, Secret = JunctionServer.StandardSecret })
+        var refused = await Notifiers(new NotifierConfig { Id = "pager", Type = "webhook", Url = other.Url, Secret = JunctionServer.StandardSecret })
             .SendAsync(message, ["pager"], CancellationToken.None);
         Assert.Equal([new NotifyOutcome("pager", false, "HTTP 401")], refused);
         Assert.Equal(1, other.SignatureFailures);

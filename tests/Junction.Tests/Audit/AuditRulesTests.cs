@@ -14,6 +14,8 @@ public sealed class AuditRulesTests
 
     private static readonly Policy Rules = new()
     {
+        // Every provider's declared kind, as the config loader and JunctionConfig hand them to the fold.
+        Ownership = Ownership.For(Junction.Providers.ProviderRegistry.Kinds),
         Tags = new HashSet<string>(StringComparer.Ordinal) { "paid:course-pro", "winback" },
         Products =
         [
@@ -23,13 +25,13 @@ public sealed class AuditRulesTests
 
     private static readonly DestinationConfig Kit = new()
     {
-        Id = "kit-main", Type = DestinationTypes.Kit, BaseUrl = new Uri("https://api.kit.com"), RateLimit = 2,
+        Id = "kit-main", Type = DestinationTypes.Kit, Traits = DestinationTypes.TraitsOf(DestinationTypes.Kit), BaseUrl = new Uri("https://api.kit.com"), RateLimit = 2,
         Tags = Map(("paid:course-pro", "Customer - Course Pro"), ("winback", "Winback")),
     };
 
     private static readonly DestinationConfig Teachable = new()
     {
-        Id = "school", Type = DestinationTypes.Teachable, BaseUrl = new Uri("https://developers.teachable.com"), RateLimit = 6,
+        Id = "school", Type = DestinationTypes.Teachable, Traits = DestinationTypes.TraitsOf(DestinationTypes.Teachable), BaseUrl = new Uri("https://developers.teachable.com"), RateLimit = 6,
         Courses = Map(("course-pro", "2150843")),
     };
 

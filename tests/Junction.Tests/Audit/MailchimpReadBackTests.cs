@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Junction.Audit;
-using Junction.Dispatch;
-using Junction.Dispatch.Destinations.Mailchimp;
+using Junction.Integrations.Mailchimp;
 using Junction.Tests.Dispatch.Fakes;
 using static Junction.Tests.Dispatch.ConnectorTestKit;
 

@@ -12,13 +12,15 @@ public sealed class TagSendLogTests
 
     private static readonly Policy Rules = new()
     {
+        // Every provider's declared kind, as the config loader and JunctionConfig hand them to the fold.
+        Ownership = Ownership.For(Junction.Providers.ProviderRegistry.Kinds),
         Tags = new HashSet<string>(StringComparer.Ordinal) { "paid:course-pro", "winback" },
         Products = [new ProductPolicy { Id = "course-pro", Match = [new ProductMatch("stripe-main", Price: "price_pro")], TagsWhileActive = ["paid:course-pro"] }],
     };
 
     private static readonly DestinationConfig Kit = new()
     {
-        Id = "kit-main", Type = DestinationTypes.Kit, BaseUrl = new Uri("https://api.kit.com"), RateLimit = 2,
+        Id = "kit-main", Type = DestinationTypes.Kit, Traits = DestinationTypes.TraitsOf(DestinationTypes.Kit), BaseUrl = new Uri("https://api.kit.com"), RateLimit = 2,
         Tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["paid:course-pro"] = Paid, ["winback"] = "Winback" },
     };
 

@@ -49,7 +49,7 @@ public abstract class FormStateTests : IAsyncLifetime
         };
         var mailchimp = new DestinationConfig
         {
-            Id = "mc-out", Type = DestinationTypes.Mailchimp, BaseUrl = Mailchimp.BaseUrl, RateLimit = 100, RetryBaseDelay = TimeSpan.FromMilliseconds(100),
+            Id = "mc-out", Type = DestinationTypes.Mailchimp, Traits = DestinationTypes.TraitsOf(DestinationTypes.Mailchimp), BaseUrl = Mailchimp.BaseUrl, RateLimit = 100, RetryBaseDelay = TimeSpan.FromMilliseconds(100),
             Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["api_key"] = FakeMailchimp.ApiKey },
             Options = new Dictionary<string, string>(StringComparer.Ordinal) { ["list_id"] = FakeMailchimp.ListId },
         };

@@ -1,3 +1,4 @@
+using Junction.Canonical;
 using Junction.Config;
 using Junction.Dispatch;
 
@@ -87,7 +88,7 @@ public sealed class DestinationConfigTests
 
         Assert.Equal((new Uri("https://www.google-analytics.com"), "G-ABC123"), (d["ga"].BaseUrl, d["ga"].Options["measurement_id"]));
         Assert.Empty(d["ga"].Events); // the planner applies GA4's default (purchases and refunds)
-        Assert.Equal(DeliveryPlanner.Ga4DefaultEvents, DeliveryPlanner.EventsFor(d["ga"]));
+        Assert.Equal([EventTypes.OrderPaid, EventTypes.OrderRefunded], DeliveryPlanner.EventsFor(d["ga"]));
     }
 
     [Fact]

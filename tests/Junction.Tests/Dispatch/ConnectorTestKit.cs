@@ -15,6 +15,7 @@ internal static class ConnectorTestKit
     {
         Id = type + "-main",
         Type = type,
+        Traits = DestinationTypes.TraitsOf(type),
         BaseUrl = baseUrl,
         RateLimit = 10,
         Credentials = credentials ?? [],

@@ -12,7 +12,7 @@ public sealed class DeliveryPlannerTests
     private static readonly DestinationConfig Kit = new()
     {
         Id = "kit-main",
-        Type = DestinationTypes.Kit,
+        Type = DestinationTypes.Kit, Traits = DestinationTypes.TraitsOf(DestinationTypes.Kit),
         BaseUrl = new Uri("https://api.kit.com"),
         RateLimit = 2,
         Tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["paid:course-pro"] = "Customer - Course Pro", ["vip"] = "VIP" },
@@ -22,7 +22,7 @@ public sealed class DeliveryPlannerTests
     private static readonly DestinationConfig Teachable = new()
     {
         Id = "courses",
-        Type = DestinationTypes.Teachable,
+        Type = DestinationTypes.Teachable, Traits = DestinationTypes.TraitsOf(DestinationTypes.Teachable),
         BaseUrl = new Uri("https://developers.teachable.com"),
         RateLimit = 6,
         Courses = new Dictionary<string, string>(StringComparer.Ordinal) { ["course-pro"] = "2150843" },
@@ -31,7 +31,7 @@ public sealed class DeliveryPlannerTests
     private static readonly DestinationConfig Hook = new()
     {
         Id = "hook",
-        Type = DestinationTypes.Webhook,
+        Type = DestinationTypes.Webhook, Traits = DestinationTypes.TraitsOf(DestinationTypes.Webhook),
         BaseUrl = new Uri("https://hooks.example.com/"),
         RateLimit = 10,
         Events = [EventTypes.OrderPaid],
@@ -40,7 +40,7 @@ public sealed class DeliveryPlannerTests
     private static readonly DestinationConfig Ga4 = new()
     {
         Id = "ga",
-        Type = DestinationTypes.Ga4,
+        Type = DestinationTypes.Ga4, Traits = DestinationTypes.TraitsOf(DestinationTypes.Ga4),
         BaseUrl = new Uri("https://www.google-analytics.com"),
         RateLimit = 10,
     };

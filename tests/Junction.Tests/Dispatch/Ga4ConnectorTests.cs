@@ -1,6 +1,6 @@
 using Junction.Canonical;
 using Junction.Dispatch;
-using Junction.Dispatch.Destinations.Ga4;
+using Junction.Integrations.Ga4;
 using Junction.Tests.Dispatch.Fakes;
 using Microsoft.Extensions.Time.Testing;
 using static Junction.Tests.Dispatch.ConnectorTestKit;

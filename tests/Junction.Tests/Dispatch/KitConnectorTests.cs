@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Junction.Dispatch;
 using Junction.Dispatch.Destinations;
-using Junction.Dispatch.Destinations.Kit;
+using Junction.Integrations.Kit;
 using Junction.Tests.Dispatch.Fakes;
 using Microsoft.Extensions.Time.Testing;
 
@@ -36,7 +36,7 @@ public sealed class KitConnectorTests : IAsyncLifetime
     private static DestinationConfig Config(Uri baseUrl, string apiKey = FakeKit.ApiKey) => new()
     {
         Id = "kit-main",
-        Type = DestinationTypes.Kit,
+        Type = DestinationTypes.Kit, Traits = DestinationTypes.TraitsOf(DestinationTypes.Kit),
         BaseUrl = baseUrl,
         RateLimit = 2,
         Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["api_key"] = apiKey },
@@ -69,7 +69,7 @@ public sealed class KitConnectorTests : IAsyncLifetime
     {
         var config = Config(_kit.BaseUrl) with
         {
-            Options = new Dictionary<string, string>(StringComparer.Ordinal) { [Junction.Dispatch.Destinations.Kit.KitConnector.DoubleOptInFormOption] = "4242" },
+            Options = new Dictionary<string, string>(StringComparer.Ordinal) { [Junction.Integrations.Kit.KitConnector.DoubleOptInFormOption] = "4242" },
         };
         var connector = DestinationConnectors.Create(config, _http, _time);
         var pending = Contact(false) with { Pending = true };
@@ -88,7 +88,7 @@ public sealed class KitConnectorTests : IAsyncLifetime
         _kit.SingleOptInForms.Add(5151);
         var withForm = DestinationConnectors.Create(Config(_kit.BaseUrl) with
         {
-            Options = new Dictionary<string, string>(StringComparer.Ordinal) { [Junction.Dispatch.Destinations.Kit.KitConnector.SubscribeFormOption] = "5151" },
+            Options = new Dictionary<string, string>(StringComparer.Ordinal) { [Junction.Integrations.Kit.KitConnector.SubscribeFormOption] = "5151" },
         }, _http, _time);
         var buyer = Contact(false);
 

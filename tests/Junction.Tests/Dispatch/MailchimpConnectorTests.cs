@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Junction.Dispatch;
 using Junction.Dispatch.Destinations;
-using Junction.Dispatch.Destinations.Mailchimp;
+using Junction.Integrations.Mailchimp;
 using Junction.Tests.Dispatch.Fakes;
 using Microsoft.Extensions.Time.Testing;
 
@@ -35,7 +35,7 @@ public sealed class MailchimpConnectorTests : IAsyncLifetime
     private DestinationConfig Config(string apiKey = FakeMailchimp.ApiKey, string listId = FakeMailchimp.ListId) => new()
     {
         Id = "mc",
-        Type = DestinationTypes.Mailchimp,
+        Type = DestinationTypes.Mailchimp, Traits = DestinationTypes.TraitsOf(DestinationTypes.Mailchimp),
         BaseUrl = _mc.BaseUrl,
         RateLimit = 10,
         Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["api_key"] = apiKey },

@@ -1,5 +1,5 @@
 using Junction.Dispatch;
-using Junction.Dispatch.Destinations.Teachable;
+using Junction.Integrations.Teachable;
 using Junction.Tests.Dispatch.Fakes;
 using Microsoft.Extensions.Time.Testing;
 using static Junction.Tests.Dispatch.ConnectorTestKit;

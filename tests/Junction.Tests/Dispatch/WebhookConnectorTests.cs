@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Junction.Dispatch;
-using Junction.Dispatch.Destinations.Webhook;
+using Junction.Integrations.Webhook;
 using Junction.Normalize;
-using Junction.Providers.StandardWebhooks;
+using Junction.Integrations.StandardWebhooks;
 using Junction.Tests.Dispatch.Fakes;
 using Junction.Tests.Providers;
 using Microsoft.Extensions.Time.Testing;

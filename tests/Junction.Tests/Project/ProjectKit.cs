@@ -20,7 +20,7 @@ internal static class ProjectKit
             new ProductPolicy { Id = "coaching", Match = [new ProductMatch("app", Sku: "coaching")], TagsWhileActive = ["paid:coaching"] },
         ],
         // The events API source stands in for a payment processor and a form here, as `ownership:` lets a user say.
-        Ownership = Ownership.WithOverrides(new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+        Ownership = Ownership.For(Junction.Providers.ProviderRegistry.Kinds).WithOverrides(new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
         {
             [Ownership.Money] = [ProviderKinds.Payments, "app"],
             [Ownership.SubscriptionPreferences] = [ProviderKinds.Email, ProviderKinds.Forms, "app"],

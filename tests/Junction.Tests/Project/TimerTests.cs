@@ -43,7 +43,7 @@ public sealed class TimerTests : IAsyncLifetime
         _hook.Now = _time.GetUtcNow();
         var hook = new DestinationConfig
         {
-            Id = "hook", Type = DestinationTypes.Webhook, BaseUrl = _hook.Url, RateLimit = 100, Events = ["checkout.abandoned"],
+            Id = "hook", Type = DestinationTypes.Webhook, Traits = DestinationTypes.TraitsOf(DestinationTypes.Webhook), BaseUrl = _hook.Url, RateLimit = 100, Events = ["checkout.abandoned"],
             Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["secret"] = HookSecret },
         };
         _server = await JunctionServer.StartAsync(ProjectKit.Config() with

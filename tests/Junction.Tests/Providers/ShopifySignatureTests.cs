@@ -1,5 +1,5 @@
 using Junction.Providers;
-using Junction.Providers.Shopify;
+using Junction.Integrations.Shopify;
 
 namespace Junction.Tests.Providers;
 

@@ -1,5 +1,5 @@
 using Junction.Providers;
-using Junction.Providers.StandardWebhooks;
+using Junction.Integrations.StandardWebhooks;
 
 namespace Junction.Tests.Providers;
 

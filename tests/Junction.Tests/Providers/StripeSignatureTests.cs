@@ -1,5 +1,5 @@
 using Junction.Providers;
-using Junction.Providers.Stripe;
+using Junction.Integrations.Stripe;
 
 namespace Junction.Tests.Providers;
 

@@ -239,7 +239,7 @@ public sealed class PersonFoldTests
     [Fact]
     public void ConfiguredOwnership_ReplacesTheDefault()
     {
-        var policy = Rules with { Ownership = Ownership.WithOverrides(new Dictionary<string, IReadOnlyList<string>> { [Ownership.Money] = ["shop"] }) };
+        var policy = Rules with { Ownership = Ownership.For(Junction.Providers.ProviderRegistry.Kinds).WithOverrides(new Dictionary<string, IReadOnlyList<string>> { [Ownership.Money] = ["shop"] }) };
         var s = Fold([Paid("e1", "o1", 1)], Later, policy);
 
         Assert.Empty(s.Orders);

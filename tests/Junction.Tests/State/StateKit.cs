@@ -12,6 +12,8 @@ internal static class StateKit
 
     public static readonly Policy Rules = new()
     {
+        // Every provider's declared kind, as the config loader and JunctionConfig hand them to the fold.
+        Ownership = Ownership.For(Junction.Providers.ProviderRegistry.Kinds),
         Tags = new HashSet<string>(StringComparer.Ordinal) { "customer", "paid:course-pro", "review-due:course-pro", "winback", "vip", "paid:coaching" },
         Products =
         [

@@ -142,7 +142,7 @@ public sealed class UnauthenticatedSourceFoldTests
     public void Planner_HoldsAnUnconfirmedConsentAsPending_NotSubscribed()
     {
         var policy = WithForm(doubleOptIn: true);
-        var destination = new DestinationConfig { Id = "mc", Type = DestinationTypes.Mailchimp, BaseUrl = new Uri("http://127.0.0.1/"), RateLimit = 10 };
+        var destination = new DestinationConfig { Id = "mc", Type = DestinationTypes.Mailchimp, Traits = DestinationTypes.TraitsOf(DestinationTypes.Mailchimp), BaseUrl = new Uri("http://127.0.0.1/"), RateLimit = 10 };
         var identity = new PersonIdentity
         {
             Id = "p_1", FirstSeenAt = At(1), PrimaryEmail = "ada@example.com",

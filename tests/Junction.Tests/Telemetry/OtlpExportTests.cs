@@ -33,7 +33,7 @@ public sealed class OtlpExportTests
         await using var hook = await FakeWebhookReceiver.StartAsync(JunctionServer.StandardSecret);
         var destination = new DestinationConfig
         {
-            Id = "hook", Type = DestinationTypes.Webhook, BaseUrl = hook.Url, RateLimit = 100, Events = ["optin"],
+            Id = "hook", Type = DestinationTypes.Webhook, Traits = DestinationTypes.TraitsOf(DestinationTypes.Webhook), BaseUrl = hook.Url, RateLimit = 100, Events = ["optin"],
             Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["secret"] = JunctionServer.StandardSecret },
         };
         await using var server = await JunctionServer.StartAsync(ProjectKit.Config(TestStorage.NewSqlite()) with

@@ -42,7 +42,7 @@ public sealed class ProcessingMetricsTests
         var destination = new DestinationConfig
         {
             // One token and almost no refill: the first delivery goes, the second waits, due and unsent.
-            Id = "hook", Type = DestinationTypes.Webhook, BaseUrl = hook.Url, RateLimit = 0.001, Events = ["optin"],
+            Id = "hook", Type = DestinationTypes.Webhook, Traits = DestinationTypes.TraitsOf(DestinationTypes.Webhook), BaseUrl = hook.Url, RateLimit = 0.001, Events = ["optin"],
             Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["secret"] = JunctionServer.StandardSecret },
         };
         await using var server = await JunctionServer.StartAsync(ProjectKit.Config(storage) with

@@ -137,7 +137,7 @@ public sealed class SmokeRunner(
 
         public string? PersonId { get; private set; }
 
-        /// <summary>Junction's order id for the purchase: the PaymentIntent (Stripe) or the posted order id.</summary>
+        /// <summary>Junction's order id for the purchase: the payment provider's (a PaymentIntent …) or the posted order id.</summary>
         public string OrderId => _paymentIntent ?? $"smoke_{run}";
 
         private long Amount => settings.Amount;
@@ -180,28 +180,22 @@ public sealed class SmokeRunner(
             var match = Match();
             if (settings.Mode == SmokeModes.Sandbox)
             {
-                var pi = await Stripe().PostFormAsync("/v1/payment_intents",
-                [
-                    new("amount", Amount.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("currency", settings.Currency),
-                    new("confirm", "true"), new("payment_method", "pm_card_visa"), new("payment_method_types[]", "card"),
-                    new("receipt_email", email), new("description", $"Junction smoke run {run}"),
-                    new("metadata[junction_smoke]", run), new($"metadata[{match.Key}]", match.Value),
-                    new("metadata[utm_source]", "junction-smoke"), new("metadata[utm_campaign]", "smoke"),
-                ], $"junction-smoke-{run}-purchase", CancellationToken.None);
-                _paymentIntent = pi.GetProperty("id").GetString();
-                var status = pi.TryGetProperty("status", out var s) ? s.GetString() : null;
-                if (status != "succeeded") throw new SmokeStepException($"Stripe test mode answered PaymentIntent {_paymentIntent} with status {status ?? "(none)"}, not succeeded");
-                return $"Stripe test mode: PaymentIntent {_paymentIntent} confirmed with the test card pm_card_visa";
+                try
+                {
+                    (_paymentIntent, var detail) = await Payments().SandboxPurchaseAsync(Api(), Purchase(match), CancellationToken.None);
+                    return detail;
+                }
+                catch (InvalidOperationException ex)
+                {
+                    throw new SmokeStepException(ex.Message);
+                }
             }
-            if (source.Provider == "stripe")
+            if (Providers.ProviderRegistry.Get(source.Provider) is Providers.ISimulatedPayments payments)
             {
-                _paymentIntent = $"pi_smoke_{run}";
-                var item = $"\"metadata\":{{\"junction_smoke\":\"{run}\",\"{match.Key}\":\"{match.Value}\",\"utm_source\":\"junction-smoke\"}}";
-                await PostStripeAsync("payment_intent.succeeded", $$$"""
-                    {"id":"{{{_paymentIntent}}}","object":"payment_intent","amount":{{{Amount}}},"amount_received":{{{Amount}}},"currency":"{{{settings.Currency}}}",
-                     "latest_charge":"ch_smoke_{{{run}}}","livemode":false,"receipt_email":"{{{email}}}","status":"succeeded",{{{item}}}}
-                    """);
-                return $"signed test-mode payment_intent.succeeded for {_paymentIntent} posted to /v1/hooks/{source.Id}";
+                var hook = payments.Paid(source, Purchase(match), _time.GetUtcNow());
+                _paymentIntent = hook.OrderId;
+                await PostHookAsync(hook);
+                return $"signed test-mode {hook.Event} for {_paymentIntent} posted to /v1/hooks/{source.Id}";
             }
             await PostEventAsync($$$"""
                 {"type":"order.paid","source":"{{{source.Id}}}","test_mode":true,"occurred_at":"{{{Observability.Iso.Utc(_time.GetUtcNow())}}}",
@@ -213,20 +207,24 @@ public sealed class SmokeRunner(
 
         public async Task<string> RefundAsync()
         {
+            var match = Match();
             if (settings.Mode == SmokeModes.Sandbox)
             {
-                var refund = await Stripe().PostFormAsync("/v1/refunds", [new("payment_intent", _paymentIntent!), new("metadata[junction_smoke]", run)],
-                    $"junction-smoke-{run}-refund", CancellationToken.None);
-                return $"Stripe test mode: refund {refund.GetProperty("id").GetString()} of {_paymentIntent}";
+                try
+                {
+                    return await Payments().SandboxRefundAsync(Api(), _paymentIntent!, Purchase(match) with { Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["junction_smoke"] = run } },
+                        CancellationToken.None);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    throw new SmokeStepException(ex.Message);
+                }
             }
-            if (source.Provider == "stripe")
+            if (Providers.ProviderRegistry.Get(source.Provider) is Providers.ISimulatedPayments payments)
             {
-                await PostStripeAsync("charge.refunded", $$$"""
-                    {"id":"ch_smoke_{{{run}}}","object":"charge","amount":{{{Amount}}},"amount_captured":{{{Amount}}},"amount_refunded":{{{Amount}}},
-                     "billing_details":{"email":"{{{email}}}"},"captured":true,"currency":"{{{settings.Currency}}}","livemode":false,"paid":true,
-                     "payment_intent":"{{{_paymentIntent}}}","refunded":true,"status":"succeeded"}
-                    """);
-                return $"signed test-mode charge.refunded for {_paymentIntent} posted to /v1/hooks/{source.Id}";
+                var hook = payments.Refunded(source, Purchase(match), _time.GetUtcNow());
+                await PostHookAsync(hook);
+                return $"signed test-mode {hook.Event} for {_paymentIntent} posted to /v1/hooks/{source.Id}";
             }
             await PostEventAsync($$$"""
                 {"type":"order.refunded","source":"{{{source.Id}}}","test_mode":true,"occurred_at":"{{{Observability.Iso.Utc(_time.GetUtcNow())}}}",
@@ -234,6 +232,20 @@ public sealed class SmokeRunner(
                 """);
             return $"test-mode order.refunded {OrderId} posted to the api source {source.Id}";
         }
+
+        // The smoke purchase as the payment provider sees it: test mode, the product's match and the smoke attribution in its metadata.
+        private Providers.SimulatedPurchase Purchase(KeyValuePair<string, string> match) => new()
+        {
+            Reference = $"smoke_{run}",
+            Email = email,
+            Amount = Amount,
+            Currency = settings.Currency,
+            Description = $"Junction smoke run {run}",
+            Metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["junction_smoke"] = run, [match.Key] = match.Value, ["utm_source"] = "junction-smoke", ["utm_campaign"] = "smoke",
+            },
+        };
 
         /// <summary>
         /// Waits until Junction's state for the smoke person satisfies <paramref name="expected"/> and
@@ -304,9 +316,9 @@ public sealed class SmokeRunner(
                 {
                     throw new SmokeStepException(PersonId is null
                         ? $"{what} did not reach Junction within {Durations.Format(settings.StepTimeout)}"
-                            + (settings.Mode == SmokeModes.Sandbox ? $" (is Stripe's test-mode webhook endpoint set to /v1/hooks/{source.Id}?)" : "")
+                            + (settings.Mode == SmokeModes.Sandbox ? $" (is the payment provider's test-mode webhook endpoint set to /v1/hooks/{source.Id}?)" : "")
                         : $"{what} is not in Junction's state of the smoke person {PersonId} after {Durations.Format(settings.StepTimeout)}"
-                            + (settings.Mode == SmokeModes.Sandbox ? " (did Stripe's test-mode webhook reach Junction?)" : ""));
+                            + (settings.Mode == SmokeModes.Sandbox ? " (did the payment provider's test-mode webhook reach Junction?)" : ""));
                 }
                 await Task.Delay(Poll, _time);
             }
@@ -345,7 +357,10 @@ public sealed class SmokeRunner(
 
         private static string ItemKey(string matchKey) => matchKey switch { "price" => "price_id", "product" => "product_id", _ => "sku" };
 
-        private Providers.ProviderApiClient Stripe() =>
+        private Providers.ISimulatedPayments Payments() =>
+            Providers.ProviderRegistry.Get(source.Provider) as Providers.ISimulatedPayments ?? throw new SmokeStepException($"{source.Provider} purchases cannot be simulated");
+
+        private Providers.ProviderApiClient Api() =>
             new(owner.Http.CreateClient(Normalize.Normalizer.HttpClientName), source,
                 Providers.ProviderRegistry.Get(source.Provider).Api ?? throw new SmokeStepException($"{source.Provider} has no API client"), _time);
 
@@ -370,18 +385,13 @@ public sealed class SmokeRunner(
             if (!response.IsSuccessStatusCode) throw new SmokeStepException($"POST /v1/events answered {(int)response.StatusCode}: {await Body(response)}");
         }
 
-        private async Task PostStripeAsync(string type, string dataObject)
+        private async Task PostHookAsync(Providers.SimulatedWebhook hook)
         {
-            var created = _time.GetUtcNow().ToUnixTimeSeconds();
-            var body = Encoding.UTF8.GetBytes($$$"""
-                {"id":"evt_smoke_{{{run}}}_{{{type.Replace('.', '_')}}}","object":"event","api_version":"2024-06-20","created":{{{created}}},
-                 "data":{"object":{{{dataObject}}}},"livemode":false,"pending_webhooks":1,"request":{"id":null,"idempotency_key":null},"type":"{{{type}}}"}
-                """);
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/hooks/{source.Id}") { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            request.Headers.TryAddWithoutValidation(Providers.Stripe.StripeProvider.SignatureHeader, Providers.Stripe.StripeProvider.Sign(source.Secrets[0], created, body));
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/hooks/{source.Id}") { Content = new ByteArrayContent(hook.Body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(hook.ContentType);
+            foreach (var (name, value) in hook.Headers) request.Headers.TryAddWithoutValidation(name, value);
             using var response = await junction.SendAsync(request);
-            if (!response.IsSuccessStatusCode) throw new SmokeStepException($"POST /v1/hooks/{source.Id} ({type}) answered {(int)response.StatusCode}: {await Body(response)}");
+            if (!response.IsSuccessStatusCode) throw new SmokeStepException($"POST /v1/hooks/{source.Id} ({hook.Event}) answered {(int)response.StatusCode}: {await Body(response)}");
         }
 
         private static async Task<string> Body(HttpResponseMessage response)

@@ -33,7 +33,7 @@ public sealed record SmokeSettings
     /// <summary>Where <c>junction serve</c> answers, for <c>junction smoke</c> run from a shell (serve uses its own address).</summary>
     public Uri Url { get; init; } = new(Cli.JunctionCli.DefaultUrls);
 
-    /// <summary>Minor units of the synthetic purchase (Stripe's smallest USD charge is 50).</summary>
+    /// <summary>Minor units of the synthetic purchase (payment APIs refuse tiny charges: 50 cents is a common floor).</summary>
     public long Amount { get; init; } = 100;
 
     public string Currency { get; init; } = "usd";
@@ -41,16 +41,9 @@ public sealed record SmokeSettings
 
 public static class SmokeModes
 {
-    /// <summary>Through the payment provider's sandbox: Stripe test mode creates, confirms and refunds a PaymentIntent; its own webhooks come back.</summary>
+    /// <summary>Through the payment provider's test mode (<see cref="Providers.ISimulatedPayments"/>): a real test purchase and refund; its own webhooks come back.</summary>
     public const string Sandbox = "sandbox";
 
     /// <summary>A correctly signed test-mode event posted to Junction's own intake.</summary>
     public const string Synthetic = "synthetic";
-
-    /// <summary>Providers whose purchase and refund a synthetic run can build and sign.</summary>
-    public static readonly IReadOnlyList<string> SyntheticProviders = ["stripe", "api"];
-
-    /// <summary>A Stripe secret or restricted key of test mode: the only kind a sandbox run may use (a live key would charge a real card).</summary>
-    public static bool IsStripeTestKey(string? key) =>
-        key is not null && (key.StartsWith("sk_test_", StringComparison.Ordinal) || key.StartsWith("rk_test_", StringComparison.Ordinal));
 }

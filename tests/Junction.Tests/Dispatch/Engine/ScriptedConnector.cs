@@ -63,6 +63,7 @@ public static class Drafts
     {
         Id = id,
         Type = type,
+        Traits = DestinationTypes.TraitsOf(type),
         BaseUrl = new Uri("http://127.0.0.1:1/"),
         RateLimit = rateLimit,
         RetryMaxAge = maxAge ?? TimeSpan.FromHours(24),

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Junction.Dispatch.Destinations.Mailchimp;
+using Junction.Integrations.Mailchimp;
 using Junction.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

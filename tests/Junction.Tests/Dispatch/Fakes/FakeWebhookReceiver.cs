@@ -1,6 +1,6 @@
 using System.Text;
 using Junction.Providers;
-using Junction.Providers.StandardWebhooks;
+using Junction.Integrations.StandardWebhooks;
 using Junction.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

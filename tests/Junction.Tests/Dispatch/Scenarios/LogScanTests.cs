@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
-using Junction.Dispatch.Destinations.Mailchimp;
+using Junction.Integrations.Mailchimp;
 using Junction.Tests.Capture;
 using Junction.Tests.Dispatch.Fakes;
 using Junction.Tests.Support;

@@ -54,27 +54,27 @@ internal sealed partial class ScenarioRig : IAsyncDisposable
         {
             new()
             {
-                Id = KitId, Type = DestinationTypes.Kit, BaseUrl = rig.Kit.BaseUrl, RateLimit = 100, RetryBaseDelay = retry, Tags = tags,
+                Id = KitId, Type = DestinationTypes.Kit, Traits = DestinationTypes.TraitsOf(DestinationTypes.Kit), BaseUrl = rig.Kit.BaseUrl, RateLimit = 100, RetryBaseDelay = retry, Tags = tags,
                 Credentials = Map(("api_key", FakeKit.ApiKey)),
             },
             new()
             {
-                Id = MailchimpId, Type = DestinationTypes.Mailchimp, BaseUrl = rig.Mailchimp.BaseUrl, RateLimit = 100, RetryBaseDelay = retry, Tags = tags,
+                Id = MailchimpId, Type = DestinationTypes.Mailchimp, Traits = DestinationTypes.TraitsOf(DestinationTypes.Mailchimp), BaseUrl = rig.Mailchimp.BaseUrl, RateLimit = 100, RetryBaseDelay = retry, Tags = tags,
                 Credentials = Map(("api_key", FakeMailchimp.ApiKey)), Options = Map(("list_id", FakeMailchimp.ListId)),
             },
             new()
             {
-                Id = TeachableId, Type = DestinationTypes.Teachable, BaseUrl = rig.Teachable.BaseUrl, RateLimit = 100, RetryBaseDelay = retry,
+                Id = TeachableId, Type = DestinationTypes.Teachable, Traits = DestinationTypes.TraitsOf(DestinationTypes.Teachable), BaseUrl = rig.Teachable.BaseUrl, RateLimit = 100, RetryBaseDelay = retry,
                 Credentials = Map(("api_key", FakeTeachable.ApiKey)), Courses = Map(("course-pro", CourseId.ToString(System.Globalization.CultureInfo.InvariantCulture))),
             },
             new()
             {
-                Id = HookId, Type = DestinationTypes.Webhook, BaseUrl = rig.Hook.Url, RateLimit = 100, RetryBaseDelay = retry,
+                Id = HookId, Type = DestinationTypes.Webhook, Traits = DestinationTypes.TraitsOf(DestinationTypes.Webhook), BaseUrl = rig.Hook.Url, RateLimit = 100, RetryBaseDelay = retry,
                 Credentials = Map(("secret", HookSecret)),
             },
             new()
             {
-                Id = Ga4Id, Type = DestinationTypes.Ga4, BaseUrl = rig.Ga4.BaseUrl, RateLimit = 100, RetryBaseDelay = retry,
+                Id = Ga4Id, Type = DestinationTypes.Ga4, Traits = DestinationTypes.TraitsOf(DestinationTypes.Ga4), BaseUrl = rig.Ga4.BaseUrl, RateLimit = 100, RetryBaseDelay = retry,
                 Credentials = Map(("api_secret", FakeGa4.ApiSecret)), Options = Map(("measurement_id", FakeGa4.MeasurementId)),
             },
         };

@@ -1,7 +1,7 @@
 using Junction.Canonical;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.Kit;
+using Junction.Integrations.Kit;
 using Junction.Tests.Providers.Payments;
 
 namespace Junction.Tests.Providers.Audience;

@@ -1,7 +1,7 @@
 using Junction.Canonical;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.Mailchimp;
+using Junction.Integrations.Mailchimp;
 using Junction.Tests.Providers.Payments;
 
 namespace Junction.Tests.Providers.Audience;

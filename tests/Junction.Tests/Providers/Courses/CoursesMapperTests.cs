@@ -1,9 +1,9 @@
 using Junction.Canonical;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.Kajabi;
-using Junction.Providers.Teachable;
-using Junction.Providers.Thinkific;
+using Junction.Integrations.Kajabi;
+using Junction.Integrations.Teachable;
+using Junction.Integrations.Thinkific;
 using Junction.Tests.Providers.Payments;
 
 namespace Junction.Tests.Providers.Courses;

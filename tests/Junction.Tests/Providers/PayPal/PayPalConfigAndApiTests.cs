@@ -1,7 +1,7 @@
 using System.Text;
 using Junction.Config;
 using Junction.Providers;
-using Junction.Providers.PayPal;
+using Junction.Integrations.PayPal;
 using Junction.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -4,7 +4,7 @@ using Junction.Canonical;
 using Junction.Config;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.PayPalIpn;
+using Junction.Integrations.PayPal;
 using Junction.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

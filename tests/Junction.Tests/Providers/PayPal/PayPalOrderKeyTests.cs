@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Junction.Canonical;
 using Junction.Normalize;
-using Junction.Providers.PayPal;
+using Junction.Integrations.PayPal;
 
 namespace Junction.Tests.Providers.PayPal;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Junction.Config;
 using Junction.Providers;
-using Junction.Providers.PayPal;
+using Junction.Integrations.PayPal;
 using Junction.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

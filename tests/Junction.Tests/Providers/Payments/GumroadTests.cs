@@ -1,7 +1,7 @@
 using Junction.Canonical;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.Gumroad;
+using Junction.Integrations.Gumroad;
 
 namespace Junction.Tests.Providers.Payments;
 

@@ -1,7 +1,7 @@
 using Junction.Canonical;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.LemonSqueezy;
+using Junction.Integrations.LemonSqueezy;
 
 namespace Junction.Tests.Providers.Payments;
 

@@ -1,7 +1,7 @@
 using Junction.Canonical;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.Paddle;
+using Junction.Integrations.Paddle;
 
 namespace Junction.Tests.Providers.Payments;
 

@@ -1,7 +1,7 @@
 using Junction.Canonical;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.WooCommerce;
+using Junction.Integrations.WooCommerce;
 
 namespace Junction.Tests.Providers.Payments;
 

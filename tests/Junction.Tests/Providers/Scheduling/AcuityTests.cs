@@ -1,7 +1,7 @@
 using Junction.Canonical;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.Acuity;
+using Junction.Integrations.Acuity;
 using Junction.Tests.Providers.Payments;
 using static Junction.Tests.Providers.Scheduling.AcuityFixtures;
 

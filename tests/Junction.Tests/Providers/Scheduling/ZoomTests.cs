@@ -3,7 +3,7 @@ using Junction.Canonical;
 using Junction.Config;
 using Junction.Normalize;
 using Junction.Providers;
-using Junction.Providers.Zoom;
+using Junction.Integrations.Zoom;
 using Junction.Tests.Providers.Payments;
 using static Junction.Tests.Providers.Scheduling.ZoomFixtures;
 
