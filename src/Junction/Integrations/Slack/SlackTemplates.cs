@@ -26,7 +26,7 @@ public static partial class SlackTemplates
     private static readonly Dictionary<string, string> Defaults = new(StringComparer.Ordinal)
     {
         [EventTypes.OrderPaid] = ":moneybag: New sale: {amount} {currency} for {product} by {email_masked} (via {source})",
-        [EventTypes.OrderRefunded] = ":leftwards_arrow_with_hook: Refund: {refund_amount} {currency} on {product} for {email_masked} (order {order_id}, via {source})",
+        [EventTypes.OrderRefunded] = ":leftwards_arrow_with_hook: Refund: {refund_amount} {currency} on order {order_id} for {email_masked} (via {source})",
         [EventTypes.PaymentFailed] = ":warning: Payment failed: {amount} {currency} for {product} by {email_masked} (via {source})",
         [EventTypes.ChargebackOpened] = ":rotating_light: Chargeback opened: {amount} {currency} on order {order_id} ({reason}, via {source})",
         [EventTypes.SubscriptionCanceled] = "Subscription canceled by {email_masked} ({reason}, via {source})",
