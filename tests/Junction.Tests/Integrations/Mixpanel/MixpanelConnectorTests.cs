@@ -170,6 +170,19 @@ public sealed class MixpanelConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task People_EngageRefusal_In200Body_FailsTheTasks_WhileTheEventsAreIn()
+    {
+        // The Engage API answers 200 with {"status":0,"error":…} to a wrong token (profile-set docs).
+        var results = await Connector(people: true, token: "wrong-token").DeliverBatchAsync(Batch(("ord_1", "p_1")), CancellationToken.None);
+
+        var result = Assert.Single(results);
+        Assert.Equal(DeliveryOutcome.Permanent, result.Outcome);
+        Assert.StartsWith("mixpanel engage: token, missing or empty", result.Error, StringComparison.Ordinal);
+        Assert.Single(_mixpanel.Events); // a replay re-imports under the same $insert_id: no double count
+        Assert.Null(_mixpanel.Profile("p_1"));
+    }
+
+    [Fact]
     public async Task People_WithoutAProjectToken_IsAConfigErrorNamingTheKey()
     {
         var result = await Connector(people: true, token: null).DeliverAsync(Batch(("ord_1", "p_1"))[0], CancellationToken.None);
