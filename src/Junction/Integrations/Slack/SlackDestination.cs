@@ -15,8 +15,8 @@ public static class SlackDestination
     public const string DefaultBaseUrl = "https://hooks.slack.com";
 
     /// <summary>
-    /// "Incoming webhooks: 1 per second, short bursts above it allowed" (docs.slack.dev/apis/web-api/rate-limits,
-    /// "Posting messages": 1 per second per channel).
+    /// Slack allows posting messages at 1 per second, short bursts above it tolerated
+    /// (api.slack.com/docs/rate-limits, "Posting messages" and "Incoming webhooks"); a 429 carries Retry-After.
     /// </summary>
     public const double DefaultRate = 1;
 
