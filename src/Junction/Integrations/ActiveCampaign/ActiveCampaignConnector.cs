@@ -239,16 +239,18 @@ public sealed class ActiveCampaignConnector : IDestinationConnector
         var key = FieldKey(name);
         if (_fieldIds is { } known && known.TryGetValue(key, out var id)) return (id, null);
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var offset = 0; offset < 100_000; offset += PageSize)
+        for (var offset = 0; offset < 100_000;)
         {
             var r = await call.SendAsync(HttpMethod.Get, $"/api/3/fields?limit={PageSize}&offset={offset}", null, cancellationToken);
             if (!r.IsSuccess) return (null, Fail(call, r));
             int count;
+            long total;
             try
             {
                 using var doc = JsonDocument.Parse(r.Body);
                 if (!doc.RootElement.TryGetProperty("fields", out var fields) || fields.ValueKind != JsonValueKind.Array) return (null, Unreadable(call, r));
                 count = fields.GetArrayLength();
+                total = ActiveCampaignReadBack.Total(doc.RootElement);
                 foreach (var f in fields.EnumerateArray())
                 {
                     if (Id(f) is not { } fieldId) continue;
@@ -261,7 +263,8 @@ public sealed class ActiveCampaignConnector : IDestinationConnector
             {
                 return (null, Unreadable(call, r));
             }
-            if (count < PageSize) break;
+            offset += count;
+            if (count == 0 || offset >= total) break;
         }
         _fieldIds = ids;
         return ids.TryGetValue(key, out id)

@@ -75,11 +75,17 @@ public sealed class ActiveCampaignReadBack(DestinationConfig config, HttpClient 
         };
     }
 
+    /// <summary><c>meta.total</c>, a string in ActiveCampaign's answers; unknown counts as "no more".</summary>
+    internal static long Total(JsonElement body) =>
+        body.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("total", out var total)
+        && long.TryParse(ActiveCampaignConnector.Scalar(total), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
     /// <summary>The (lower-cased) emails of <c>GET /api/3/contacts?{filter}</c>, every page.</summary>
     private static async IAsyncEnumerable<string> ContactsAsync(ReadBackHttp api, string filter,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        for (var offset = 0; offset < 10_000_000; offset += PageSize)
+        // Until meta.total is reached (a string, "12"): a server may answer pages smaller than asked.
+        for (var offset = 0; offset < 10_000_000;)
         {
             var body = await api.GetAsync($"/api/3/contacts?{filter}&limit={PageSize}&offset={offset.ToString(CultureInfo.InvariantCulture)}", cancellationToken);
             if (!body.TryGetProperty("contacts", out var list) || list.ValueKind != JsonValueKind.Array)
@@ -90,7 +96,8 @@ public sealed class ActiveCampaignReadBack(DestinationConfig config, HttpClient 
             {
                 if (c.TryGetProperty("email", out var e) && e.GetString() is { Length: > 0 } email) yield return email.Trim().ToLowerInvariant();
             }
-            if (list.GetArrayLength() < PageSize) yield break;
+            offset += list.GetArrayLength();
+            if (list.GetArrayLength() == 0 || offset >= Total(body)) yield break;
         }
     }
 }
