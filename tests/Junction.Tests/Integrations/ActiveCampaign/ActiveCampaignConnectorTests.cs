@@ -201,6 +201,16 @@ public sealed class ActiveCampaignConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EventWork_IsRefusedForGood_WithoutARequest()
+    {
+        var result = await _connector.DeliverAsync(Junction.Tests.Dispatch.ConnectorTestKit.EventWork(Junction.Tests.Dispatch.ConnectorTestKit.Paid()), CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.Permanent, result.Outcome);
+        Assert.Contains("desired-state deliveries only", result.Error, StringComparison.Ordinal);
+        Assert.Empty(_ac.Api.Requests);
+    }
+
+    [Fact]
     public async Task BaseUrlWithApi3_IsNotDoubled()
     {
         var connector = DestinationConnectors.Create(Config(new Uri(_ac.BaseUrl, "/api/3")), _http, _time);

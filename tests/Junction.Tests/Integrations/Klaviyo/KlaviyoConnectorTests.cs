@@ -177,6 +177,27 @@ public sealed class KlaviyoConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EventOtherThanAnOrder_SucceedsWithoutARequest()
+    {
+        var optin = Paid("ord_1") with { Type = Junction.Canonical.EventTypes.Optin, Order = null };
+
+        var result = await _connector.DeliverAsync(EventWork(optin), CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Empty(_klaviyo.Api.Requests);
+    }
+
+    [Fact]
+    public async Task ReadBack_RefusedKey_NamesTheCredentials()
+    {
+        var readBack = KlaviyoDestination.CreateReadBack(Config(_klaviyo.BaseUrl, apiKey: "pk_wrong"), _http, TimeProvider.System);
+
+        var e = await Assert.ThrowsAsync<ReadBackException>(() => readBack.ReadAsync(_ => ValueTask.CompletedTask, CancellationToken.None));
+
+        Assert.Contains("destinations.klaviyo-main.credentials", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RateLimited_CarriesKlaviyosRetryAfter()
     {
         _klaviyo.RateLimitNext(1, retryAfter: "7");
