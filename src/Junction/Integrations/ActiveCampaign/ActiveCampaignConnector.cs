@@ -14,7 +14,8 @@ namespace Junction.Integrations.ActiveCampaign;
 /// (<c>GET /api/3/tags?search=</c>, created with <c>POST /api/3/tags</c> when missing) and added
 /// with <c>POST /api/3/contactTags</c>, removed with <c>DELETE /api/3/contactTags/{id}</c>; and,
 /// with option <c>list_id</c>, the list status through <c>POST /api/3/contactLists</c> (1 subscribed,
-/// 2 unsubscribed).
+/// 2 unsubscribed). A pending (double opt-in, unconfirmed) contact is not put on the list: status 1
+/// through the API subscribes at once, and ActiveCampaign sends its confirmation only from its own forms.
 /// </summary>
 public sealed class ActiveCampaignConnector : IDestinationConnector
 {
