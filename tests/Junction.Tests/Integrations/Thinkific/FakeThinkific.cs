@@ -57,6 +57,12 @@ public sealed class FakeThinkific : IAsyncDisposable
         return fake;
     }
 
+    /// <summary>The school owner creates (or publishes) a course.</summary>
+    public void AddCourse(long course)
+    {
+        lock (_gate) _courses.Add(course);
+    }
+
     public void RateLimitNext(int count)
     {
         lock (_gate) _rateLimitNext = count;
