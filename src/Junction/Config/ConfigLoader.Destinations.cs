@@ -212,7 +212,7 @@ public static partial class ConfigLoader
         {
             Id = id,
             Type = type,
-            Traits = kind.Traits,
+            Traits = kind.TraitsWith?.Invoke(options) ?? kind.Traits,
             BaseUrl = baseUrl,
             Credentials = credentials,
             RateLimit = rate,

@@ -16,6 +16,9 @@ public sealed record DestinationDescriptor
     /// <summary>State, events, enrollments only, default events, test events skipped …</summary>
     public required DestinationTraits Traits { get; init; }
 
+    /// <summary>Traits that depend on the destination's options (a CRM that records orders only with <c>deals: true</c>); null: <see cref="Traits"/>.</summary>
+    public Func<IReadOnlyDictionary<string, string>, DestinationTraits>? TraitsWith { get; init; }
+
     /// <summary>The real API; null when it depends on the account (see <see cref="BaseUrlFrom"/>) or must be given.</summary>
     public string? DefaultBaseUrl { get; init; }
 

@@ -29,11 +29,15 @@ public static class IntegrationRegistry
         new Kit.KitIntegration(),
         new Mailchimp.MailchimpIntegration(),
         new ActiveCampaign.ActiveCampaignIntegration(),
+        new Klaviyo.KlaviyoIntegration(),
+        new HubSpot.HubSpotIntegration(),
+        new Salesforce.SalesforceIntegration(),
         new Teachable.TeachableIntegration(),
         new Thinkific.ThinkificIntegration(),
         new Kajabi.KajabiIntegration(),
         new Webhook.WebhookIntegration(),
         new Ga4.Ga4Integration(),
+        new Mixpanel.MixpanelIntegration(),
         new Slack.SlackIntegration(),
     ];
 

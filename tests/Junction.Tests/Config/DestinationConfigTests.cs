@@ -166,7 +166,7 @@ public sealed class DestinationConfigTests
                 type: webhook
                 events: [order.shipped]
               odd:
-                type: hubspot
+                type: nosuchtool
             """);
 
         var byPath = errors.ToDictionary(e => e.Path, e => e.Message, StringComparer.Ordinal);
@@ -181,7 +181,8 @@ public sealed class DestinationConfigTests
         Assert.Contains("required for type webhook", byPath["destinations.hook.credentials.secret"], StringComparison.Ordinal);
         Assert.Contains("required for type webhook", byPath["destinations.hook.base_url"], StringComparison.Ordinal);
         Assert.Contains("got 'order.shipped'", byPath["destinations.hook.events[0]"], StringComparison.Ordinal);
-        Assert.Equal("expected one of kit, mailchimp, teachable, webhook, ga4; got 'hubspot'", byPath["destinations.odd.type"]);
+        Assert.Equal($"expected one of {string.Join(", ", Junction.Integrations.IntegrationRegistry.Destinations.Select(d => d.Type))}; got 'nosuchtool'", byPath["destinations.odd.type"]);
+        Assert.Contains("kit, mailchimp,", byPath["destinations.odd.type"], StringComparison.Ordinal);
         Assert.Equal(12, errors.Count);
     }
 
@@ -272,10 +273,10 @@ public sealed class DestinationConfigTests
               kit-main:
                 type: kit
                 credentials: { api_key: "${KIT_API_KEY}" }
-                api_version: v3
+                api_revision: v3
             """));
 
-        Assert.Equal("destinations.kit-main.api_version", error.Path);
+        Assert.Equal("destinations.kit-main.api_revision", error.Path);
         Assert.StartsWith("unknown key", error.Message, StringComparison.Ordinal);
     }
 

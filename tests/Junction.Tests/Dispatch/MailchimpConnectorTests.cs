@@ -298,7 +298,7 @@ public sealed class MailchimpConnectorTests : IAsyncLifetime
     [Fact]
     public void Factory_RefusesATypeWithoutAConnector()
     {
-        var unknown = Config() with { Type = "hubspot" };
+        var unknown = Config() with { Type = "nosuchtool" };
 
         Assert.Throws<NotSupportedException>(() => DestinationConnectors.Create(unknown, _http, _time));
     }

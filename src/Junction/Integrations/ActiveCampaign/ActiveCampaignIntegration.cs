@@ -1,3 +1,4 @@
+using Junction.Dispatch;
 using Junction.Providers;
 
 namespace Junction.Integrations.ActiveCampaign;
@@ -8,4 +9,19 @@ public sealed class ActiveCampaignIntegration : IIntegration
     public string Name => "ActiveCampaign";
 
     public IWebhookProvider? Source { get; } = new ActiveCampaignProvider();
+
+    public DestinationDescriptor? Destination { get; } = new()
+    {
+        Type = ActiveCampaignDestination.Type,
+        Traits = DestinationTraits.Contacts,
+        DefaultBaseUrl = ActiveCampaignDestination.DefaultBaseUrl,
+        Credentials = ActiveCampaignDestination.Credentials,
+        DefaultRate = ActiveCampaignDestination.DefaultRate,
+        BaseUrlExpected = "your account's API URL from Settings → Developer, e.g. https://youraccount.api-us1.com",
+        Maps = ["tags", "fields"],
+        RequiredOptions = ActiveCampaignDestination.RequiredOptions,
+        OptionalOptions = ActiveCampaignDestination.OptionalOptions,
+        Connector = ActiveCampaignDestination.CreateConnector,
+        ReadBack = ActiveCampaignDestination.CreateReadBack,
+    };
 }

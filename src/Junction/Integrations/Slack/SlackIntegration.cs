@@ -1,9 +1,29 @@
+using Junction.Dispatch;
+
 namespace Junction.Integrations.Slack;
 
-/// <summary>Slack: alert notifications to an incoming webhook.</summary>
+/// <summary>Slack: business notifications (a sale, a refund …) to an incoming webhook with templates, and alert notifications.</summary>
 public sealed class SlackIntegration : IIntegration
 {
     public string Name => "Slack";
+
+    public DestinationDescriptor? Destination { get; } = new()
+    {
+        Type = SlackDestination.Type,
+        Traits = DestinationTraits.EventsOnly with { DefaultEvents = SlackDestination.DefaultEvents },
+        DefaultBaseUrl = SlackDestination.DefaultBaseUrl,
+        Credentials = SlackDestination.Credentials,
+        DefaultRate = SlackDestination.DefaultRate,
+        Maps = ["events"],
+        RequiredOptions = SlackDestination.RequiredOptions,
+        OptionalOptions = SlackDestination.OptionalOptions,
+        // Unknown placeholders in a template are a config error at load, not a dead letter later.
+        ValidateOptions = options => SlackTemplates.Problems(new DestinationConfig
+        {
+            Id = "_", Type = SlackDestination.Type, Traits = DestinationTraits.EventsOnly, BaseUrl = new Uri(SlackDestination.DefaultBaseUrl), RateLimit = 1, Options = options,
+        }).Select(p => (p.Path[(p.Path.LastIndexOf('.') + 1)..], p.Message)),
+        Connector = SlackDestination.CreateConnector,
+    };
 
     public Alerts.NotifierDescriptor? Notifier => SlackNotifier.Descriptor;
 }

@@ -32,7 +32,7 @@ public sealed class ActiveCampaignConnectorTests : IAsyncLifetime
     internal static DestinationConfig Config(Uri baseUrl, string apiKey = FakeActiveCampaign.ApiKey, bool list = true) => new()
     {
         Id = "ac-main",
-        Type = ActiveCampaignDestination.Type,
+        Type = ActiveCampaignDestination.Type, Traits = DestinationTypes.TraitsOf(ActiveCampaignDestination.Type),
         BaseUrl = baseUrl,
         RateLimit = ActiveCampaignDestination.DefaultRate,
         Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["api_key"] = apiKey },

@@ -24,7 +24,7 @@ public abstract class ActiveCampaignScenarioTests
         var destination = new DestinationConfig
         {
             Id = AcId,
-            Type = ActiveCampaignDestination.Type,
+            Type = ActiveCampaignDestination.Type, Traits = DestinationTypes.TraitsOf(ActiveCampaignDestination.Type),
             BaseUrl = ac.BaseUrl,
             RateLimit = 100,
             RetryBaseDelay = TimeSpan.FromMilliseconds(100),

@@ -22,7 +22,7 @@ public abstract class KajabiScenarioTests
     {
         var destination = new DestinationConfig
         {
-            Id = Id, Type = KajabiDestination.Type, BaseUrl = kajabi.BaseUrl, RateLimit = 100, RetryBaseDelay = TimeSpan.FromMilliseconds(100),
+            Id = Id, Type = KajabiDestination.Type, Traits = DestinationTypes.TraitsOf(KajabiDestination.Type), BaseUrl = kajabi.BaseUrl, RateLimit = 100, RetryBaseDelay = TimeSpan.FromMilliseconds(100),
             Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["client_id"] = FakeKajabi.ClientId, ["client_secret"] = FakeKajabi.ClientSecret },
             Options = new Dictionary<string, string>(StringComparer.Ordinal) { ["site_id"] = FakeKajabi.SiteId },
             Courses = new Dictionary<string, string>(StringComparer.Ordinal) { ["course-pro"] = Offer },

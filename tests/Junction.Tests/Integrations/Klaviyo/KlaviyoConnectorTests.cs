@@ -34,7 +34,7 @@ public sealed class KlaviyoConnectorTests : IAsyncLifetime
     internal static DestinationConfig Config(Uri baseUrl, string apiKey = FakeKlaviyo.ApiKey) => new()
     {
         Id = "klaviyo-main",
-        Type = KlaviyoDestination.Type,
+        Type = KlaviyoDestination.Type, Traits = DestinationTypes.TraitsOf(KlaviyoDestination.Type),
         BaseUrl = baseUrl,
         RateLimit = KlaviyoDestination.DefaultRate,
         Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["api_key"] = apiKey },

@@ -27,7 +27,7 @@ public abstract class KlaviyoScenarioTests
         var destination = new DestinationConfig
         {
             Id = KlaviyoId,
-            Type = KlaviyoDestination.Type,
+            Type = KlaviyoDestination.Type, Traits = DestinationTypes.TraitsOf(KlaviyoDestination.Type),
             BaseUrl = klaviyo.BaseUrl,
             RateLimit = 100,
             RetryBaseDelay = TimeSpan.FromMilliseconds(100),
@@ -61,6 +61,8 @@ public abstract class KlaviyoScenarioTests
         // A buyer who never opted in is not subscribed.
         Assert.Equal("NEVER_SUBSCRIBED", klaviyo.ConsentOf(Ada));
         Assert.Empty(await rig.DeliveriesAsync("state=dead"));
+        // The same destination records the orders as events, through the real intake and planner: once each.
+        Assert.Equal(["Placed Order", "Refunded Order"], klaviyo.Events.Where(e => e.Email == Ada).Select(e => e.Metric).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -128,7 +130,8 @@ public abstract class KlaviyoScenarioTests
         await rig.SettledAsync();
         Assert.Equal([PaidTag], klaviyo.TagsOf(Ada));
         Assert.Equal(1, klaviyo.ProfileCount);
-        Assert.Equal("succeeded", Assert.Single(await rig.DeliveriesAsync("destination=" + KlaviyoId)).GetProperty("state").GetString());
+        Assert.All(await rig.DeliveriesAsync("destination=" + KlaviyoId), d => Assert.Equal("succeeded", d.GetProperty("state").GetString()));
+        Assert.Single(klaviyo.Events, e => e.Metric == "Placed Order");
     }
 }
 

@@ -20,7 +20,7 @@ public abstract class MixpanelScenarioTests
         var mixpanel = await FakeMixpanel.StartAsync();
         var destination = new DestinationConfig
         {
-            Id = Id, Type = MixpanelDestination.Type, BaseUrl = mixpanel.BaseUrl, RateLimit = 100, RetryBaseDelay = TimeSpan.FromMilliseconds(100),
+            Id = Id, Type = MixpanelDestination.Type, Traits = DestinationTypes.TraitsOf(MixpanelDestination.Type), BaseUrl = mixpanel.BaseUrl, RateLimit = 100, RetryBaseDelay = TimeSpan.FromMilliseconds(100),
             Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["username"] = FakeMixpanel.Username, ["secret"] = FakeMixpanel.Secret },
             Options = new Dictionary<string, string>(StringComparer.Ordinal) { ["project_id"] = FakeMixpanel.ProjectId, ["token"] = FakeMixpanel.Token },
         };

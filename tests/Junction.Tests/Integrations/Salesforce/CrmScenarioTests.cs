@@ -45,12 +45,12 @@ public abstract class CrmScenarioTests
         {
             new()
             {
-                Id = HubId, Type = HubSpotDestination.Type, BaseUrl = hub.BaseUrl, RateLimit = 100, RetryBaseDelay = retry, Tags = tags,
+                Id = HubId, Type = HubSpotDestination.Type, Traits = DestinationTypes.TraitsOf(HubSpotDestination.Type), BaseUrl = hub.BaseUrl, RateLimit = 100, RetryBaseDelay = retry, Tags = tags,
                 Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { [HubSpotDestination.AccessToken] = FakeHubSpot.Token },
             },
             new()
             {
-                Id = SfId, Type = SalesforceDestination.Type, BaseUrl = sf.BaseUrl, RateLimit = 100, RetryBaseDelay = retry, Tags = tags,
+                Id = SfId, Type = SalesforceDestination.Type, Traits = DestinationTypes.TraitsOf(SalesforceDestination.Type), BaseUrl = sf.BaseUrl, RateLimit = 100, RetryBaseDelay = retry, Tags = tags,
                 Fields = new Dictionary<string, string>(StringComparer.Ordinal) { ["email"] = "LastName" }, // LastName is required on create
                 Credentials = new Dictionary<string, string>(StringComparer.Ordinal)
                 {

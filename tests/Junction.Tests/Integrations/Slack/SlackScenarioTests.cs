@@ -19,7 +19,7 @@ public abstract class SlackScenarioTests
         var slack = await FakeSlack.StartAsync();
         var destination = new DestinationConfig
         {
-            Id = Id, Type = SlackDestination.Type, BaseUrl = new Uri(SlackDestination.DefaultBaseUrl), RateLimit = 100,
+            Id = Id, Type = SlackDestination.Type, Traits = DestinationTypes.TraitsOf(SlackDestination.Type), BaseUrl = new Uri(SlackDestination.DefaultBaseUrl), RateLimit = 100,
             RetryBaseDelay = TimeSpan.FromMilliseconds(100),
             Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["webhook_url"] = slack.WebhookUrl },
         };

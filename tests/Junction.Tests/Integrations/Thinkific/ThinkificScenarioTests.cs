@@ -23,7 +23,7 @@ public abstract class ThinkificScenarioTests
         thinkific ??= await FakeThinkific.StartAsync(Course);
         var destination = new DestinationConfig
         {
-            Id = Id, Type = ThinkificDestination.Type, BaseUrl = thinkific.BaseUrl, RateLimit = 100, RetryBaseDelay = TimeSpan.FromMilliseconds(100),
+            Id = Id, Type = ThinkificDestination.Type, Traits = DestinationTypes.TraitsOf(ThinkificDestination.Type), BaseUrl = thinkific.BaseUrl, RateLimit = 100, RetryBaseDelay = TimeSpan.FromMilliseconds(100),
             Credentials = new Dictionary<string, string>(StringComparer.Ordinal) { ["api_key"] = FakeThinkific.ApiKey },
             Options = new Dictionary<string, string>(StringComparer.Ordinal) { ["subdomain"] = FakeThinkific.Subdomain },
             Courses = new Dictionary<string, string>(StringComparer.Ordinal) { ["course-pro"] = "101" },
