@@ -185,3 +185,41 @@ public sealed partial class IntegrationBoundaryTests
     [GeneratedRegex(@"^(?:(?:public|internal|sealed|static|partial|abstract|readonly|file)\s+)*(?:class|record|struct|interface|enum)\s+(?<name>[A-Za-z_]\w*)", RegexOptions.Multiline)]
     private static partial Regex TopLevelType();
 }
+
+/// <summary>The README's tables are read against the descriptors: every destination type and every provider has its row, with the declared defaults.</summary>
+public sealed class IntegrationDocsTests
+{
+    private static readonly string Readme = File.ReadAllText(Path.Combine(RepoRootOf("README.md"), "README.md"));
+
+    [Fact]
+    public void EveryDestinationType_HasItsReadmeRow_WithItsDefaultBaseUrlAndRate()
+    {
+        foreach (var d in IntegrationRegistry.Destinations)
+        {
+            var delivery = Readme[Readme.IndexOf("### Delivery: `destinations:`", StringComparison.Ordinal)..];
+            var row = delivery.Split('\n').FirstOrDefault(l => l.StartsWith($"| `{d.Type}` |", StringComparison.Ordinal));
+            Assert.True(row is not null, $"README has no row for destination type {d.Type}");
+            if (d.DefaultBaseUrl is { } url) Assert.Contains(url, row, StringComparison.Ordinal);
+            Assert.Contains($"| {d.DefaultRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}/s", row, StringComparison.Ordinal);
+            foreach (var credential in d.Credentials) Assert.Contains($"`{credential}`", row, StringComparison.Ordinal);
+            foreach (var option in d.RequiredOptions) Assert.Contains($"`{option}` (required", row, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void EveryProvider_HasItsReadmeRows()
+    {
+        foreach (var p in ProviderRegistry.All)
+        {
+            Assert.True(Readme.Split('\n').Count(l => l.StartsWith($"| `{p.Name}`", StringComparison.Ordinal) || l.Contains($", `{p.Name}` |", StringComparison.Ordinal)) >= 2,
+                $"README should list provider {p.Name} in the sources table and the signatures table");
+        }
+    }
+
+    private static string RepoRootOf(string file)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, file))) dir = dir.Parent;
+        return dir?.FullName ?? throw new FileNotFoundException(file);
+    }
+}
