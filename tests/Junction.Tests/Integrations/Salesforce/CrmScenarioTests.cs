@@ -160,6 +160,31 @@ public abstract class CrmScenarioTests
         Assert.Equal("succeeded", Assert.Single(await crm.Rig.DeliveriesAsync("destination=" + HubId)).GetProperty("state").GetString());
         Assert.Equal(2, crm.Hub.Api.Count("POST /crm/v3/objects/contacts/batch/upsert"));
     }
+
+    [Fact]
+    public async Task PermanentSalesforceError_GoesToTheDlq_ReplayAfterTheFix_Delivers()
+    {
+        await using var crm = await StartAsync();
+        // The org lacks the tags field the config names: Salesforce answers 400 INVALID_FIELD, which no retry changes.
+        crm.Sf.Fields.Remove(FakeSalesforce.TagsField);
+
+        await crm.Rig.PostAsync(Paid("ord_1", Ada, "2026-11-01T10:00:00Z"));
+
+        var dead = Assert.Single(await crm.Rig.WaitForDeliveriesAsync($"destination={SfId}&state=dead", d => d.Count == 1));
+        Assert.Contains("INVALID_FIELD", dead.GetProperty("dead_reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, dead.GetProperty("attempts").GetInt32());
+        Assert.Equal(0, crm.Sf.ContactCount);
+
+        // The fix: the admin creates the field in Salesforce; the replay delivers once.
+        crm.Sf.Fields.Add(FakeSalesforce.TagsField);
+        var replay = await ScenarioRig.JsonAsync(await crm.Rig.AdminPostAsync("/v1/dlq/replay", $"{{\"ids\":[{dead.GetProperty("id").GetInt64()}]}}"));
+        Assert.Equal(1, replay.GetProperty("replayed").GetInt32());
+
+        await crm.Rig.EventuallyAsync(() => crm.Sf.TagsOf(Ada).Contains(PaidTag), "the replayed Salesforce upsert");
+        await crm.Rig.SettledAsync();
+        Assert.Equal(1, crm.Sf.ContactCount);
+        Assert.Equal("succeeded", Assert.Single(await crm.Rig.DeliveriesAsync("destination=" + SfId)).GetProperty("state").GetString());
+    }
 }
 
 public sealed class SqliteCrmScenarioTests : CrmScenarioTests
