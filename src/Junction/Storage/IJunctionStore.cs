@@ -113,4 +113,7 @@ public interface IJunctionStore : IAsyncDisposable
     Task<IReadOnlyList<DestinationBacklog>> CountOpenDeliveriesAsync(CancellationToken cancellationToken);
 
     Task<long?> NextDeliveryDueAsync(string destination, CancellationToken cancellationToken);
+
+    /// <summary>Due pending tasks (kind, payload) of the people whose tasks <paramref name="held"/> wait for a batch.</summary>
+    Task<IReadOnlyList<(string Kind, string Payload)>> ListDueBehindAsync(string destination, IReadOnlyList<long> held, CancellationToken cancellationToken);
 }

@@ -551,6 +551,33 @@ public abstract partial class RelationalStore
     }
 
     /// <summary>Unix ms when the destination's next pending task or expired lease becomes claimable; null when none is waiting.</summary>
+    /// <summary>
+    /// The due pending tasks (kind, payload) of the people whose tasks <paramref name="held"/> are waiting
+    /// for a batch: per-person order keeps them queued behind those, so the dispatcher sends the batch
+    /// early when one of them must not wait (a purchase, a state sync).
+    /// </summary>
+    public async Task<IReadOnlyList<(string Kind, string Payload)>> ListDueBehindAsync(string destination, IReadOnlyList<long> held,
+        CancellationToken cancellationToken)
+    {
+        if (held.Count == 0) return [];
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText =
+            $"""
+            SELECT e.kind, e.payload FROM {Tables.Deliveries} e
+            WHERE e.destination = @d AND e.state = 'pending' AND e.next_attempt_at <= @now
+              AND e.person_id IN (SELECT h.person_id FROM {Tables.Deliveries} h WHERE h.id IN ({InList(cmd, "h", held)}))
+            ORDER BY e.id
+            LIMIT 500
+            """;
+        Typed(cmd, "d", DbType.String, destination);
+        Typed(cmd, "now", DbType.Int64, NowMs);
+        var rows = new List<(string, string)>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) rows.Add((reader.GetString(0), reader.GetString(1)));
+        return rows;
+    }
+
     public async Task<long?> NextDeliveryDueAsync(string destination, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

@@ -52,6 +52,23 @@ public abstract class DispatchStoreComplianceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DueBehind_ListsTheDueTasksQueuedBehindTasksWaitingForABatch_OfThosePeopleOnly()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin"), Drafts.Event("mp", "p2", "e2", "optin"),
+            Drafts.Event("mp", "p1", "paid", "order.paid"), Drafts.Event("mp", "p3", "e3", "optin"), Drafts.Event("other", "p1", "x1")], None);
+        var claimed = await store.ClaimDeliveriesAsync("mp", "w1", 10, Lease, None);
+        Assert.Equal(["e1", "e2", "e3"], claimed.Select(c => c.EventId));
+
+        var behind = await store.ListDueBehindAsync("mp", [.. claimed.Where(c => c.PersonId != "p3").Select(c => c.Id)], None);
+        var task = Assert.Single(behind);
+        Assert.Equal(DeliveryKinds.Event, task.Kind);
+        Assert.Contains("\"order.paid\"", task.Payload, StringComparison.Ordinal);
+        Assert.Empty(await store.ListDueBehindAsync("mp", [claimed.Single(c => c.PersonId == "p2").Id], None));
+        Assert.Empty(await store.ListDueBehindAsync("mp", [], None));
+    }
+
+    [Fact]
     public async Task Enqueue_RefusesADraftWithoutItsKey()
     {
         var store = await OpenAsync();
