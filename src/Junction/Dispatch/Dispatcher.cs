@@ -74,43 +74,70 @@ public sealed class Dispatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await PumpAsync(stoppingToken);
+                    if (_destinations.Count > 0 && _time.GetUtcNow() - _lastSnapshot >= SnapshotEvery)
+                    {
+                        _lastSnapshot = _time.GetUtcNow();
+                        await SnapshotAsync(stoppingToken);
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The store is unreachable or a query failed: nothing is lost (the outbox is durable); try again next round.
+                    DispatchLog.RoundFailed(_logger, "*", ex);
+                }
+                var delay = _options.PollInterval;
+                var now = _time.GetUtcNow();
+                foreach (var d in _destinations.Values)
+                {
+                    if (d.HoldUntil > now && d.HoldUntil - now < delay) delay = d.HoldUntil - now;
+                    if (d.Available() == 0 && d.NextToken > now && d.NextToken - now < delay) delay = d.NextToken - now;
+                    if (d.BatchDue is { } due && due > now && due - now < delay) delay = due - now;
+                }
+                using var timeout = new CancellationTokenSource(delay, _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+                try
+                {
+                    await _wake.WaitAsync(linked.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Poll interval passed.
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            await ReleaseAllWaitingAsync();
+        }
+    }
+
+    /// <summary>
+    /// On the way out: events waiting for a batch go back to the queue so the next node (or this one
+    /// restarted) picks them up at once rather than after their leases run out.
+    /// </summary>
+    private async Task ReleaseAllWaitingAsync()
+    {
+        foreach (var d in _destinations.Values.Where(d => d.Waiting.Count > 0))
         {
             try
             {
-                await PumpAsync(stoppingToken);
-                if (_destinations.Count > 0 && _time.GetUtcNow() - _lastSnapshot >= SnapshotEvery)
-                {
-                    _lastSnapshot = _time.GetUtcNow();
-                    await SnapshotAsync(stoppingToken);
-                }
+                await ReleaseWaitingAsync(d, CancellationToken.None);
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception ex)
             {
-                // The store is unreachable or a query failed: nothing is lost (the outbox is durable); try again next round.
-                DispatchLog.RoundFailed(_logger, "*", ex);
-            }
-            var delay = _options.PollInterval;
-            var now = _time.GetUtcNow();
-            foreach (var d in _destinations.Values)
-            {
-                if (d.HoldUntil > now && d.HoldUntil - now < delay) delay = d.HoldUntil - now;
-                if (d.Available() == 0 && d.NextToken > now && d.NextToken - now < delay) delay = d.NextToken - now;
-                if (d.BatchDue is { } due && due > now && due - now < delay) delay = due - now;
-            }
-            using var timeout = new CancellationTokenSource(delay, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
-            try
-            {
-                await _wake.WaitAsync(linked.Token);
-            }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Poll interval passed.
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                // Their leases run out instead: nothing is lost, only later.
+                DispatchLog.RoundFailed(_logger, d.Config.Id, ex);
             }
         }
     }
@@ -212,6 +239,14 @@ public sealed class Dispatcher : BackgroundService
 
     private static bool Batchable(ClaimedDelivery task) => Batchable(task.Kind, task.Payload);
 
+    /// <summary>Gives the events waiting for a batch back to the queue, unattempted.</summary>
+    private async Task ReleaseWaitingAsync(DestinationRuntime d, CancellationToken cancellationToken)
+    {
+        if (d.Waiting.Count == 0) return;
+        await _store.ReleaseDeliveriesAsync([.. d.Waiting.Select(w => w.Task.Id)], _options.WorkerId, cancellationToken);
+        d.Waiting.Clear();
+    }
+
     /// <summary>
     /// <c>delivery: batch</c>: sends the waiting tasks whose batch is due — <c>max</c> of them, the oldest
     /// waited <c>every</c>, or a task queued behind one of them (same person) must not wait — within the
@@ -233,10 +268,22 @@ public sealed class Dispatcher : BackgroundService
                 .Any(t => !Batchable(t.Kind, t.Payload));
         var attempts = 0;
         var bulk = d.Connector as IBatchConnector;
+        var pauseChecked = false;
         while (d.Waiting.Count > 0 && !cancellationToken.IsCancellationRequested)
         {
             now = _time.GetUtcNow();
             if (!urgent && d.Waiting.Count < batch.Max && now < d.BatchDue) break;
+            if (!pauseChecked)
+            {
+                // Paused while its events waited: they are held with the rest of its queue, not sent.
+                pauseChecked = true;
+                var controls = await _store.ListDestinationControlAsync(cancellationToken);
+                if (controls.Any(c => c.Paused && c.Destination == d.Config.Id))
+                {
+                    await ReleaseWaitingAsync(d, cancellationToken);
+                    break;
+                }
+            }
             if (now < d.HoldUntil) break;
             var available = d.Available();
             if (available == 0) break;

@@ -89,6 +89,9 @@ public interface IJunctionStore : IAsyncDisposable
 
     Task<int> RenewLeasesAsync(IReadOnlyList<long> ids, string owner, TimeSpan lease, CancellationToken cancellationToken);
 
+    /// <summary>Gives claimed tasks back unattempted: pending again (held if the destination is paused), the claim's attempt uncounted.</summary>
+    Task<int> ReleaseDeliveriesAsync(IReadOnlyList<long> ids, string owner, CancellationToken cancellationToken);
+
     Task<bool> CompleteDeliveryAsync(DeliveryCompletion completion, CancellationToken cancellationToken);
 
     /// <summary>Several completions in one transaction; one result each, in order.</summary>

@@ -69,6 +69,25 @@ public abstract class DispatchStoreComplianceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Release_GivesClaimedTasksBackUnattempted_HeldWhenPaused_OnlyThoseTheOwnerHolds()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin"), Drafts.Event("mp", "p2", "e2", "optin"),
+            Drafts.Event("paused", "p1", "e3", "optin")], None);
+        var claimed = await store.ClaimDeliveriesAsync("mp", "w1", 10, Lease, None);
+        var other = await store.ClaimDeliveriesAsync("paused", "w1", 10, Lease, None);
+        await store.PauseDestinationAsync("paused", null, None);
+
+        Assert.Equal(0, await store.ReleaseDeliveriesAsync([.. claimed.Select(c => c.Id)], "w2", None));
+        Assert.Equal(3, await store.ReleaseDeliveriesAsync([.. claimed.Select(c => c.Id), other.Single().Id], "w1", None));
+
+        var rows = (await AllAsync(store)).ToDictionary(r => r.EventId!, StringComparer.Ordinal);
+        Assert.Equal((DeliveryStates.Pending, 0, (long?)null), (rows["e1"].State, rows["e1"].Attempts, rows["e1"].FirstAttemptAt));
+        Assert.Equal((DeliveryStates.Held, 0), (rows["e3"].State, rows["e3"].Attempts));
+        Assert.Equal(2, (await store.ClaimDeliveriesAsync("mp", "w2", 10, Lease, None)).Count);
+    }
+
+    [Fact]
     public async Task Enqueue_RefusesADraftWithoutItsKey()
     {
         var store = await OpenAsync();

@@ -509,6 +509,46 @@ public sealed class DispatcherTests : IAsyncDisposable
         Assert.Equal((DeliveryStates.Succeeded, 1), ((await RowAsync("e1")).State, (await RowAsync("e1")).Attempts));
     }
 
+    [Fact]
+    public async Task BatchedDestination_PausedWhileEventsWait_HoldsThemUnsent_AndResumeSendsThem()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 10));
+        var dispatcher = await StartAsync(Options(), mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin")], None);
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        await _store.PauseDestinationAsync("mp", "migration", None);
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        Assert.Empty(mp.Batches);
+        var held = await RowAsync("e1");
+        Assert.Equal((DeliveryStates.Held, 0), (held.State, held.Attempts));
+
+        await _store.ResumeDestinationAsync("mp", None);
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        Assert.Equal((DeliveryStates.Succeeded, 1), ((await RowAsync("e1")).State, (await RowAsync("e1")).Attempts));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_Stopping_GivesWaitingEventsBackToTheQueue_Unattempted()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 10));
+        var dispatcher = await StartAsync(Options(), mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin")], None);
+        await dispatcher.StartAsync(None);
+        for (var i = 0; i < 250 && (await RowAsync("e1")).State != DeliveryStates.InFlight; i++) await Task.Delay(20);
+        Assert.Equal(DeliveryStates.InFlight, (await RowAsync("e1")).State);
+
+        await dispatcher.StopAsync(None);
+        var row = await RowAsync("e1");
+        Assert.Equal((DeliveryStates.Pending, 0, (long?)null), (row.State, row.Attempts, row.FirstAttemptAt));
+        Assert.Empty(mp.Batches);
+        // Another node claims it at once rather than after the lease.
+        Assert.Single(await _store.ClaimDeliveriesAsync("mp", "other-node", 10, TimeSpan.FromSeconds(60), None));
+    }
+
     private static async Task<long> LeaseUntilAsync(string path)
     {
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
