@@ -246,8 +246,9 @@ public static partial class ConfigLoader
             // A type that never receives events has these keys reported as not applying already.
             if (!kind.MayReceiveEvents) return null;
             // A type that receives events only with some options (a CRM's deals: true) and is configured without them.
-            if (hasDelivery) reader.Error($"{path}.delivery", $"applies only to destinations that receive events; this type {type} does not with these options");
-            if (hasBatch) reader.Error($"{path}.batch", $"applies only to destinations that receive events; this type {type} does not with these options");
+            const string Problem = "applies only when the destination receives events; with the options set here, type {0} does not";
+            if (hasDelivery) reader.Error($"{path}.delivery", string.Format(CultureInfo.InvariantCulture, Problem, type));
+            if (hasBatch) reader.Error($"{path}.batch", string.Format(CultureInfo.InvariantCulture, Problem, type));
             return null;
         }
 

@@ -21,6 +21,7 @@ public sealed class DeliveryConfigTests
         ["GA4_SECRET"] = "ga4_api_secret",
         ["MP_USER"] = "sa.user",
         ["MP_SECRET"] = "sa-secret",
+        ["HS_TOKEN"] = "pat-na1-0000",
     };
 
     private const string Ga4 = """
@@ -98,6 +99,31 @@ public sealed class DeliveryConfigTests
         Assert.Equal("expected a whole number of events from 1 to 10000; got '0'", errors["destinations.hook.batch.max"]);
         Assert.Contains("does not apply to type kit", errors["destinations.kit-main.delivery"], StringComparison.Ordinal);
         Assert.Equal(7, errors.Count);
+    }
+
+    [Fact]
+    public void Delivery_OnADestinationThatReceivesEventsOnlyWithAnOption_DependsOnThatOption()
+    {
+        var d = Parse("""
+            destinations:
+              crm:
+                type: hubspot
+                credentials: { access_token: "${HS_TOKEN}" }
+                deals: true
+                delivery: batch
+            """).Destinations;
+        Assert.Equal(new DeliveryBatch { Max = 25, Every = TimeSpan.FromSeconds(30) }, d["crm"].Batch);
+
+        var errors = Errors("""
+            destinations:
+              crm:
+                type: hubspot
+                credentials: { access_token: "${HS_TOKEN}" }
+                delivery: batch
+            """);
+        Assert.Equal("applies only when the destination receives events; with the options set here, type hubspot does not",
+            Assert.Single(errors).Value);
+        Assert.Equal("destinations.crm.delivery", errors.Single().Key);
     }
 
     [Theory]
