@@ -41,6 +41,41 @@ public sealed record DestinationTraits
 
     /// <summary>Analytics: a test-mode event (a sandbox purchase) is never sent, so it never counts as revenue.</summary>
     public bool SkipsTestEvents { get; init; }
+
+    /// <summary>
+    /// An event destination whose events are batched unless config says <c>delivery: realtime</c>
+    /// (analytics: nobody reads a funnel by the second, and one request per event wastes its rate limit).
+    /// </summary>
+    public bool BatchByDefault { get; init; }
+}
+
+/// <summary>
+/// <c>delivery: batch</c> with <c>batch: { max, every }</c> (R5.6): an event destination's events wait
+/// until <see cref="Max"/> are due or the oldest has waited <see cref="Every"/>, then go out together.
+/// Purchases, refunds and access changes never wait (<see cref="IsRealTime"/>).
+/// </summary>
+public sealed record DeliveryBatch
+{
+    /// <summary>When no <c>max</c> is set and the API declares no limit of its own (GA4's Measurement Protocol takes 25 events).</summary>
+    public const int DefaultMax = 25;
+
+    public static TimeSpan DefaultEvery { get; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Events per batch (at most the API's own limit per request).</summary>
+    public required int Max { get; init; }
+
+    /// <summary>Longest an event waits for its batch to fill.</summary>
+    public required TimeSpan Every { get; init; }
+
+    // Money and access are what a creator watches live (a sale in the dashboard, a revoked course);
+    // these go out at once even on a batched destination.
+    private static readonly HashSet<string> RealTime = new(StringComparer.Ordinal)
+    {
+        EventTypes.OrderPaid, EventTypes.OrderRefunded, EventTypes.AccessGranted, EventTypes.AccessRevoked,
+    };
+
+    /// <summary>Whether an event of this type is always sent at once, batching or not.</summary>
+    public static bool IsRealTime(string eventType) => RealTime.Contains(eventType);
 }
 
 /// <summary><c>destinations: &lt;id&gt;:</c> — validated by ConfigLoader.</summary>
@@ -83,6 +118,9 @@ public sealed record DestinationConfig
 
     /// <summary>Type-specific keys (an audience's list id, an analytics measurement id …), as the integration declares them.</summary>
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary><c>delivery: batch</c>: how events wait for a batch; null = <c>delivery: realtime</c>, each event at once.</summary>
+    public DeliveryBatch? Batch { get; init; }
 
     public bool IsState => Traits.State;
 }

@@ -207,12 +207,15 @@ public static partial class ConfigLoader
             }
         }
 
-        if (kind is null || type is null || baseUrl is null) return null;
+        var traits = kind is null ? null : kind.TraitsWith?.Invoke(options) ?? kind.Traits;
+        var batch = kind is null || traits is null ? null : ReadDelivery(reader, map, path, type!, kind, traits);
+
+        if (kind is null || type is null || baseUrl is null || traits is null) return null;
         return new DestinationConfig
         {
             Id = id,
             Type = type,
-            Traits = kind.TraitsWith?.Invoke(options) ?? kind.Traits,
+            Traits = traits,
             BaseUrl = baseUrl,
             Credentials = credentials,
             RateLimit = rate,
@@ -223,7 +226,77 @@ public static partial class ConfigLoader
             Courses = courses,
             Events = events,
             Options = options,
+            Batch = batch,
         };
+    }
+
+    private static readonly string[] BatchKeys = ["max", "every"];
+
+    /// <summary>
+    /// <c>delivery: realtime | batch</c> and <c>batch: { max, every }</c> (R5.6), for destinations that
+    /// receive events. Null: each event at once.
+    /// </summary>
+    private static DeliveryBatch? ReadDelivery(Reader reader, YamlMappingNode map, string path, string type, DestinationDescriptor kind,
+        DestinationTraits traits)
+    {
+        var hasDelivery = Reader.Child(map, "delivery") is not null;
+        var hasBatch = Reader.Child(map, "batch") is not null;
+        if (!traits.Events)
+        {
+            // A type that never receives events has these keys reported as not applying already.
+            if (!kind.MayReceiveEvents) return null;
+            // A type that receives events only with some options (a CRM's deals: true) and is configured without them.
+            const string Problem = "applies only when the destination receives events; with the options set here, type {0} does not";
+            if (hasDelivery) reader.Error($"{path}.delivery", string.Format(CultureInfo.InvariantCulture, Problem, type));
+            if (hasBatch) reader.Error($"{path}.batch", string.Format(CultureInfo.InvariantCulture, Problem, type));
+            return null;
+        }
+
+        var batched = traits.BatchByDefault;
+        switch (reader.OptionalString(map, "delivery", $"{path}.delivery"))
+        {
+            case null:
+                break;
+            case "realtime":
+                batched = false;
+                break;
+            case "batch":
+                batched = true;
+                break;
+            case var other:
+                reader.Error($"{path}.delivery", $"expected realtime or batch; got '{other}'");
+                break;
+        }
+
+        var limit = kind.MaxBatch;
+        // By default as many as the API takes in one request.
+        var max = limit ?? DeliveryBatch.DefaultMax;
+        var every = DeliveryBatch.DefaultEvery;
+        switch (Reader.Child(map, "batch"))
+        {
+            case null:
+                break;
+            case YamlMappingNode settings:
+                if (!batched) reader.Error($"{path}.batch", "applies only with delivery: batch; expected delivery: batch, or no batch: key");
+                reader.RejectUnknownKeys(settings, $"{path}.batch", BatchKeys);
+                var ceiling = limit ?? 10_000;
+                var what = limit is null ? $"a whole number of events from 1 to {ceiling}" : $"a whole number of events from 1 to {ceiling} (the {type} API's limit per request)";
+                if (reader.OptionalString(settings, "max", $"{path}.batch.max") is { } maxText)
+                {
+                    if (int.TryParse(maxText, NumberStyles.None, CultureInfo.InvariantCulture, out var m) && m >= 1 && m <= ceiling) max = m;
+                    else reader.Error($"{path}.batch.max", $"expected {what}; got '{maxText}'");
+                }
+                if (ReadDuration(reader, settings, "every", $"{path}.batch.every") is { } e)
+                {
+                    if (e > TimeSpan.Zero && e <= TimeSpan.FromHours(1)) every = e;
+                    else reader.Error($"{path}.batch.every", $"expected a duration from 1s to 1h (e.g. 30s); got '{Durations.Format(e)}'");
+                }
+                break;
+            default:
+                reader.Error($"{path}.batch", "expected a mapping like { max: 25, every: 30s }");
+                break;
+        }
+        return batched ? new DeliveryBatch { Max = max, Every = every } : null;
     }
 
     private static Uri? ReadBaseUrl(Reader reader, YamlMappingNode map, string path, string? type, DestinationDescriptor? kind, Dictionary<string, string> credentials)

@@ -1,3 +1,5 @@
+using Junction.Storage;
+
 namespace Junction.Dispatch;
 
 /// <summary>
@@ -39,6 +41,19 @@ public sealed class DestinationRuntime
     public DestinationConfig Config { get; }
     public IDestinationConnector? Connector { get; }
     public CircuitBreaker Breaker { get; }
+
+    /// <summary>
+    /// <c>delivery: batch</c>: event tasks claimed (leased to this node) and waiting for their batch to
+    /// fill or to age. Only the dispatcher's pump for this destination touches it. A node that stops
+    /// while holding them loses nothing: their leases run out and they are claimed again.
+    /// </summary>
+    public List<(ClaimedDelivery Task, DateTimeOffset Since)> Waiting { get; } = [];
+
+    /// <summary>When the waiting tasks' leases were last renewed.</summary>
+    public DateTimeOffset WaitingRenewed { get; set; }
+
+    /// <summary>When the oldest waiting task's batch is due by age; null when nothing waits.</summary>
+    public DateTimeOffset? BatchDue => Config.Batch is { } batch && Waiting.Count > 0 ? Waiting[0].Since + batch.Every : null;
 
     /// <summary>Until when a 429 holds all sending to this destination.</summary>
     public DateTimeOffset HoldUntil

@@ -74,42 +74,70 @@ public sealed class Dispatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await PumpAsync(stoppingToken);
+                    if (_destinations.Count > 0 && _time.GetUtcNow() - _lastSnapshot >= SnapshotEvery)
+                    {
+                        _lastSnapshot = _time.GetUtcNow();
+                        await SnapshotAsync(stoppingToken);
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The store is unreachable or a query failed: nothing is lost (the outbox is durable); try again next round.
+                    DispatchLog.RoundFailed(_logger, "*", ex);
+                }
+                var delay = _options.PollInterval;
+                var now = _time.GetUtcNow();
+                foreach (var d in _destinations.Values)
+                {
+                    if (d.HoldUntil > now && d.HoldUntil - now < delay) delay = d.HoldUntil - now;
+                    if (d.Available() == 0 && d.NextToken > now && d.NextToken - now < delay) delay = d.NextToken - now;
+                    if (d.BatchDue is { } due && due > now && due - now < delay) delay = due - now;
+                }
+                using var timeout = new CancellationTokenSource(delay, _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+                try
+                {
+                    await _wake.WaitAsync(linked.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Poll interval passed.
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            await ReleaseAllWaitingAsync();
+        }
+    }
+
+    /// <summary>
+    /// On the way out: events waiting for a batch go back to the queue so the next node (or this one
+    /// restarted) picks them up at once rather than after their leases run out.
+    /// </summary>
+    private async Task ReleaseAllWaitingAsync()
+    {
+        foreach (var d in _destinations.Values.Where(d => d.Waiting.Count > 0))
         {
             try
             {
-                await PumpAsync(stoppingToken);
-                if (_destinations.Count > 0 && _time.GetUtcNow() - _lastSnapshot >= SnapshotEvery)
-                {
-                    _lastSnapshot = _time.GetUtcNow();
-                    await SnapshotAsync(stoppingToken);
-                }
+                await ReleaseWaitingAsync(d, CancellationToken.None);
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception ex)
             {
-                // The store is unreachable or a query failed: nothing is lost (the outbox is durable); try again next round.
-                DispatchLog.RoundFailed(_logger, "*", ex);
-            }
-            var delay = _options.PollInterval;
-            var now = _time.GetUtcNow();
-            foreach (var d in _destinations.Values)
-            {
-                if (d.HoldUntil > now && d.HoldUntil - now < delay) delay = d.HoldUntil - now;
-                if (d.Available() == 0 && d.NextToken > now && d.NextToken - now < delay) delay = d.NextToken - now;
-            }
-            using var timeout = new CancellationTokenSource(delay, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
-            try
-            {
-                await _wake.WaitAsync(linked.Token);
-            }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Poll interval passed.
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                // Their leases run out instead: nothing is lost, only later.
+                DispatchLog.RoundFailed(_logger, d.Config.Id, ex);
             }
         }
     }
@@ -135,12 +163,16 @@ public sealed class Dispatcher : BackgroundService
     private async Task<int> PumpAsync(DestinationRuntime d, CancellationToken cancellationToken)
     {
         if (d.Connector is null) return 0;
+        var batched = d.Config.Batch is not null;
         var attempts = 0;
+        if (batched) attempts += await SendBatchesAsync(d, cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
             if (_time.GetUtcNow() < d.HoldUntil) break;
             var available = d.Available();
             if (available == 0) break;
+            // Enough waiting to fill the batches the rate limit allows: claim no more until they go.
+            if (batched && d.Waiting.Count >= Math.Max(d.Config.Batch!.Max, _options.BatchSize)) break;
             if (!d.Breaker.TryEnter(out var probe)) break;
             var limit = probe ? 1 : Math.Min(available, _options.BatchSize);
             IReadOnlyList<ClaimedDelivery> claimed;
@@ -158,15 +190,126 @@ public sealed class Dispatcher : BackgroundService
                 if (probe) d.Breaker.ReleaseProbe();
                 break;
             }
-            foreach (var _ in claimed) d.TryTake();
-            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            var now = _time.GetUtcNow();
+            var send = new List<ClaimedDelivery>(claimed.Count);
+            foreach (var c in claimed)
             {
-                var heartbeat = HeartbeatAsync(d.Config.Id, claimed.Select(c => c.Id).ToList(), stop.Token);
-                await Task.WhenAll(claimed.Select(c => AttemptAsync(d, c, cancellationToken)));
+                if (batched && Batchable(c))
+                {
+                    if (d.Waiting.Count == 0) d.WaitingRenewed = now;
+                    d.Waiting.Add((c, now));
+                }
+                else
+                {
+                    send.Add(c);
+                }
+            }
+            if (probe && send.Count == 0) d.Breaker.ReleaseProbe();
+            foreach (var _ in send) d.TryTake();
+            if (send.Count > 0)
+            {
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var heartbeat = HeartbeatAsync(d.Config.Id, send.Select(c => c.Id).ToList(), stop.Token);
+                await Task.WhenAll(send.Select(c => AttemptAsync(d, c, cancellationToken)));
                 await stop.CancelAsync();
                 await heartbeat;
             }
-            attempts += claimed.Count;
+            attempts += send.Count;
+            if (batched) attempts += await SendBatchesAsync(d, cancellationToken);
+        }
+        return attempts;
+    }
+
+    /// <summary>
+    /// An event task that may wait for a batch: anything but purchases, refunds and access changes
+    /// (<see cref="DeliveryBatch.IsRealTime"/>). An unreadable payload does not wait: its attempt sends it to the DLQ.
+    /// </summary>
+    private static bool Batchable(string kind, string payload)
+    {
+        if (kind != DeliveryKinds.Event) return false;
+        try
+        {
+            return !DeliveryBatch.IsRealTime(CanonicalJson.Deserialize(payload).Type);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Batchable(ClaimedDelivery task) => Batchable(task.Kind, task.Payload);
+
+    /// <summary>Gives the events waiting for a batch back to the queue, unattempted.</summary>
+    private async Task ReleaseWaitingAsync(DestinationRuntime d, CancellationToken cancellationToken)
+    {
+        if (d.Waiting.Count == 0) return;
+        await _store.ReleaseDeliveriesAsync([.. d.Waiting.Select(w => w.Task.Id)], _options.WorkerId, cancellationToken);
+        d.Waiting.Clear();
+    }
+
+    /// <summary>
+    /// <c>delivery: batch</c>: sends the waiting tasks whose batch is due — <c>max</c> of them, the oldest
+    /// waited <c>every</c>, or a task queued behind one of them (same person) must not wait — within the
+    /// rate limit (one request, one token), a 429 hold and the breaker. Renews the waiting tasks' leases.
+    /// Returns the tasks attempted.
+    /// </summary>
+    private async Task<int> SendBatchesAsync(DestinationRuntime d, CancellationToken cancellationToken)
+    {
+        var batch = d.Config.Batch!;
+        if (d.Waiting.Count == 0) return 0;
+        var now = _time.GetUtcNow();
+        if (now - d.WaitingRenewed >= _options.Lease / 3)
+        {
+            await _store.RenewLeasesAsync([.. d.Waiting.Select(w => w.Task.Id)], _options.WorkerId, _options.Lease, cancellationToken);
+            d.WaitingRenewed = now;
+        }
+        var urgent = d.Waiting.Count < batch.Max && now < d.BatchDue
+            && (await _store.ListDueBehindAsync(d.Config.Id, [.. d.Waiting.Select(w => w.Task.Id)], cancellationToken))
+                .Any(t => !Batchable(t.Kind, t.Payload));
+        var attempts = 0;
+        var bulk = d.Connector as IBatchConnector;
+        var pauseChecked = false;
+        while (d.Waiting.Count > 0 && !cancellationToken.IsCancellationRequested)
+        {
+            now = _time.GetUtcNow();
+            if (!urgent && d.Waiting.Count < batch.Max && now < d.BatchDue) break;
+            if (!pauseChecked)
+            {
+                // Paused while its events waited: they are held with the rest of its queue, not sent.
+                pauseChecked = true;
+                var controls = await _store.ListDestinationControlAsync(cancellationToken);
+                if (controls.Any(c => c.Paused && c.Destination == d.Config.Id))
+                {
+                    await ReleaseWaitingAsync(d, cancellationToken);
+                    break;
+                }
+            }
+            if (now < d.HoldUntil) break;
+            var available = d.Available();
+            if (available == 0) break;
+            if (!d.Breaker.TryEnter(out var probe)) break;
+            var size = Math.Min(batch.Max, d.Waiting.Count);
+            if (bulk is null) size = probe ? 1 : Math.Min(size, available);
+            else if (bulk.MaxBatch > 0) size = Math.Min(size, bulk.MaxBatch);
+            var tasks = d.Waiting.Take(size).Select(w => w.Task).ToList();
+            d.Waiting.RemoveRange(0, size);
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                var heartbeat = HeartbeatAsync(d.Config.Id, tasks.Select(c => c.Id).ToList(), stop.Token);
+                if (bulk is not null)
+                {
+                    d.TryTake();
+                    await AttemptBatchAsync(d, bulk, tasks, cancellationToken);
+                }
+                else
+                {
+                    foreach (var _ in tasks) d.TryTake();
+                    await Task.WhenAll(tasks.Select(c => AttemptAsync(d, c, cancellationToken)));
+                }
+                await stop.CancelAsync();
+                await heartbeat;
+            }
+            attempts += tasks.Count;
         }
         return attempts;
     }
@@ -221,13 +364,91 @@ public sealed class Dispatcher : BackgroundService
         }
         catch (JsonException ex)
         {
-            result = new DeliveryResult { Outcome = DeliveryOutcome.Permanent, Error = $"the stored payload cannot be read: {ex.Message}" };
+            result = Unreadable(ex);
         }
-        var elapsed = _time.GetElapsedTime(clock);
-        var now = _time.GetUtcNow();
-        _metrics.Attempt(config.Id, result.Outcome, elapsed.TotalSeconds);
         activity?.SetTag("junction.outcome", Outcome(result.Outcome));
         if (result.Outcome is DeliveryOutcome.Permanent or DeliveryOutcome.Transient) activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
+        await FinishAsync(d, task, work, syncedDesired, result, started, _time.GetElapsedTime(clock), countBreaker: true, cancellationToken);
+    }
+
+    private static DeliveryResult Unreadable(JsonException ex) =>
+        new() { Outcome = DeliveryOutcome.Permanent, Error = $"the stored payload cannot be read: {ex.Message}" };
+
+    /// <summary>
+    /// One request for several event tasks (<see cref="IBatchConnector"/>): each task is completed,
+    /// retried or dead-lettered by its own result; the breaker counts the request once.
+    /// </summary>
+    private async Task AttemptBatchAsync(DestinationRuntime d, IBatchConnector connector, List<ClaimedDelivery> tasks,
+        CancellationToken cancellationToken)
+    {
+        var config = d.Config;
+        using var activity = Telemetry.StageTracing.Start(Telemetry.StageTracing.Dispatch, "dispatch batch", tasks[0].TraceId,
+            System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag("junction.destination", config.Id);
+        activity?.SetTag("junction.batch_size", tasks.Count);
+        var started = _time.GetUtcNow();
+        var clock = _time.GetTimestamp();
+        var works = new List<(ClaimedDelivery Task, DeliveryWork Work)>(tasks.Count);
+        var finishing = new List<Task>();
+        foreach (var task in tasks)
+        {
+            try
+            {
+                works.Add((task, BuildWork(config, task)));
+            }
+            catch (JsonException ex)
+            {
+                finishing.Add(FinishAsync(d, task, null, null, Unreadable(ex), started, TimeSpan.Zero, countBreaker: false, cancellationToken));
+            }
+        }
+        if (works.Count > 0)
+        {
+            IReadOnlyList<DeliveryResult> results;
+            try
+            {
+                results = await connector.DeliverBatchAsync([.. works.Select(w => w.Work)], cancellationToken);
+                if (results.Count != works.Count)
+                {
+                    var wrong = new DeliveryResult
+                    {
+                        Outcome = DeliveryOutcome.Transient,
+                        Error = $"connector error: {results.Count} results for a batch of {works.Count} events",
+                    };
+                    results = [.. works.Select(_ => wrong)];
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                DispatchLog.ConnectorThrew(_logger, config.Id, works[0].Task.Id, ex);
+                var failed = new DeliveryResult { Outcome = DeliveryOutcome.Transient, Error = $"connector error: {ex.GetType().Name}: {ex.Message}" };
+                results = [.. works.Select(_ => failed)];
+            }
+            var elapsed = _time.GetElapsedTime(clock);
+            // One request, one verdict on the service: any answer about an event means it is up.
+            if (results.Any(r => r.Outcome is DeliveryOutcome.Succeeded or DeliveryOutcome.Permanent)) TrackBreaker(d, d.Breaker.OnAnswered);
+            else if (results.Any(r => r.Outcome == DeliveryOutcome.RateLimited)) d.Breaker.OnNeutral();
+            else TrackBreaker(d, d.Breaker.OnFailure);
+            if (results.Any(r => r.Outcome is DeliveryOutcome.Permanent or DeliveryOutcome.Transient)) activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
+            for (var i = 0; i < works.Count; i++)
+            {
+                finishing.Add(FinishAsync(d, works[i].Task, works[i].Work, null, results[i], started, elapsed, countBreaker: false, cancellationToken));
+            }
+        }
+        else
+        {
+            // Nothing was sent: a probe slot taken for this batch is free again.
+            d.Breaker.ReleaseProbe();
+        }
+        await Task.WhenAll(finishing);
+    }
+
+    /// <summary>Records one task's attempt and moves it on: succeeded, retried at its backoff or Retry-After, or dead.</summary>
+    private async Task FinishAsync(DestinationRuntime d, ClaimedDelivery task, DeliveryWork? work, string? syncedDesired, DeliveryResult result,
+        DateTimeOffset started, TimeSpan elapsed, bool countBreaker, CancellationToken cancellationToken)
+    {
+        var config = d.Config;
+        var now = _time.GetUtcNow();
+        _metrics.Attempt(config.Id, result.Outcome, elapsed.TotalSeconds);
         // An API's error often quotes the address it refused: masked before it is kept, shown or logged.
         var apiError = Pii.Redact(result.Error);
         d.Record(result.Outcome, apiError ?? (result.Status is { } st ? $"status {st}" : null));
@@ -242,11 +463,11 @@ public sealed class Dispatcher : BackgroundService
         switch (result.Outcome)
         {
             case DeliveryOutcome.Succeeded:
-                TrackBreaker(d, () => d.Breaker.OnAnswered());
+                if (countBreaker) TrackBreaker(d, d.Breaker.OnAnswered);
                 completion = completion with { State = DeliveryStates.Succeeded, SyncedDesired = syncedDesired, Error = null };
                 break;
             case DeliveryOutcome.RateLimited:
-                d.Breaker.OnNeutral();
+                if (countBreaker) d.Breaker.OnNeutral();
                 var wait = result.RetryAfter is { } ra && ra > TimeSpan.Zero ? ra : _options.DefaultRetryAfter;
                 if (wait > _options.MaxBackoff) wait = _options.MaxBackoff;
                 d.Hold(now + wait);
@@ -254,11 +475,11 @@ public sealed class Dispatcher : BackgroundService
                 completion = completion with { NextAttemptAt = (now + wait).ToUnixTimeMilliseconds(), CountAttempt = false };
                 break;
             case DeliveryOutcome.Permanent:
-                TrackBreaker(d, () => d.Breaker.OnAnswered());
+                if (countBreaker) TrackBreaker(d, d.Breaker.OnAnswered);
                 completion = completion with { State = DeliveryStates.Dead, DeadReason = error ?? $"permanent error (status {result.Status})" };
                 break;
             default:
-                TrackBreaker(d, () => d.Breaker.OnFailure());
+                if (countBreaker) TrackBreaker(d, d.Breaker.OnFailure);
                 var first = DateTimeOffset.FromUnixTimeMilliseconds(task.FirstAttemptAt);
                 var deadline = first + config.RetryMaxAge;
                 if (now >= deadline)

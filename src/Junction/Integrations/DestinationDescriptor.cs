@@ -58,8 +58,21 @@ public sealed record DestinationDescriptor
     /// <summary>What the destination really holds, for the audit (state destinations whose API allows it).</summary>
     public Func<DestinationConfig, HttpClient, TimeProvider, IDestinationReadBack>? ReadBack { get; init; }
 
+    /// <summary>
+    /// The API's own limit on events per request (<c>batch.max</c> may not exceed it); null when it has none
+    /// or takes one event per request.
+    /// </summary>
+    public int? MaxBatch { get; init; }
+
+    /// <summary>Whether the type may receive events (with some options at least), so <c>delivery:</c> and <c>batch:</c> apply.</summary>
+    public bool MayReceiveEvents => Traits.Events || TraitsWith is not null;
+
     /// <summary>Every key <c>destinations.ID</c> of this type accepts.</summary>
-    public IReadOnlyList<string> Keys => [.. CommonKeys, .. Maps, .. RequiredOptions, .. OptionalOptions, .. FlagOptions];
+    public IReadOnlyList<string> Keys =>
+        [.. CommonKeys, .. Maps, .. RequiredOptions, .. OptionalOptions, .. FlagOptions, .. MayReceiveEvents ? EventKeys : []];
+
+    /// <summary>The keys of destinations that receive events: real time or batched (R5.6).</summary>
+    public static IReadOnlyList<string> EventKeys { get; } = ["delivery", "batch"];
 
     /// <summary>The keys every destination accepts.</summary>
     public static IReadOnlyList<string> CommonKeys { get; } = ["type", "base_url", "credentials", "rate_limit", "retry"];

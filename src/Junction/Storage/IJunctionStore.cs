@@ -89,6 +89,9 @@ public interface IJunctionStore : IAsyncDisposable
 
     Task<int> RenewLeasesAsync(IReadOnlyList<long> ids, string owner, TimeSpan lease, CancellationToken cancellationToken);
 
+    /// <summary>Gives claimed tasks back unattempted: pending again (held if the destination is paused), the claim's attempt uncounted.</summary>
+    Task<int> ReleaseDeliveriesAsync(IReadOnlyList<long> ids, string owner, CancellationToken cancellationToken);
+
     Task<bool> CompleteDeliveryAsync(DeliveryCompletion completion, CancellationToken cancellationToken);
 
     /// <summary>Several completions in one transaction; one result each, in order.</summary>
@@ -113,4 +116,7 @@ public interface IJunctionStore : IAsyncDisposable
     Task<IReadOnlyList<DestinationBacklog>> CountOpenDeliveriesAsync(CancellationToken cancellationToken);
 
     Task<long?> NextDeliveryDueAsync(string destination, CancellationToken cancellationToken);
+
+    /// <summary>Due pending tasks (kind, payload) of the people whose tasks <paramref name="held"/> wait for a batch.</summary>
+    Task<IReadOnlyList<(string Kind, string Payload)>> ListDueBehindAsync(string destination, IReadOnlyList<long> held, CancellationToken cancellationToken);
 }

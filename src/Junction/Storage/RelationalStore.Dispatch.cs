@@ -236,6 +236,32 @@ public abstract partial class RelationalStore
     }
 
     /// <summary>
+    /// Gives claimed tasks back unattempted (a batch that will not be sent by this node: its destination
+    /// was paused, or the node is stopping): pending again (held if paused), the claim's attempt uncounted,
+    /// no attempt recorded. Only tasks this owner still holds.
+    /// </summary>
+    public async Task<int> ReleaseDeliveriesAsync(IReadOnlyList<long> ids, string owner, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0) return 0;
+        var now = NowMs;
+        using var gate = await EnterWriteAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText =
+            $"""
+            UPDATE {Tables.Deliveries} SET
+                state = CASE WHEN {PausedCheck(Tables.Deliveries + ".destination")} THEN 'held' ELSE 'pending' END,
+                attempts = attempts - 1,
+                first_attempt_at = CASE WHEN attempts = 1 THEN NULL ELSE first_attempt_at END,
+                next_attempt_at = @now, lease_owner = NULL, lease_until = NULL
+            WHERE state = 'in_flight' AND lease_owner = @owner AND lease_until >= @now AND id IN ({InList(cmd, "i", ids)})
+            """;
+        Typed(cmd, "owner", DbType.String, owner);
+        Typed(cmd, "now", DbType.Int64, now);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// Records an attempt and moves the task on, only while <see cref="DeliveryCompletion.LeaseOwner"/>
     /// still holds an unexpired lease; false when the lease was lost (another worker owns the task now).
     /// </summary>
@@ -551,6 +577,33 @@ public abstract partial class RelationalStore
     }
 
     /// <summary>Unix ms when the destination's next pending task or expired lease becomes claimable; null when none is waiting.</summary>
+    /// <summary>
+    /// The due pending tasks (kind, payload) of the people whose tasks <paramref name="held"/> are waiting
+    /// for a batch: per-person order keeps them queued behind those, so the dispatcher sends the batch
+    /// early when one of them must not wait (a purchase, a state sync).
+    /// </summary>
+    public async Task<IReadOnlyList<(string Kind, string Payload)>> ListDueBehindAsync(string destination, IReadOnlyList<long> held,
+        CancellationToken cancellationToken)
+    {
+        if (held.Count == 0) return [];
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText =
+            $"""
+            SELECT e.kind, e.payload FROM {Tables.Deliveries} e
+            WHERE e.destination = @d AND e.state = 'pending' AND e.next_attempt_at <= @now
+              AND e.person_id IN (SELECT h.person_id FROM {Tables.Deliveries} h WHERE h.id IN ({InList(cmd, "h", held)}))
+            ORDER BY e.id
+            LIMIT 500
+            """;
+        Typed(cmd, "d", DbType.String, destination);
+        Typed(cmd, "now", DbType.Int64, NowMs);
+        var rows = new List<(string, string)>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) rows.Add((reader.GetString(0), reader.GetString(1)));
+        return rows;
+    }
+
     public async Task<long?> NextDeliveryDueAsync(string destination, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

@@ -10,11 +10,13 @@ public sealed class MixpanelIntegration : IIntegration
     public DestinationDescriptor? Destination { get; } = new()
     {
         Type = MixpanelDestination.Type,
-        Traits = DestinationTraits.EventsOnly with { SkipsTestEvents = MixpanelDestination.SkipsTestEvents },
+        // Batched by default: the Import API takes up to 2000 events a request.
+        Traits = DestinationTraits.EventsOnly with { SkipsTestEvents = MixpanelDestination.SkipsTestEvents, BatchByDefault = true },
         DefaultBaseUrl = MixpanelDestination.DefaultBaseUrl,
         Credentials = MixpanelDestination.Credentials,
         DefaultRate = MixpanelDestination.DefaultRate,
         Maps = ["events"],
+        MaxBatch = MixpanelConnector.MaxEventsPerRequest,
         FlagOptions = MixpanelDestination.FlagOptions,
         RequiredOptions = MixpanelDestination.RequiredOptions,
         OptionalOptions = MixpanelDestination.OptionalOptions,

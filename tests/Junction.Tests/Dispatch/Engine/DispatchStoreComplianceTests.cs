@@ -52,6 +52,42 @@ public abstract class DispatchStoreComplianceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DueBehind_ListsTheDueTasksQueuedBehindTasksWaitingForABatch_OfThosePeopleOnly()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin"), Drafts.Event("mp", "p2", "e2", "optin"),
+            Drafts.Event("mp", "p1", "paid", "order.paid"), Drafts.Event("mp", "p3", "e3", "optin"), Drafts.Event("other", "p1", "x1")], None);
+        var claimed = await store.ClaimDeliveriesAsync("mp", "w1", 10, Lease, None);
+        Assert.Equal(["e1", "e2", "e3"], claimed.Select(c => c.EventId));
+
+        var behind = await store.ListDueBehindAsync("mp", [.. claimed.Where(c => c.PersonId != "p3").Select(c => c.Id)], None);
+        var task = Assert.Single(behind);
+        Assert.Equal(DeliveryKinds.Event, task.Kind);
+        Assert.Contains("\"order.paid\"", task.Payload, StringComparison.Ordinal);
+        Assert.Empty(await store.ListDueBehindAsync("mp", [claimed.Single(c => c.PersonId == "p2").Id], None));
+        Assert.Empty(await store.ListDueBehindAsync("mp", [], None));
+    }
+
+    [Fact]
+    public async Task Release_GivesClaimedTasksBackUnattempted_HeldWhenPaused_OnlyThoseTheOwnerHolds()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin"), Drafts.Event("mp", "p2", "e2", "optin"),
+            Drafts.Event("paused", "p1", "e3", "optin")], None);
+        var claimed = await store.ClaimDeliveriesAsync("mp", "w1", 10, Lease, None);
+        var other = await store.ClaimDeliveriesAsync("paused", "w1", 10, Lease, None);
+        await store.PauseDestinationAsync("paused", null, None);
+
+        Assert.Equal(0, await store.ReleaseDeliveriesAsync([.. claimed.Select(c => c.Id)], "w2", None));
+        Assert.Equal(3, await store.ReleaseDeliveriesAsync([.. claimed.Select(c => c.Id), other.Single().Id], "w1", None));
+
+        var rows = (await AllAsync(store)).ToDictionary(r => r.EventId!, StringComparer.Ordinal);
+        Assert.Equal((DeliveryStates.Pending, 0, (long?)null), (rows["e1"].State, rows["e1"].Attempts, rows["e1"].FirstAttemptAt));
+        Assert.Equal((DeliveryStates.Held, 0), (rows["e3"].State, rows["e3"].Attempts));
+        Assert.Equal(2, (await store.ClaimDeliveriesAsync("mp", "w2", 10, Lease, None)).Count);
+    }
+
+    [Fact]
     public async Task Enqueue_RefusesADraftWithoutItsKey()
     {
         var store = await OpenAsync();

@@ -38,7 +38,10 @@ public sealed class DispatcherTests : IAsyncDisposable
         public override double NextDouble() => value;
     }
 
-    private async Task<Dispatcher> StartAsync(DispatchOptions options, params ScriptedConnector[] connectors)
+    private Task<Dispatcher> StartAsync(DispatchOptions options, params ScriptedConnector[] connectors) =>
+        StartAsync(options, connectors.Cast<IDestinationConnector>().ToArray());
+
+    private async Task<Dispatcher> StartAsync(DispatchOptions options, params IDestinationConnector[] connectors)
     {
         await _store.MigrateAsync(None);
         _dispatcher = new Dispatcher(_store, connectors.Select(c => c.Config), connectors, _time,
@@ -325,6 +328,225 @@ public sealed class DispatcherTests : IAsyncDisposable
         Assert.Equal(1, await dispatcher.PumpAsync(None));
         var row = await RowAsync("e1");
         Assert.Equal((DeliveryStates.Succeeded, 1), (row.State, row.Attempts));
+    }
+
+    private static DestinationConfig Batched(string id, int max, int everySeconds = 30, double rateLimit = 1000, TimeSpan? maxAge = null) =>
+        Drafts.Destination(id, DestinationTypes.Webhook, rateLimit, maxAge, batch: new DeliveryBatch { Max = max, Every = TimeSpan.FromSeconds(everySeconds) });
+
+    private async Task<string> StateOfAsync(string eventId) => (await RowAsync(eventId)).State;
+
+    [Fact]
+    public async Task BatchedDestination_HoldsEventsUntilMaxAreDue_ThenSendsThemInOneBatchRequest()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 3));
+        var dispatcher = await StartAsync(Options(), mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin"), Drafts.Event("mp", "p2", "e2", "checkout.started")], None);
+
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        Assert.Empty(mp.Batches);
+        Assert.Empty(mp.Singles);
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p3", "e3", "tag.added")], None);
+        Assert.Equal(3, await dispatcher.PumpAsync(None));
+
+        var batch = Assert.Single(mp.Batches);
+        Assert.Equal(["e1", "e2", "e3"], batch.Select(w => w.Event!.Id).Order(StringComparer.Ordinal));
+        Assert.Empty(mp.Singles);
+        foreach (var id in new[] { "e1", "e2", "e3" }) Assert.Equal(DeliveryStates.Succeeded, await StateOfAsync(id));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_WithFewerThanMax_SendsNothingBeforeEvery_AndEverythingAfterIt()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 10, everySeconds: 30));
+        var dispatcher = await StartAsync(Options(), mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin"), Drafts.Event("mp", "p2", "e2", "optin")], None);
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p3", "e3", "optin")], None);
+
+        _time.Advance(TimeSpan.FromSeconds(19));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        Assert.Empty(mp.Batches);
+        Assert.Equal(DeliveryStates.InFlight, await StateOfAsync("e1"));
+
+        // 30 s after the oldest was held: the whole batch goes, the younger one with it.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(3, await dispatcher.PumpAsync(None));
+        Assert.Equal(["e1", "e2", "e3"], Assert.Single(mp.Batches).Select(w => w.Event!.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_StillSendsAPurchaseRefundOrAccessChangeAtOnce()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 10));
+        var dispatcher = await StartAsync(Options(), mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin"), Drafts.Event("mp", "p2", "paid", "order.paid"),
+            Drafts.Event("mp", "p3", "refund", "order.refunded"), Drafts.Event("mp", "p4", "grant", "access.granted")], None);
+
+        Assert.Equal(3, await dispatcher.PumpAsync(None));
+        Assert.Equal(["grant", "paid", "refund"], mp.Singles.Select(w => w.Event!.Id).Order(StringComparer.Ordinal));
+        Assert.Empty(mp.Batches);
+        Assert.Equal(DeliveryStates.InFlight, await StateOfAsync("e1"));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_APurchaseBehindAWaitingEventOfTheSamePerson_SendsTheBatchEarly_InOrder()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 10));
+        var dispatcher = await StartAsync(Options(), mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "checkout.started"), Drafts.Event("mp", "p2", "e2", "optin")], None);
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "paid", "order.paid")], None);
+        Assert.Equal(3, await dispatcher.PumpAsync(None));
+
+        Assert.Equal(["e1", "e2"], Assert.Single(mp.Batches).Select(w => w.Event!.Id).Order(StringComparer.Ordinal));
+        Assert.Equal("paid", Assert.Single(mp.Singles).Event!.Id);
+        Assert.Equal(DeliveryStates.Succeeded, await StateOfAsync("paid"));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_APerEventFailure_RetriesOrDeadLettersOnlyThatEvent()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 3))
+        {
+            Answer = w => w.Event!.Id switch
+            {
+                "bad" => ScriptedConnector.Permanent(400, "event rejected: $insert_id too long"),
+                "flaky" => ScriptedConnector.Transient(),
+                _ => DeliveryResult.Ok(["POST /import"]),
+            },
+        };
+        var dispatcher = await StartAsync(Options(jitter: 0.5), mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "good", "optin"), Drafts.Event("mp", "p2", "bad", "optin"),
+            Drafts.Event("mp", "p3", "flaky", "optin")], None);
+
+        Assert.Equal(3, await dispatcher.PumpAsync(None));
+        Assert.Single(mp.Batches);
+        Assert.Equal(DeliveryStates.Succeeded, await StateOfAsync("good"));
+        var bad = await RowAsync("bad");
+        Assert.Equal((DeliveryStates.Dead, "event rejected: $insert_id too long"), (bad.State, bad.DeadReason));
+        var flaky = await RowAsync("flaky");
+        Assert.Equal((DeliveryStates.Pending, 1), (flaky.State, flaky.Attempts));
+        // One request answered about its events: the service is up, the breaker stays closed.
+        Assert.Equal(CircuitState.Closed, dispatcher.Runtime("mp")!.Breaker.State);
+
+        // The retry waits for its backoff, then for its own batch (alone, it goes when it has waited every).
+        mp.Answer = _ => DeliveryResult.Ok(["POST /import"]);
+        await AdvanceToNextAttemptAsync("flaky");
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        Assert.Equal(["flaky"], mp.Batches.Last().Select(w => w.Event!.Id));
+        Assert.Equal((DeliveryStates.Succeeded, 2), ((await RowAsync("flaky")).State, (await RowAsync("flaky")).Attempts));
+        Assert.Equal(DeliveryStates.Dead, await StateOfAsync("bad"));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_ABatchRequestCountsAsOneRequestAgainstTheRateLimit_AndA429HoldsTheBatch()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 5, rateLimit: 1));
+        var dispatcher = await StartAsync(Options(), mp);
+        await _store.EnqueueDeliveriesAsync(Enumerable.Range(1, 10).Select(i => Drafts.Event("mp", $"p{i}", $"e{i}", "optin")).ToList(), None);
+
+        // A rate limit of 1/s: one request of 5 events, then the next waits for its token.
+        Assert.Equal(5, await dispatcher.PumpAsync(None));
+        Assert.Single(mp.Batches);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        mp.Answer = _ => ScriptedConnector.RateLimited(TimeSpan.FromSeconds(20));
+        Assert.Equal(5, await dispatcher.PumpAsync(None));
+        Assert.Equal(2, mp.Batches.Count);
+        Assert.All((await _store.ListDeliveriesAsync(new DeliveryQuery("mp", DeliveryStates.Pending, null, 0, 100), None)).Items,
+            r => Assert.Equal(0, r.Attempts));
+
+        mp.Answer = _ => DeliveryResult.Ok(["POST /import"]);
+        _time.Advance(TimeSpan.FromSeconds(19));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        // The retried events were claimed again and wait for their batch: five of them fill it at once.
+        Assert.Equal(5, await dispatcher.PumpAsync(None));
+        Assert.Equal(3, mp.Batches.Count);
+        Assert.All((await _store.ListDeliveriesAsync(new DeliveryQuery("mp", null, null, 0, 100), None)).Items,
+            r => Assert.Equal(DeliveryStates.Succeeded, r.State));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_WithoutABatchApi_HoldsEventsThenSendsThemOneByOne()
+    {
+        var hook = new ScriptedConnector(Batched("hook", max: 10));
+        var dispatcher = await StartAsync(Options(), hook);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1", "optin"), Drafts.Event("hook", "p2", "e2", "optin")], None);
+
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        Assert.Empty(hook.Calls);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, await dispatcher.PumpAsync(None));
+        Assert.Equal(["e1", "e2"], hook.Calls.Select(c => c.Event!.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_WaitingEventsKeepTheirLeases_SoAnotherNodeDoesNotSendThemToo()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 10, everySeconds: 300));
+        var options = Options();
+        options.Lease = TimeSpan.FromSeconds(60);
+        var dispatcher = await StartAsync(options, mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin")], None);
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+
+        for (var i = 0; i < 14; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(20));
+            await dispatcher.PumpAsync(None);
+            Assert.Empty(await _store.ClaimDeliveriesAsync("mp", "other-node", 10, TimeSpan.FromSeconds(60), None));
+        }
+        _time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        Assert.Equal((DeliveryStates.Succeeded, 1), ((await RowAsync("e1")).State, (await RowAsync("e1")).Attempts));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_PausedWhileEventsWait_HoldsThemUnsent_AndResumeSendsThem()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 10));
+        var dispatcher = await StartAsync(Options(), mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin")], None);
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        await _store.PauseDestinationAsync("mp", "migration", None);
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        Assert.Empty(mp.Batches);
+        var held = await RowAsync("e1");
+        Assert.Equal((DeliveryStates.Held, 0), (held.State, held.Attempts));
+
+        await _store.ResumeDestinationAsync("mp", None);
+        Assert.Equal(0, await dispatcher.PumpAsync(None));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await dispatcher.PumpAsync(None));
+        Assert.Equal((DeliveryStates.Succeeded, 1), ((await RowAsync("e1")).State, (await RowAsync("e1")).Attempts));
+    }
+
+    [Fact]
+    public async Task BatchedDestination_Stopping_GivesWaitingEventsBackToTheQueue_Unattempted()
+    {
+        var mp = new ScriptedBatchConnector(Batched("mp", max: 10));
+        var dispatcher = await StartAsync(Options(), mp);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("mp", "p1", "e1", "optin")], None);
+        await dispatcher.StartAsync(None);
+        for (var i = 0; i < 250 && (await RowAsync("e1")).State != DeliveryStates.InFlight; i++) await Task.Delay(20);
+        Assert.Equal(DeliveryStates.InFlight, (await RowAsync("e1")).State);
+
+        await dispatcher.StopAsync(None);
+        var row = await RowAsync("e1");
+        Assert.Equal((DeliveryStates.Pending, 0, (long?)null), (row.State, row.Attempts, row.FirstAttemptAt));
+        Assert.Empty(mp.Batches);
+        // Another node claims it at once rather than after the lease.
+        Assert.Single(await _store.ClaimDeliveriesAsync("mp", "other-node", 10, TimeSpan.FromSeconds(60), None));
     }
 
     private static async Task<long> LeaseUntilAsync(string path)

@@ -55,12 +55,44 @@ public sealed class ScriptedConnector(DestinationConfig config) : IDestinationCo
         new() { Outcome = DeliveryOutcome.RateLimited, Status = 429, Error = "Too Many Requests", RetryAfter = retryAfter };
 }
 
+/// <summary>
+/// A connector whose API takes many events per request (<see cref="IBatchConnector"/>): each batch call
+/// is recorded whole, and each event is answered by <see cref="Answer"/>.
+/// </summary>
+public sealed class ScriptedBatchConnector(DestinationConfig config, int maxBatch = 100) : IBatchConnector
+{
+    public DestinationConfig Config { get; } = config;
+
+    public int MaxBatch { get; } = maxBatch;
+
+    /// <summary>Every DeliverBatchAsync call, with the events it carried.</summary>
+    public ConcurrentQueue<IReadOnlyList<DeliveryWork>> Batches { get; } = new();
+
+    /// <summary>Every single DeliverAsync call.</summary>
+    public ConcurrentQueue<DeliveryWork> Singles { get; } = new();
+
+    public Func<DeliveryWork, DeliveryResult> Answer { get; set; } = w => DeliveryResult.Ok([$"POST /import {w.Event?.Id}"]);
+
+    public Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken)
+    {
+        Singles.Enqueue(work);
+        return Task.FromResult(Answer(work));
+    }
+
+    public Task<IReadOnlyList<DeliveryResult>> DeliverBatchAsync(IReadOnlyList<DeliveryWork> work, CancellationToken cancellationToken)
+    {
+        Batches.Enqueue(work);
+        return Task.FromResult<IReadOnlyList<DeliveryResult>>([.. work.Select(Answer)]);
+    }
+}
+
 /// <summary>Drafts and configs built directly (the planner and the config loader are tested elsewhere).</summary>
 public static class Drafts
 {
     public static DestinationConfig Destination(string id, string type = DestinationTypes.Kit, double rateLimit = 1000,
-        TimeSpan? maxAge = null, TimeSpan? baseDelay = null) => new()
+        TimeSpan? maxAge = null, TimeSpan? baseDelay = null, DeliveryBatch? batch = null) => new()
     {
+        Batch = batch,
         Id = id,
         Type = type,
         Traits = DestinationTypes.TraitsOf(type),
@@ -86,7 +118,7 @@ public static class Drafts
         TraceId = "trace-" + person,
     };
 
-    public static DeliveryDraft Event(string destination, string person, string eventId) => new()
+    public static DeliveryDraft Event(string destination, string person, string eventId, string type = EventTypes.OrderPaid) => new()
     {
         Destination = destination,
         PersonId = person,
@@ -98,7 +130,7 @@ public static class Drafts
             RawId = "raw-" + eventId,
             Source = "stripe-main",
             Provider = "stripe",
-            Type = EventTypes.OrderPaid,
+            Type = type,
             OccurredAt = new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero),
             TraceId = "trace-" + eventId,
             Subject = new Subject { Email = $"{person}@example.com" },
