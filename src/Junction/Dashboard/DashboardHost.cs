@@ -4,8 +4,11 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Junction.Dashboard.Components;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Junction.Dashboard;
 
@@ -23,6 +26,10 @@ public static class DashboardHost
     public static IServiceCollection AddDashboard(this IServiceCollection services)
     {
         services.AddRazorComponents();
+        // Cookie keys in the store, shared by every node (StoreKeyRing); one application name so they all read them.
+        services.AddDataProtection().SetApplicationName("junction");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
+            o.XmlRepository = new StoreKeyRing(sp.GetRequiredService<Storage.IJunctionStore>(), sp.GetRequiredService<TimeProvider>())));
         services.AddCascadingAuthenticationState();
         services.AddAntiforgery(o =>
         {

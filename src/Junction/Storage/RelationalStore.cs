@@ -354,6 +354,7 @@ public static class Tables
     public const string Incidents = "incidents";
     public const string IncidentTimeline = "incident_timeline";
     public const string AlertPending = "alert_pending";
+    public const string DataProtectionKeys = "data_protection_keys";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>
