@@ -54,7 +54,7 @@ public static partial class ConfigLoader
         }
 
         var mode = reader.OptionalString(map, "mode", "smoke.mode") ?? "auto";
-        var payments = source is not null && Providers.ProviderRegistry.TryGet(source.Provider, out var provider) ? provider as Providers.ISimulatedPayments : null;
+        var payments = source is not null && Providers.ProviderRegistry.TryGet(source.Provider, out var provider) ? provider.Simulated : null;
         var refusal = source is null ? null
             : payments is null ? $"sources.{source.Id} is {source.Provider}, whose purchases Junction cannot make in a test mode: use mode: synthetic"
             : payments.SandboxRefusal(source);
@@ -74,7 +74,7 @@ public static partial class ConfigLoader
         }
         if (mode == SmokeModes.Synthetic && source is not null && payments is null && source.Provider != Capture.ApiProvider.ProviderName)
         {
-            var simulated = Providers.ProviderRegistry.All.Where(p => p is Providers.ISimulatedPayments).Select(p => p.Name).Append(Capture.ApiProvider.ProviderName);
+            var simulated = Providers.ProviderRegistry.All.Where(p => p.Simulated is not null).Select(p => p.Name).Append(Capture.ApiProvider.ProviderName);
             reader.Error("smoke.source", $"a synthetic purchase is built for {string.Join(" and ", simulated)} sources; sources.{source.Id} is {source.Provider}");
         }
 

@@ -12,7 +12,7 @@ namespace Junction.Hosting;
 /// journeys posted to this node's own intake as a landing page and a payment provider would post
 /// them — an opt-in on <c>demo-form</c> with UTMs, for some a signed purchase on
 /// <see cref="PaymentSource"/> (the demo source of the first provider whose purchases Junction can
-/// simulate, <see cref="ISimulatedPayments"/>), for a few a refund — so a newcomer sees every dashboard page with something in it within a minute. Every
+/// simulate, <see cref="IWebhookProvider.Simulated"/>), for a few a refund — so a newcomer sees every dashboard page with something in it within a minute. Every
 /// address is <c>demo-N@demo.junction.invalid</c> and every source is a demo source: demo data,
 /// never mistaken for a creator's. A burst at start, then one journey every half minute, at most
 /// <see cref="MaxJourneys"/>.
@@ -25,7 +25,7 @@ public sealed class DemoTraffic(JunctionConfig config, IServer server, IHttpClie
     private static readonly string[] Sources = ["ig", "newsletter", "youtube", "podcast", "google"];
     private static readonly string[] Campaigns = ["launch", "evergreen", "black-friday"];
 
-    private static readonly IWebhookProvider Payments = ProviderRegistry.All.First(p => p is ISimulatedPayments && p.Demo is not null);
+    private static readonly IWebhookProvider Payments = ProviderRegistry.All.First(p => p.Simulated is not null && p.Demo is not null);
 
     /// <summary>The demo source the simulated purchases arrive on.</summary>
     public static string PaymentSource => Payments.Demo!.Id;
@@ -82,7 +82,7 @@ public sealed class DemoTraffic(JunctionConfig config, IServer server, IHttpClie
         }
         var purchase = new SimulatedPurchase { Reference = $"demo_{n:D5}", Email = email, Amount = amount, Currency = "usd", Metadata = metadata, Live = true };
         var source = Payments.Demo!;
-        var simulated = (ISimulatedPayments)Payments;
+        var simulated = Payments.Simulated!;
         await PostAsync(client, source.Id, simulated.Paid(source, purchase, time.GetUtcNow()), cancellationToken);
         if (random.Next(10) != 0) return;
         await PostAsync(client, source.Id, simulated.Refunded(source, purchase, time.GetUtcNow()), cancellationToken);

@@ -33,7 +33,7 @@ public sealed record SimulatedPurchase
 public sealed record SimulatedWebhook(string Event, string OrderId, byte[] Body, string ContentType, IReadOnlyList<KeyValuePair<string, string>> Headers);
 
 /// <summary>
-/// A payment provider whose purchases Junction can simulate: signed webhooks of a paid and a
+/// What a payment provider offers (<see cref="IWebhookProvider.Simulated"/>) when Junction can simulate its purchases: signed webhooks of a paid and a
 /// refunded order posted to its own intake (a smoke run's synthetic mode, the demo's traffic), and,
 /// where the provider has a test mode, real test-mode purchases through its API (a smoke run's
 /// sandbox mode), whose own webhooks then come back.

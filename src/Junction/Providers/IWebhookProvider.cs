@@ -36,6 +36,9 @@ public interface IWebhookProvider
     /// </summary>
     bool Authenticated => true;
 
+    /// <summary>Purchases Junction can make itself (smoke runs, the demo's traffic); null for providers without.</summary>
+    ISimulatedPayments? Simulated => null;
+
     /// <summary>True when its events are already in Junction's canonical shape, so the events API may name its sources too.</summary>
     bool CanonicalEvents => false;
 

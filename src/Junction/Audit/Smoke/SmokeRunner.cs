@@ -190,7 +190,7 @@ public sealed class SmokeRunner(
                     throw new SmokeStepException(ex.Message);
                 }
             }
-            if (Providers.ProviderRegistry.Get(source.Provider) is Providers.ISimulatedPayments payments)
+            if (Providers.ProviderRegistry.Get(source.Provider).Simulated is { } payments)
             {
                 var hook = payments.Paid(source, Purchase(match), _time.GetUtcNow());
                 _paymentIntent = hook.OrderId;
@@ -220,7 +220,7 @@ public sealed class SmokeRunner(
                     throw new SmokeStepException(ex.Message);
                 }
             }
-            if (Providers.ProviderRegistry.Get(source.Provider) is Providers.ISimulatedPayments payments)
+            if (Providers.ProviderRegistry.Get(source.Provider).Simulated is { } payments)
             {
                 var hook = payments.Refunded(source, Purchase(match), _time.GetUtcNow());
                 await PostHookAsync(hook);
@@ -358,7 +358,7 @@ public sealed class SmokeRunner(
         private static string ItemKey(string matchKey) => matchKey switch { "price" => "price_id", "product" => "product_id", _ => "sku" };
 
         private Providers.ISimulatedPayments Payments() =>
-            Providers.ProviderRegistry.Get(source.Provider) as Providers.ISimulatedPayments ?? throw new SmokeStepException($"{source.Provider} purchases cannot be simulated");
+            Providers.ProviderRegistry.Get(source.Provider).Simulated ?? throw new SmokeStepException($"{source.Provider} purchases cannot be simulated");
 
         private Providers.ProviderApiClient Api() =>
             new(owner.Http.CreateClient(Normalize.Normalizer.HttpClientName), source,

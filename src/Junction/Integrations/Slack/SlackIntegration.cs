@@ -18,10 +18,7 @@ public sealed class SlackIntegration : IIntegration
         RequiredOptions = SlackDestination.RequiredOptions,
         OptionalOptions = SlackDestination.OptionalOptions,
         // Unknown placeholders in a template are a config error at load, not a dead letter later.
-        ValidateOptions = options => SlackTemplates.Problems(new DestinationConfig
-        {
-            Id = "_", Type = SlackDestination.Type, Traits = DestinationTraits.EventsOnly, BaseUrl = new Uri(SlackDestination.DefaultBaseUrl), RateLimit = 1, Options = options,
-        }).Select(p => (p.Path[(p.Path.LastIndexOf('.') + 1)..], p.Message)),
+        ValidateOptions = SlackTemplates.Problems,
         Connector = SlackDestination.CreateConnector,
     };
 

@@ -55,8 +55,15 @@ public static partial class SlackTemplates
     public static IReadOnlyList<(string Path, string Message)> Problems(DestinationConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        return [.. Problems(config.Options).Select(p => ($"destinations.{config.Id}.{p.Key}", p.Message))];
+    }
+
+    /// <summary>Each template option's unknown placeholders, as (option key, expected).</summary>
+    public static IReadOnlyList<(string Key, string Message)> Problems(IReadOnlyDictionary<string, string> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         var problems = new List<(string, string)>();
-        foreach (var (key, template) in config.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
+        foreach (var (key, template) in options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             if (!key.StartsWith("template_", StringComparison.Ordinal)) continue;
             foreach (Match m in Placeholder().Matches(template))
@@ -64,8 +71,7 @@ public static partial class SlackTemplates
                 var name = m.Groups[1].Value;
                 if (!Placeholders.Contains(name))
                 {
-                    problems.Add(($"destinations.{config.Id}.{key}",
-                        $"unknown placeholder {{{name}}}; expected one of {string.Join(", ", Placeholders.Select(p => "{" + p + "}"))}"));
+                    problems.Add((key, $"unknown placeholder {{{name}}}; expected one of {string.Join(", ", Placeholders.Select(p => "{" + p + "}"))}"));
                 }
             }
         }

@@ -7,7 +7,7 @@ namespace Junction.Integrations.Stripe;
 /// endpoint secret (including <c>whsec_</c>, not decoded) over <c>"{t}." + body</c>. During a secret
 /// roll Stripe sends one v1 per active secret, so any match is enough (stripe-dotnet EventUtility).
 /// </summary>
-public sealed class StripeProvider : IWebhookProvider, ISimulatedPayments
+public sealed class StripeProvider : IWebhookProvider
 {
     public const string SignatureHeader = "Stripe-Signature";
 
@@ -50,17 +50,5 @@ public sealed class StripeProvider : IWebhookProvider, ISimulatedPayments
         return $"t={t},v1={Convert.ToHexStringLower(mac)}";
     }
 
-    private static readonly StripeSimulatedPayments Simulated = new();
-
-    public SimulatedWebhook Paid(Config.SourceConfig source, SimulatedPurchase purchase, DateTimeOffset now) => Simulated.Paid(source, purchase, now);
-
-    public SimulatedWebhook Refunded(Config.SourceConfig source, SimulatedPurchase purchase, DateTimeOffset now) => Simulated.Refunded(source, purchase, now);
-
-    public string? SandboxRefusal(Config.SourceConfig source) => Simulated.SandboxRefusal(source);
-
-    public Task<(string OrderId, string Detail)> SandboxPurchaseAsync(ProviderApiClient api, SimulatedPurchase purchase, CancellationToken cancellationToken) =>
-        Simulated.SandboxPurchaseAsync(api, purchase, cancellationToken);
-
-    public Task<string> SandboxRefundAsync(ProviderApiClient api, string orderId, SimulatedPurchase purchase, CancellationToken cancellationToken) =>
-        Simulated.SandboxRefundAsync(api, orderId, purchase, cancellationToken);
+    public ISimulatedPayments? Simulated { get; } = new StripeSimulatedPayments();
 }
