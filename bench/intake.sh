@@ -153,12 +153,13 @@ publish() {  # publish PROJECT NAME
   fi
 }
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "building Release: src/Junction, bench/NullEndpoint, bench/Gen (into bench/out/)"
+  log "building Release: src/Junction, bench/NullEndpoint, bench/NaiveEndpoint, bench/Gen (into bench/out/)"
   publish "$ROOT/src/Junction/Junction.csproj" junction
   publish "$BENCH_DIR/NullEndpoint/NullEndpoint.csproj" null
+  publish "$BENCH_DIR/NaiveEndpoint/NaiveEndpoint.csproj" naive
   publish "$BENCH_DIR/Gen/Gen.csproj" gen
 fi
-for f in junction/Junction.dll null/NullEndpoint.dll gen/Gen.dll; do
+for f in junction/Junction.dll null/NullEndpoint.dll naive/NaiveEndpoint.dll gen/Gen.dll; do
   [ -f "$OUT/$f" ] || die "bench/out/$f is missing (run without BENCH_SKIP_BUILD)"
 done
 
@@ -363,6 +364,19 @@ log "warm-up: null endpoint, $((2 * WARMUP)) s"
 run_load nullwarm "$NULL_PORT" "$TMP/null" $((2 * WARMUP)) "$NULL_PID"
 log "  warm-up: ${R[nullwarm.rps]} events/s"
 
+# ---------------------------------------------------------------- naive durable endpoint
+# The second baseline: appends every body to SQLite (WAL, synchronous=FULL) through one batching
+# writer and answers once its batch committed. It neither checks signatures nor deduplicates, so it
+# replays the null endpoint's pool.
+NAIVE_PORT=$(free_port)
+start_server "naive endpoint" "$NAIVE_PORT" "$LOGS/naive.log" dotnet "$OUT/naive/NaiveEndpoint.dll" \
+  --urls "http://127.0.0.1:$NAIVE_PORT" --db "$TMP/naive.db"
+NAIVE_PID=$SERVER_PID
+log "warm-up: naive endpoint, $WARMUP s"
+run_load naivewarm "$NAIVE_PORT" "$TMP/null" "$WARMUP" "$NAIVE_PID"
+settle "$NAIVE_PID"
+log "  warm-up: ${R[naivewarm.rps]} events/s, ${R[naivewarm.non200]} non-200"
+
 # ---------------------------------------------------------------- engines
 SUMMARY=()
 null_cpu_sum=0
@@ -425,6 +439,11 @@ EOF
     report "$engine.null$i" "null #$i" "null endpoint"
     null_cpu_sum=$((null_cpu_sum + R[$engine.null$i.srv_cpu])); null_runs=$((null_runs + 1))
 
+    log "run naive #$i ($DURATION s)"
+    run_load "$engine.naive$i" "$NAIVE_PORT" "$TMP/null" "$DURATION" "$NAIVE_PID"
+    settle "$NAIVE_PID"
+    report "$engine.naive$i" "naive #$i" "naive endpoint"
+
     # Unique events for three times the best rate seen so far, signed just before the run.
     pool=$(awk -v r="$best_rate" -v d="$DURATION" -v lo="$POOL_MIN" -v hi="$POOL_MAX" \
       'BEGIN { n = int(r * d * 3 / 1000 + 1) * 1000; if (n < lo) n = lo; if (n > hi) n = hi; print n }')
@@ -475,8 +494,11 @@ EOF
   done
 
   null_mean=$(( (R[$engine.null1.rps] + R[$engine.null2.rps]) / 2 ))
+  naive_mean=$(( (R[$engine.naive1.rps] + R[$engine.naive2.rps]) / 2 ))
   j_mean=$(( (R[$engine.junction1.rps] + R[$engine.junction2.rps]) / 2 ))
   ratio=$(awk -v j="$j_mean" -v n="$null_mean" 'BEGIN { printf "%.3f (%.1f%%)", j / n, 100 * j / n }')
+  naive_ratio=$(awk -v j="$naive_mean" -v n="$null_mean" 'BEGIN { printf "%.3f", j / n }')
+  j_naive=$(awk -v j="$j_mean" -v n="$naive_mean" 'BEGIN { printf "%.3f", j / n }')
   inflight_total=$((stored_total - ok_total))
   if [ "$stored_total" = "$ok_total" ]; then check="yes, exactly"
   elif [ "$inflight_total" -gt 0 ] && [ "$inflight_total" -le $((2 * CONNECTIONS)) ] && [ "$dup_total" = 0 ] && [ "$wrap_total" = 0 ]; then
@@ -486,12 +508,14 @@ EOF
 
   echo
   echo "  Junction/null ($engine): $ratio   mean $j_mean vs $null_mean events/s"
+  echo "  naive/null: $naive_ratio (naive mean $naive_mean events/s, p99 $(ms $(( (R[$engine.naive1.p99_us] + R[$engine.naive2.p99_us]) / 2 )))); Junction/naive: $j_naive"
   echo "  stored events == 200s: $check"
   echo "  Junction log: $errors error lines ($LOGS/junction-$engine.log)"
-  SUMMARY+=("$(printf '%-9s Junction %6s ev/s (p50 %s, p99 %s, %s%% CPU) vs null %6s ev/s: ratio %s; stored == 200s: %s' \
+  SUMMARY+=("$(printf '%-9s Junction %6s ev/s (p50 %s, p99 %s, %s%% CPU) vs null %6s ev/s: ratio %s; vs naive %6s ev/s: %s; stored == 200s: %s' \
     "$engine" "$j_mean" "$(ms $(( (R[$engine.junction1.p50_us] + R[$engine.junction2.p50_us]) / 2 )))" \
     "$(ms $(( (R[$engine.junction1.p99_us] + R[$engine.junction2.p99_us]) / 2 )))" \
-    "$(( (R[$engine.junction1.srv_cpu] + R[$engine.junction2.srv_cpu]) / 2 ))" "$null_mean" "$ratio" "${check%%:*}")")
+    "$(( (R[$engine.junction1.srv_cpu] + R[$engine.junction2.srv_cpu]) / 2 ))" "$null_mean" "$ratio" \
+    "$naive_mean" "$j_naive" "${check%%:*}")")
 
   stop_process "$J_PID"
   if [ "$engine" = postgres ]; then pg_stop; PG_STARTED=0; fi
