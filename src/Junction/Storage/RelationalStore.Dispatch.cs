@@ -629,7 +629,7 @@ public abstract partial class RelationalStore
     private static DbParameter Typed(DbCommand cmd, string name, DbType type, object? value = null)
     {
         var p = cmd.CreateParameter();
-        p.ParameterName = name;
+        p.ParameterName = ParameterName(name);
         p.DbType = type;
         p.Value = value ?? DBNull.Value;
         cmd.Parameters.Add(p);

@@ -236,7 +236,7 @@ public abstract partial class RelationalStore
                     for (var i = 0; i < names.Length; i++)
                     {
                         var p = command.CreateParameter();
-                        p.ParameterName = names[i];
+                        p.ParameterName = ParameterName(names[i]);
                         p.Value = values[i] ?? DBNull.Value;
                         command.Parameters.Add(p);
                     }

@@ -290,10 +290,17 @@ public abstract partial class RelationalStore(TimeProvider time) : IJunctionStor
     protected static RawEventSummary ReadSummary(DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetString(4), r.GetString(5));
 
+    /// <summary>
+    /// A parameter's name as the SQL spells it (<c>@name</c>). Microsoft.Data.Sqlite binds by name on
+    /// every execution: a bare <c>name</c> costs a failed lookup and a string concatenation per
+    /// parameter per execution before <c>@name</c> is found. Npgsql accepts either.
+    /// </summary>
+    protected static string ParameterName(string name) => name.Length > 0 && name[0] is '@' or ':' or '$' ? name : "@" + name;
+
     protected static DbParameter AddParameter(DbCommand cmd, string name, object value)
     {
         var p = cmd.CreateParameter();
-        p.ParameterName = name;
+        p.ParameterName = ParameterName(name);
         p.Value = value;
         cmd.Parameters.Add(p);
         return p;

@@ -72,8 +72,10 @@ public sealed class SqliteStore : RelationalStore
     protected override async Task OnOpenedAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var cmd = connection.CreateCommand();
-        // journal_mode is stored in the file; synchronous and busy_timeout are per connection.
-        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
+        // journal_mode is stored in the file; synchronous, busy_timeout and cache_size are per
+        // connection. An 8 MB page cache (the default is 2 MB) keeps the indexes that intake and the
+        // projector probe on every event in memory instead of re-reading them with pread.
+        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-8192;";
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
