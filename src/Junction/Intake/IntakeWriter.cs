@@ -79,7 +79,7 @@ public sealed class IntakeWriter(IJunctionStore store, Normalize.NormalizeSignal
             return;
         }
 
-        normalize.Notify();
+        normalize.IntakeCommitted(batch.Count);
         for (var i = 0; i < batch.Count; i++)
         {
             var outcome = slot[i] >= 0 ? outcomes[slot[i]] : outcomes[-1 - slot[i]] with { Duplicate = true };

@@ -46,9 +46,11 @@ public sealed class Normalizer(
     public const int CoalesceMinBatch = 8;
 
     /// <summary>
-    /// While intake is busy, the normalizer pauses this many times as long as its last pass took, so
+    /// While intake is saturated (<see cref="NormalizeSignal.IntakeSaturated"/>: webhooks queue up
+    /// behind its commits), the normalizer pauses this many times as long as its last pass took, so
     /// it takes at most a quarter of the CPU and webhooks are answered first; it never stops, and it
-    /// catches up at full speed as soon as intake is quiet.
+    /// catches up at full speed as soon as the burst has passed. Steady traffic that intake keeps up
+    /// with is normalized without pauses, so it is not delayed.
     /// </summary>
     public const int BusyPauseFactor = 3;
 
@@ -112,7 +114,7 @@ public sealed class Normalizer(
                 continue;
             }
             var pause = _lastBatch is >= CoalesceMinBatch and < BatchSize ? CoalesceDelay : TimeSpan.Zero;
-            if (signal.IntakeBusy)
+            if (signal.IntakeSaturated)
             {
                 var spent = System.Diagnostics.Stopwatch.GetElapsedTime(started);
                 if (spent * BusyPauseFactor > pause) pause = spent * BusyPauseFactor;

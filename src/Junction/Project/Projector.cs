@@ -28,8 +28,16 @@ public sealed class Projector(
     IDeliveryPlanner planner,
     ILogger<Projector> logger,
     Dispatcher? dispatcher = null,
-    Telemetry.JunctionMetrics? metrics = null) : BackgroundService
+    Telemetry.JunctionMetrics? metrics = null,
+    NormalizeSignal? intake = null) : BackgroundService
 {
+    /// <summary>
+    /// While intake is saturated, the projector pauses this many times as long as its last step took
+    /// (as the normalizer does, <see cref="Normalizer.BusyPauseFactor"/>), so that both background
+    /// stages together leave intake at least half of the CPU; it catches up once the burst is over.
+    /// </summary>
+    public const int BusyPauseFactor = 3;
+
     private const int BatchSize = 500;
     private const int CacheLimit = 20_000;
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
@@ -94,7 +102,16 @@ public sealed class Projector(
             {
                 try
                 {
-                    if (!await StepAsync(stoppingToken)) await signal.WaitAsync(await IdleTimeoutAsync(stoppingToken), stoppingToken);
+                    // A pause for CPU, not a domain wait: real time, like the normalizer's.
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    if (!await StepAsync(stoppingToken))
+                    {
+                        await signal.WaitAsync(await IdleTimeoutAsync(stoppingToken), stoppingToken);
+                    }
+                    else if (intake is { IntakeSaturated: true })
+                    {
+                        await Task.Delay(System.Diagnostics.Stopwatch.GetElapsedTime(started) * BusyPauseFactor, stoppingToken);
+                    }
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
