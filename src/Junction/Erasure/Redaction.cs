@@ -105,7 +105,7 @@ public sealed class Redaction
             case JsonObject o:
                 foreach (var name in o.Select(p => p.Key).ToList())
                 {
-                    if (o[name] is { } child) o[name] = Walk(child, name);
+                    if (o[name] is { } child && Walk(child, name) is var walked && !ReferenceEquals(walked, child)) o[name] = walked;
                     if (name.Contains('@', StringComparison.Ordinal) || _substrings.Any(v => name.Contains(v, StringComparison.OrdinalIgnoreCase)))
                     {
                         // A key that is itself an address (Mailchimp merge data keyed by address …).
@@ -118,7 +118,7 @@ public sealed class Redaction
             case JsonArray a:
                 for (var i = 0; i < a.Count; i++)
                 {
-                    if (a[i] is { } item) a[i] = Walk(item, key);
+                    if (a[i] is { } item && Walk(item, key) is var walked && !ReferenceEquals(walked, item)) a[i] = walked;
                 }
                 return a;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
