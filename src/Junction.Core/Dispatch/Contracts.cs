@@ -33,6 +33,12 @@ public sealed record DestinationTraits
     /// </summary>
     public bool EnrollmentsOnly { get; init; }
 
+    /// <summary>
+    /// Its connector takes <see cref="DeliveryKinds.Erase"/> deliveries (R8.4): forgetting a person queues one
+    /// there. A state destination without it is named in the forget answer as one to clean by hand.
+    /// </summary>
+    public bool Erases { get; init; }
+
     /// <summary>Receives canonical events: an event destination, or a state destination that also records orders.</summary>
     public bool Events { get; init; }
 

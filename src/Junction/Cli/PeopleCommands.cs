@@ -120,6 +120,10 @@ public static class PeopleCommands
             await Console.Out.WriteLineAsync($"forgot person {r.PersonId} (erasure {r.ErasureId}): {r.People} person records, {r.Events} canonical events "
                 + $"and {r.RawEvents} raw bodies redacted; {r.Deliveries} destination deletions queued"
                 + (outcome.Destinations.Count > 0 ? $" ({string.Join(", ", outcome.Destinations)}); `junction serve` sends them" : ""));
+            if (outcome.Manual.Count > 0)
+            {
+                await Console.Out.WriteLineAsync($"delete the contact by hand in: {string.Join(", ", outcome.Manual)} (Junction does not erase through their APIs yet)");
+            }
             return 0;
         }, ct));
         return command;

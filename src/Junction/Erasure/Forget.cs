@@ -17,7 +17,12 @@ public enum ForgetStatus
     NotFound,
 }
 
-public sealed record ForgetOutcome(ForgetStatus Status, ErasureResult? Result, string? ErasureId, IReadOnlyList<string> Destinations);
+/// <summary>
+/// <paramref name="Destinations"/>: where a deletion was queued; <paramref name="Manual"/>: state destinations whose
+/// integration cannot erase through its API, for the operator to clean by hand.
+/// </summary>
+public sealed record ForgetOutcome(ForgetStatus Status, ErasureResult? Result, string? ErasureId, IReadOnlyList<string> Destinations,
+    IReadOnlyList<string> Manual);
 
 /// <summary>
 /// <c>junction forget</c> and <c>POST /v1/people/{id}/forget</c> (R8.4): removes a person's personal
@@ -38,7 +43,7 @@ public sealed class ForgetService(IJunctionStore store, JunctionConfig config, T
         string? hash = null;
         if (target.Contains('@', StringComparison.Ordinal))
         {
-            if (Identifiers.NormalizeEmail(target) is not { } email) return new ForgetOutcome(ForgetStatus.NotFound, null, null, []);
+            if (Identifiers.NormalizeEmail(target) is not { } email) return new ForgetOutcome(ForgetStatus.NotFound, null, null, [], []);
             hash = ErasureSeal.Hash(await _store.ErasureSaltAsync(ErasureSeal.NewKey, cancellationToken), email);
             var found = await _store.FindPeopleAsync(Identity.IdentifierKey.Email(email), cancellationToken);
             if (found.Count > 0) personId = found[0];
@@ -51,7 +56,7 @@ public sealed class ForgetService(IJunctionStore store, JunctionConfig config, T
         if (subject is null)
         {
             var earlier = hash is null ? null : await _store.FindErasureByHashAsync(hash, cancellationToken);
-            return new ForgetOutcome(earlier is null ? ForgetStatus.NotFound : ForgetStatus.AlreadyErased, null, earlier, []);
+            return new ForgetOutcome(earlier is null ? ForgetStatus.NotFound : ForgetStatus.AlreadyErased, null, earlier, [], []);
         }
         return await ForgetAsync(subject, actor, actorRole, cancellationToken);
     }
@@ -68,7 +73,8 @@ public sealed class ForgetService(IJunctionStore store, JunctionConfig config, T
         var now = time.GetUtcNow();
         var erasureId = "er_" + Guid.CreateVersion7(now).ToString("N");
         var key = ErasureSeal.NewKey();
-        var destinations = config.Destinations.Values.Where(d => d.IsState).Select(d => d.Id).Order(StringComparer.Ordinal).ToList();
+        var destinations = config.Destinations.Values.Where(d => d.IsState && d.Traits.Erases).Select(d => d.Id).Order(StringComparer.Ordinal).ToList();
+        var manual = config.Destinations.Values.Where(d => d.IsState && !d.Traits.Erases).Select(d => d.Id).Order(StringComparer.Ordinal).ToList();
         // Without an address there is nothing a destination could find the contact by.
         var deletions = emails.Count == 0 ? [] : destinations.Select(d => new DeliveryDraft
         {
@@ -94,6 +100,6 @@ public sealed class ForgetService(IJunctionStore store, JunctionConfig config, T
         }, cancellationToken);
         Observability.Log.Forgot(logger, result.PersonId, erasureId, actor, result.Events, result.RawEvents, result.Deliveries);
         if (result.Deliveries > 0) dispatcher?.Wake();
-        return new ForgetOutcome(ForgetStatus.Forgotten, result, erasureId, emails.Count == 0 ? [] : destinations);
+        return new ForgetOutcome(ForgetStatus.Forgotten, result, erasureId, emails.Count == 0 ? [] : destinations, manual);
     }
 }

@@ -184,6 +184,8 @@ public static class PeopleApi
             ["events_redacted"] = r.Events,
             ["raw_events_redacted"] = r.RawEvents,
             ["destination_deletions"] = new JsonArray([.. outcome.Destinations.Select(d => (JsonNode?)d)]),
+            // State destinations whose API Junction does not erase through: the contact is still there.
+            ["delete_by_hand"] = new JsonArray([.. outcome.Manual.Select(d => (JsonNode?)d)]),
         };
         return Results.Text(body.ToJsonString(), "application/json", statusCode: r.Deliveries > 0 ? 202 : 200);
     }
