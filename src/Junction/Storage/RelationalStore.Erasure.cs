@@ -182,21 +182,30 @@ public abstract partial class RelationalStore
                 cancellationToken, ("r", rawId), ("x", erasure.ErasureId));
             byte[]? body = null;
             var contentType = "";
+            var dedupKey = "";
+            var headers = "{}";
             await using (var read = connection.CreateCommand())
             {
                 read.Transaction = tx;
-                read.CommandText = $"SELECT body, content_type FROM {Tables.RawEvents} WHERE id = @r";
+                read.CommandText = $"SELECT body, content_type, dedup_key, {HeadersAsText} FROM {Tables.RawEvents} WHERE id = @r";
                 AddParameter(read, "r", rawId);
                 await using var reader = await read.ExecuteReaderAsync(cancellationToken);
                 if (await reader.ReadAsync(cancellationToken))
                 {
                     body = (byte[])reader.GetValue(0);
                     contentType = reader.GetString(1);
+                    dedupKey = reader.GetString(2);
+                    headers = reader.GetString(3);
                 }
             }
             if (body is not null)
             {
-                await Exec(connection, tx, $"UPDATE {Tables.RawEvents} SET body = @b WHERE id = @r", cancellationToken, ("b", erasure.RedactRaw(body, contentType)), ("r", rawId));
+                // A dedup key that quotes the address becomes one that names the raw event instead (unique,
+                // like the key): a provider re-sending that webhook is then flagged as the address returning.
+                var key = erasure.RedactText(dedupKey) == dedupKey ? dedupKey : "erased:" + rawId;
+                // Kept headers can quote it too (an Idempotency-Key made from the address).
+                await Exec(connection, tx, $"UPDATE {Tables.RawEvents} SET body = @b, dedup_key = @k, headers = {JsonParameter("h")} WHERE id = @r", cancellationToken,
+                    ("b", erasure.RedactRaw(body, contentType)), ("k", key), ("h", erasure.RedactText(headers)), ("r", rawId));
             }
             // Provider API answers fetched to enrich the event (a Stripe customer …) name the person too.
             await using (var enrich = connection.CreateCommand())

@@ -51,7 +51,7 @@ public abstract class ForgetScenarioTests
 
     private static string OptIn(string email, string at) =>
         $$$"""
-        {"type":"optin","occurred_at":"{{{at}}}","subject":{"email":"{{{email}}}"{{{(email == Gone ? ",\"name\":\"Gwendolyn Forgetmenot\",\"anonymous_id\":\"anon_gwen42\"" : "")}}}},
+        {"type":"optin","id":"signup-{{{email}}}","occurred_at":"{{{at}}}","subject":{"email":"{{{email}}}"{{{(email == Gone ? ",\"name\":\"Gwendolyn Forgetmenot\",\"anonymous_id\":\"anon_gwen42\"" : "")}}}},
          "consent":[{"channel":"email","granted":true}],"attribution":{"utm_source":"ig","landing_page":"https://x.example/?e={{{email}}}"}}
         """;
 

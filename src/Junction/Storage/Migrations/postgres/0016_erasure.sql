@@ -39,14 +39,14 @@ CREATE TABLE install_secrets (
     value text NOT NULL
 );
 
--- raw_events stays append-only, except that an erasure may rewrite the body (and headers) of a raw
--- event it has listed in erased_raw (in the same transaction); nothing else may change, and no row
--- may be deleted.
+-- raw_events stays append-only, except that an erasure may rewrite the body (and a dedup key that
+-- quotes an address: Mailchimp's, for a member without an id) of a raw event it has listed in
+-- erased_raw in the same transaction; nothing else may change, and no row may be deleted.
 CREATE OR REPLACE FUNCTION raw_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE'
        AND EXISTS (SELECT 1 FROM erased_raw WHERE raw_id = OLD.id)
-       AND NEW.seq = OLD.seq AND NEW.id = OLD.id AND NEW.source = OLD.source AND NEW.dedup_key = OLD.dedup_key
+       AND NEW.seq = OLD.seq AND NEW.id = OLD.id AND NEW.source = OLD.source
        AND NEW.received_at = OLD.received_at AND NEW.trace_id = OLD.trace_id AND NEW.content_type = OLD.content_type THEN
         RETURN NEW;
     END IF;

@@ -39,13 +39,13 @@ CREATE TABLE install_secrets (
     value TEXT NOT NULL
 );
 
--- raw_events stays append-only, except that an erasure may rewrite the body of a raw event it has
--- listed in erased_raw (in the same transaction); nothing else of the row may change, and no row
--- may be deleted.
+-- raw_events stays append-only, except that an erasure may rewrite the body (and a dedup key that
+-- quotes an address: Mailchimp's, for a member without an id) of a raw event it has listed in
+-- erased_raw in the same transaction; nothing else of the row may change, and no row may be deleted.
 DROP TRIGGER raw_events_no_update;
 CREATE TRIGGER raw_events_no_update BEFORE UPDATE ON raw_events
 WHEN NOT EXISTS (SELECT 1 FROM erased_raw WHERE raw_id = OLD.id)
-    OR NEW.seq IS NOT OLD.seq OR NEW.id IS NOT OLD.id OR NEW.source IS NOT OLD.source OR NEW.dedup_key IS NOT OLD.dedup_key
+    OR NEW.seq IS NOT OLD.seq OR NEW.id IS NOT OLD.id OR NEW.source IS NOT OLD.source
     OR NEW.received_at IS NOT OLD.received_at OR NEW.trace_id IS NOT OLD.trace_id OR NEW.content_type IS NOT OLD.content_type
 BEGIN
     SELECT RAISE(ABORT, 'raw_events is append-only');
