@@ -33,6 +33,12 @@ public sealed record DestinationTraits
     /// </summary>
     public bool EnrollmentsOnly { get; init; }
 
+    /// <summary>
+    /// Its connector takes <see cref="DeliveryKinds.Erase"/> deliveries (R8.4): forgetting a person queues one
+    /// there. A state destination without it is named in the forget answer as one to clean by hand.
+    /// </summary>
+    public bool Erases { get; init; }
+
     /// <summary>Receives canonical events: an event destination, or a state destination that also records orders.</summary>
     public bool Events { get; init; }
 
@@ -185,6 +191,21 @@ public static class DeliveryKinds
 
     /// <summary>Send one canonical event (at least once, with a stable idempotency key).</summary>
     public const string Event = "event";
+
+    /// <summary>
+    /// Delete or anonymize a forgotten person's contact (R8.4, docs/data-rights.md). Its event id is the
+    /// erasure id; its payload holds the addresses sealed with the erasure's key, opened at claim time.
+    /// </summary>
+    public const string Erase = "erase";
+}
+
+/// <summary>Kind=erase: the contact to delete, by every address the forgotten person had.</summary>
+public sealed record ContactErasure
+{
+    public required string ErasureId { get; init; }
+
+    /// <summary>Normalized addresses, sorted. Never logged or stored in the clear.</summary>
+    public required IReadOnlyList<string> Emails { get; init; }
 }
 
 /// <summary>A task to write to the outbox in the same transaction as the state change.</summary>
@@ -226,6 +247,9 @@ public sealed record DeliveryWork
 
     /// <summary>Kind=event.</summary>
     public CanonicalEvent? Event { get; init; }
+
+    /// <summary>Kind=erase: a state destination that cannot erase answers <see cref="DeliveryOutcome.Permanent"/>, so the DLQ shows it.</summary>
+    public ContactErasure? Erase { get; init; }
 
     /// <summary>Stable across retries and replays (Standard Webhooks webhook-id, GA4 transaction id basis).</summary>
     public required string IdempotencyKey { get; init; }

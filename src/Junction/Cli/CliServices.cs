@@ -37,6 +37,7 @@ public sealed class CliServices : IAsyncDisposable
         services.AddSingleton(Project.Planning.For(config));
         services.AddSingleton<Project.Projector>();
         services.AddSingleton<Normalizer>();
+        services.AddSingleton<Erasure.ForgetService>();
         services.AddHttpClient(Normalizer.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
         services.AddHttpClient(Dispatch.Destinations.DestinationConnectors.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
         services.AddMetrics();

@@ -20,6 +20,7 @@ public static class JunctionCli
             NormalizeCommands.Backfill(ConfigOption),
             PeopleCommands.Trace(ConfigOption),
             PeopleCommands.Rebuild(ConfigOption),
+            PeopleCommands.Forget(ConfigOption),
             IdentityCommands.Identity(ConfigOption),
             DispatchCommands.Dlq(ConfigOption),
             DispatchCommands.Pause(ConfigOption),

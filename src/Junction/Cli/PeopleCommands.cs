@@ -8,7 +8,7 @@ using Junction.Storage;
 
 namespace Junction.Cli;
 
-/// <summary><c>junction trace</c> and <c>junction rebuild</c>.</summary>
+/// <summary><c>junction trace</c>, <c>junction rebuild</c> and <c>junction forget</c>.</summary>
 public static class PeopleCommands
 {
     public static Command Trace(Func<Option<string>> configOption)
@@ -93,6 +93,40 @@ public static class PeopleCommands
             await o.WriteLineAsync(line);
         }
         await o.WriteLineAsync();
+    }
+
+    public static Command Forget(Func<Option<string>> configOption)
+    {
+        var config = configOption();
+        var who = new Argument<string>("who") { Description = "The person's email address or person id (p_…)." };
+        var command = new Command("forget",
+            "Forget a person (R8.4): delete their personal data from this store, keep their money records anonymized, and queue a deletion at every "
+            + "state destination (tracked like any delivery). Exits 0 once the data is gone locally. See docs/data-rights.md.") { config, who };
+        command.SetAction(async (parse, ct) => await NormalizeCommands.WithConfig(parse.GetValue(config)!, async cli =>
+        {
+            var outcome = await cli.Get<Erasure.ForgetService>().ForgetAsync(parse.GetValue(who)!, Config.ConfigLoader.CliActor,
+                Admin.AdminRoles.Name(Admin.AdminRole.Admin), ct);
+            switch (outcome.Status)
+            {
+                case Erasure.ForgetStatus.NotFound:
+                    // The address is not echoed: the terminal may be recorded.
+                    await Console.Error.WriteLineAsync("forget: no person matches that email or id");
+                    return 1;
+                case Erasure.ForgetStatus.AlreadyErased:
+                    await Console.Out.WriteLineAsync($"already forgotten (erasure {outcome.ErasureId}); nobody holds that address now");
+                    return 0;
+            }
+            var r = outcome.Result!;
+            await Console.Out.WriteLineAsync($"forgot person {r.PersonId} (erasure {r.ErasureId}): {r.People} person records, {r.Events} canonical events "
+                + $"and {r.RawEvents} raw bodies redacted; {r.Deliveries} destination deletions queued"
+                + (outcome.Destinations.Count > 0 ? $" ({string.Join(", ", outcome.Destinations)}); `junction serve` sends them" : ""));
+            if (outcome.Manual.Count > 0)
+            {
+                await Console.Out.WriteLineAsync($"delete the contact by hand in: {string.Join(", ", outcome.Manual)} (Junction does not erase through their APIs yet)");
+            }
+            return 0;
+        }, ct));
+        return command;
     }
 
     public static Command Rebuild(Func<Option<string>> configOption)

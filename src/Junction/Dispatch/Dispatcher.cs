@@ -457,6 +457,12 @@ public sealed class Dispatcher : BackgroundService
         var record = new DeliveryAttemptRecord(task.Attempt, started.ToUnixTimeMilliseconds(), (long)elapsed.TotalMilliseconds,
             Outcome(result.Outcome), result.Status, error);
         var request = result.Requests.Count == 0 ? null : Truncate(string.Join('\n', result.Requests), 16_000);
+        if (work?.Erase is { } erase)
+        {
+            // An erasure's requests name the address (Kit finds a subscriber by it): never kept.
+            request = Erasure.Redaction.Scrub(request, erase.Emails);
+            error = Erasure.Redaction.Scrub(error, erase.Emails);
+        }
         var completion = new DeliveryCompletion(task.Id, _options.WorkerId, DeliveryStates.Pending, record,
             Error: error, Status: result.Status, Request: request);
 
@@ -504,6 +510,11 @@ public sealed class Dispatcher : BackgroundService
         {
             DispatchLog.LeaseLost(_logger, task.Id, config.Id);
             return;
+        }
+        if (task.Kind == DeliveryKinds.Erase && completion.State == DeliveryStates.Succeeded && task.EventId is { } erasureId)
+        {
+            // The last destination confirmed: the key goes, and with it every sealed copy of the address.
+            await _store.ShredErasureKeyAsync(erasureId, cancellationToken);
         }
         if (completion.State == DeliveryStates.Dead)
         {
@@ -619,6 +630,19 @@ public sealed class Dispatcher : BackgroundService
                 Desired = DeliveryPlanner.DeserializeDesired(task.Payload),
                 LastSynced = task.LastSynced is null ? null : DeliveryPlanner.DeserializeDesired(task.LastSynced),
                 IdempotencyKey = $"{config.Id}:{task.PersonId}:{task.Id}",
+                TraceId = task.TraceId,
+                Attempt = task.Attempt,
+            };
+        }
+        if (task.Kind == DeliveryKinds.Erase)
+        {
+            return new DeliveryWork
+            {
+                TaskId = task.Id,
+                PersonId = task.PersonId,
+                Kind = task.Kind,
+                Erase = Erasure.ErasureSeal.OpenPayload(task.EventId!, task.Payload, task.SealKey),
+                IdempotencyKey = $"{config.Id}:{task.EventId}",
                 TraceId = task.TraceId,
                 Attempt = task.Attempt,
             };

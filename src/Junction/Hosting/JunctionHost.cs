@@ -64,6 +64,7 @@ public static class JunctionHost
         builder.Services.AddSingleton(Project.Planning.For(config));
         builder.Services.AddSingleton<Project.Projector>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Project.Projector>());
+        builder.Services.AddSingleton<Erasure.ForgetService>();
         builder.Services.AddSingleton<Normalizer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Normalizer>());
         builder.Services.AddHttpClient(Normalizer.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));

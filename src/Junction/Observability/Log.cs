@@ -61,6 +61,9 @@ internal static partial class Log
     [LoggerMessage(4002, LogLevel.Error, "Canonical event {EventId} (seq {Seq}) cannot be projected; skipped and listed at /v1/project/poison")]
     public static partial void ProjectPoison(ILogger logger, string eventId, long seq, Exception exception);
 
+    [LoggerMessage(4100, LogLevel.Warning, "Forgot person {PersonId} (erasure {ErasureId}, by {Actor}): {Events} canonical events and {RawEvents} raw bodies redacted, {Deliveries} destination deletions queued")]
+    public static partial void Forgot(ILogger logger, string personId, string erasureId, string actor, int events, int rawEvents, int deliveries);
+
     [LoggerMessage(4000, LogLevel.Error, "Projection step failed; the identity graph is reloaded and the step retried")]
     public static partial void ProjectFailed(ILogger logger, Exception exception);
 

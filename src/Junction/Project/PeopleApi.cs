@@ -24,6 +24,7 @@ public static class PeopleApi
         group.MapGet("/{id}", Get).Needs(AdminRole.Viewer);
         group.MapGet("/{id}/timeline", Timeline).Needs(AdminRole.Viewer);
         group.MapPost("/{id}/overrides", AddOverride).Needs(AdminRole.Operator);
+        group.MapPost("/{id}/forget", Forget).Needs(AdminRole.Admin);
         return app;
     }
 
@@ -159,6 +160,34 @@ public static class PeopleApi
             ["person"] = view,
         };
         return Results.Text(answer.ToJsonString(), "application/json", statusCode: projector.OverridesApplied >= seq ? 200 : 202);
+    }
+
+    /// <summary>
+    /// R8.4: the person's data is gone from the store when this answers; the destination deletions are
+    /// queued deliveries, so the answer is 202 while any is queued and 200 when there was none to queue.
+    /// </summary>
+    private static async Task<IResult> Forget(string id, HttpRequest request, Erasure.ForgetService forget, CancellationToken cancellationToken)
+    {
+        if (id.Contains('@', StringComparison.Ordinal))
+        {
+            // An address in a URL ends up in access logs and proxies: only the person id is taken here.
+            return Problems.BadRequest("bad-person-id", "id: expected a person id (p_…); look the address up with GET /v1/people?email= first", "id");
+        }
+        var caller = AdminAuth.Current(request.HttpContext)!;
+        var outcome = await forget.ForgetAsync(id, caller.Name, AdminRoles.Name(caller.Role), cancellationToken);
+        if (outcome.Status != Erasure.ForgetStatus.Forgotten || outcome.Result is not { } r) return NotFound($"no person {id}");
+        var body = new JsonObject
+        {
+            ["erasure_id"] = r.ErasureId,
+            ["person_id"] = r.PersonId,
+            ["people"] = r.People,
+            ["events_redacted"] = r.Events,
+            ["raw_events_redacted"] = r.RawEvents,
+            ["destination_deletions"] = new JsonArray([.. outcome.Destinations.Select(d => (JsonNode?)d)]),
+            // State destinations whose API Junction does not erase through: the contact is still there.
+            ["delete_by_hand"] = new JsonArray([.. outcome.Manual.Select(d => (JsonNode?)d)]),
+        };
+        return Results.Text(body.ToJsonString(), "application/json", statusCode: r.Deliveries > 0 ? 202 : 200);
     }
 
     private static string? Text(JsonObject body, string name) =>

@@ -46,6 +46,11 @@ public sealed class Projector(
     private readonly Dictionary<string, Cached> _cache = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _step = new(1, 1);
     private InMemoryIdentityGraph? _graph;
+
+    // Hashes of erased addresses (HMAC with the install's salt) → erasure id, loaded with the graph:
+    // an erasure moves the project lease on, so a leading projector reloads both after one.
+    private IReadOnlyDictionary<string, string> _erased = new Dictionary<string, string>(StringComparer.Ordinal);
+    private string? _erasureSalt;
     private Leadership? _lease;
 
     /// <summary>After a batch failed on something other than the database: project one event per step up to this seq.</summary>
@@ -228,6 +233,8 @@ public sealed class Projector(
             graph.Restore(p.PersonId, p.FirstSeenAt, p.PrimaryEmail, p.PurchaseEmail, identifiers.GetValueOrDefault(p.PersonId) ?? []);
         }
         foreach (var (merged, into) in snapshot.Merged) graph.RestoreMerged(merged, into);
+        _erased = await _store.LoadErasedEmailsAsync(cancellationToken);
+        _erasureSalt = _erased.Count == 0 ? null : await _store.ErasureSaltAsync(Erasure.ErasureSeal.NewKey, cancellationToken);
         Interlocked.Exchange(ref _cursor, await _store.GetCursorAsync(RelationalStore.ProjectCursor, cancellationToken));
         Interlocked.Exchange(ref _overrideCursor, await _store.GetCursorAsync(RelationalStore.OverrideCursor, cancellationToken));
         _cache.Clear();
@@ -339,6 +346,13 @@ public sealed class Projector(
         var e = CanonicalJson.Deserialize(row.Json);
         activity?.SetTag("junction.event_id", e.Id);
         activity?.SetTag("junction.event_type", e.Type);
+        if (_erasureSalt is { } salt && new[] { e.Subject.Email, e.Subject.PreviousEmail }.OfType<string>()
+                .Select(email => _erased.GetValueOrDefault(Erasure.ErasureSeal.Hash(salt, email))).FirstOrDefault(x => x is not null) is { } erasureId)
+        {
+            // An address someone asked to be forgotten is back (a re-import, a late webhook, or the person
+            // again): projected like any event, and said so in the operations log, never silently.
+            commit.ErasedReturned.Add(new ErasedReturn(e.Id, e.Source, erasureId));
+        }
         var logBefore = graph.Log.Count;
         var decision = graph.Resolve(e);
         for (var i = logBefore; i < graph.Log.Count; i++) commit.Log.Add((graph.Log[i], row.Seq));

@@ -19,10 +19,13 @@ public static class DeliveryStates
     public static readonly IReadOnlyList<string> All = [Pending, InFlight, Succeeded, Held, Dead, Superseded];
 }
 
-/// <summary>A task claimed under a lease. <paramref name="LastSynced"/> is the destination_sync JSON for state tasks.</summary>
+/// <summary>
+/// A task claimed under a lease. <paramref name="LastSynced"/> is the destination_sync JSON for state tasks;
+/// <paramref name="SealKey"/> the erasure's key for erase tasks (null once shredded).
+/// </summary>
 public sealed record ClaimedDelivery(
     long Id, string Destination, string PersonId, string Kind, string? EventId, string Payload, string? TraceId,
-    int Attempt, long FirstAttemptAt, string? LastSynced);
+    int Attempt, long FirstAttemptAt, string? LastSynced, string? SealKey = null);
 
 /// <summary>One attempt's record (delivery_attempts).</summary>
 public sealed record DeliveryAttemptRecord(int Attempt, long StartedAt, long DurationMs, string Outcome, int? Status, string? Error);

@@ -119,4 +119,7 @@ public interface IJunctionStore : IAsyncDisposable
 
     /// <summary>Due pending tasks (kind, payload) of the people whose tasks <paramref name="held"/> wait for a batch.</summary>
     Task<IReadOnlyList<(string Kind, string Payload)>> ListDueBehindAsync(string destination, IReadOnlyList<long> held, CancellationToken cancellationToken);
+
+    /// <summary>Drops an erasure's seal key once every one of its destination deletions succeeded (crypto-shredding the sealed addresses).</summary>
+    Task ShredErasureKeyAsync(string erasureId, CancellationToken cancellationToken);
 }

@@ -48,9 +48,15 @@ public sealed class ProjectionCommit
     /// <summary>Poisoned events that projected on retry: their poison rows go.</summary>
     public List<long> PoisonResolved { get; } = [];
 
+    /// <summary>Events carrying an erased address (operations log entries <c>erased_person_returned</c>).</summary>
+    public List<ErasedReturn> ErasedReturned { get; } = [];
+
     public bool IsEmpty => Cursor is null && OverrideCursor is null && People.Count == 0 && Merges.Count == 0 && PersonEvents.Count == 0
         && Poison.Count == 0 && PoisonResolved.Count == 0;
 }
+
+/// <summary>A canonical event that carries an address an erasure removed.</summary>
+public sealed record ErasedReturn(string EventId, string Source, string ErasureId);
 
 /// <summary>A canonical event the projector skipped because projecting it threw.</summary>
 public sealed record PoisonWrite(long Seq, string EventId, string Reason);

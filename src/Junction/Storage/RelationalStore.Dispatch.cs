@@ -69,7 +69,8 @@ public abstract partial class RelationalStore
             pDestination.Value = d.Destination;
             pPerson.Value = d.PersonId;
             pKind.Value = d.Kind;
-            pEvent.Value = d.Kind == DeliveryKinds.Event ? d.EventId! : DBNull.Value;
+            // An erasure's deletion is keyed by the erasure id: one per destination, however often it is queued.
+            pEvent.Value = d.Kind is DeliveryKinds.Event or DeliveryKinds.Erase ? d.EventId! : DBNull.Value;
             pPayload.Value = d.Payload;
             pTrace.Value = (object?)d.TraceId ?? DBNull.Value;
             inserted += await cmd.ExecuteNonQueryAsync(cancellationToken);
@@ -81,13 +82,13 @@ public abstract partial class RelationalStore
     {
         if (string.IsNullOrEmpty(d.Destination)) throw new ArgumentException("delivery draft: destination is empty");
         if (string.IsNullOrEmpty(d.PersonId)) throw new ArgumentException($"delivery draft for {d.Destination}: person_id is empty");
-        if (d.Kind is not (DeliveryKinds.State or DeliveryKinds.Event))
+        if (d.Kind is not (DeliveryKinds.State or DeliveryKinds.Event or DeliveryKinds.Erase))
         {
-            throw new ArgumentException($"delivery draft for {d.Destination}: kind must be state or event; got '{d.Kind}'");
+            throw new ArgumentException($"delivery draft for {d.Destination}: kind must be state, event or erase; got '{d.Kind}'");
         }
-        if (d.Kind == DeliveryKinds.Event && string.IsNullOrEmpty(d.EventId))
+        if (d.Kind is DeliveryKinds.Event or DeliveryKinds.Erase && string.IsNullOrEmpty(d.EventId))
         {
-            throw new ArgumentException($"delivery draft for {d.Destination}: an event draft needs event_id");
+            throw new ArgumentException($"delivery draft for {d.Destination}: an {d.Kind} draft needs event_id");
         }
     }
 
@@ -144,6 +145,15 @@ public abstract partial class RelationalStore
         var result = new List<ClaimedDelivery>(rows.Count);
         foreach (var row in rows.OrderBy(r => r.Id))
         {
+            if (row.Kind == DeliveryKinds.Erase)
+            {
+                await using var key = connection.CreateCommand();
+                key.Transaction = tx;
+                key.CommandText = $"SELECT seal_key FROM {Tables.Erasures} WHERE id = @id";
+                Typed(key, "id", DbType.String, row.EventId);
+                result.Add(row with { SealKey = await key.ExecuteScalarAsync(cancellationToken) as string });
+                continue;
+            }
             if (row.Kind != DeliveryKinds.State)
             {
                 result.Add(row);

@@ -16,7 +16,8 @@ public abstract partial class RelationalStore
     public const string OverrideCursor = "project_overrides";
 
     /// <summary>
-    /// Canonical events after a seq, in log order, leaving out those in project_poison: the
+    /// Canonical events after a seq, in log order, leaving out those in project_poison (and those of
+    /// forgotten people, in erased_events, for the same reason): the
     /// incremental projector is past them already, and a rebuild skips exactly the events the
     /// projector skipped, so both reach the same state.
     /// </summary>
@@ -24,7 +25,8 @@ public abstract partial class RelationalStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var cmd = connection.CreateCommand();
-        var notPoisoned = $"NOT EXISTS (SELECT 1 FROM {Tables.ProjectPoison} x WHERE x.canonical_seq = c.seq)";
+        var notPoisoned = $"NOT EXISTS (SELECT 1 FROM {Tables.ProjectPoison} x WHERE x.canonical_seq = c.seq) "
+            + $"AND NOT EXISTS (SELECT 1 FROM {Tables.ErasedEvents} z WHERE z.canonical_seq = c.seq)";
         cmd.CommandText = withTrace
             ? $"SELECT c.seq, {JsonColumn("c.body")}, r.trace_id FROM {Tables.CanonicalEvents} c LEFT JOIN {Tables.RawEvents} r ON r.id = c.raw_id WHERE c.seq > @after AND {notPoisoned} ORDER BY c.seq LIMIT @limit"
             : $"SELECT c.seq, {JsonColumn("c.body")}, NULL FROM {Tables.CanonicalEvents} c WHERE c.seq > @after AND {notPoisoned} ORDER BY c.seq LIMIT @limit";
@@ -262,6 +264,11 @@ public abstract partial class RelationalStore
                 ["s", "e", "st", "r", "at"], p.Seq, p.EventId, PoisonStatus.Poison, p.Reason, nowMs);
         }
         foreach (var seq in commit.PoisonResolved) writes.Add($"DELETE FROM {Tables.ProjectPoison} WHERE canonical_seq = @s", ["s"], seq);
+        foreach (var r in commit.ErasedReturned)
+        {
+            writes.Add($"INSERT INTO {Tables.Operations} (at, actor, role, action, target, detail) VALUES (@at, 'projector', 'system', 'erased_person_returned', @t, @d)",
+                ["at", "t", "d"], nowMs, r.EventId, $"{{\"erasure\":\"{r.ErasureId}\",\"source\":\"{r.Source}\"}}");
+        }
         await writes.ExecuteAsync(cancellationToken);
         // The transactional outbox: delivery drafts commit with the state change that caused them.
         if (commit.Deliveries.Count > 0) await InsertDeliveryDraftsAsync(connection, tx, commit.Deliveries, cancellationToken);

@@ -362,6 +362,11 @@ public static class Tables
     public const string IncidentTimeline = "incident_timeline";
     public const string AlertPending = "alert_pending";
     public const string DataProtectionKeys = "data_protection_keys";
+    public const string Erasures = "erasures";
+    public const string ErasedEmails = "erased_emails";
+    public const string ErasedEvents = "erased_events";
+    public const string ErasedRaw = "erased_raw";
+    public const string InstallSecrets = "install_secrets";
 }
 
 /// <summary>Versioned SQL files per engine, embedded as <c>Storage/Migrations/{engine}/NNNN_name.sql</c>.</summary>

@@ -31,8 +31,8 @@ public sealed partial class AdminRoleWalkTests
     // Routes under /v1 that do not take the admin token: webhooks, the capture API (its own API keys), forms and the snippet.
     private static readonly string[] PublicPrefixes = ["/v1/hooks/", "/v1/events", "/v1/forms/", "/v1/snippet.js"];
 
-    // Destructive routes that need the admin role. None exists yet (forget will); a new one is added here.
-    private static readonly HashSet<string> AdminOnly = [];
+    // Destructive routes that need the admin role; a new one is added here.
+    private static readonly HashSet<string> AdminOnly = ["POST /v1/people/{id}/forget"];
 
     public static JunctionConfig RolesConfig(string storage) => JunctionServer.Config(storage) with
     {

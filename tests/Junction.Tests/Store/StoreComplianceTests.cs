@@ -136,6 +136,24 @@ public abstract class StoreComplianceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RawLog_RefusesChanges_ExceptAnErasureRewritingTheBodyOfARowItListed()
+    {
+        var store = await OpenAsync();
+        await store.AppendRawAsync([Draft("s", "keep"), Draft("s", "erase")], CancellationToken.None);
+        // Not listed in erased_raw: still append-only, body included.
+        await Assert.ThrowsAnyAsync<DbException>(() => ExecuteRawSqlAsync("UPDATE raw_events SET body = body WHERE dedup_key = 'erase'"));
+
+        await ExecuteRawSqlAsync("INSERT INTO erased_raw (raw_id, erasure_id) SELECT id, 'er_test' FROM raw_events WHERE dedup_key = 'erase'");
+        await ExecuteRawSqlAsync("UPDATE raw_events SET body = body WHERE dedup_key = 'erase'");
+        // Only the body (and dedup key) of a listed row: its identity and place in the log stay, the others stay untouched, none is deleted.
+        await Assert.ThrowsAnyAsync<DbException>(() => ExecuteRawSqlAsync("UPDATE raw_events SET source = 'x' WHERE dedup_key = 'erase'"));
+        await Assert.ThrowsAnyAsync<DbException>(() => ExecuteRawSqlAsync("UPDATE raw_events SET trace_id = 'x' WHERE dedup_key = 'erase'"));
+        await Assert.ThrowsAnyAsync<DbException>(() => ExecuteRawSqlAsync("UPDATE raw_events SET body = body WHERE dedup_key = 'keep'"));
+        await Assert.ThrowsAnyAsync<DbException>(() => ExecuteRawSqlAsync("DELETE FROM raw_events WHERE dedup_key = 'erase'"));
+        Assert.Equal(2, await store.CountRawAsync("s", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Rejections_AreKeptNewestFirst_AndTrimmedToTheirBound()
     {
         var store = await OpenAsync();

@@ -52,9 +52,10 @@ public sealed class ActiveCampaignConnector : IDestinationConnector
     {
         ArgumentNullException.ThrowIfNull(work);
         var call = new DestinationHttp(_http, _time, _account, r => r.Headers.Add("Api-Token", _apiKey)) { DefaultRetryAfter = RateLimitWait };
+        if (work.Kind == DeliveryKinds.Erase && work.Erase is { } erase) return await EraseAsync(call, erase, cancellationToken);
         if (work.Kind != DeliveryKinds.State || work.Desired is not { } desired)
         {
-            return call.Permanent("ActiveCampaign takes desired-state deliveries only");
+            return call.Permanent("ActiveCampaign takes desired-state deliveries only (and erasures)");
         }
         var last = work.LastSynced;
         string? contactId = null;
@@ -177,6 +178,24 @@ public sealed class ActiveCampaignConnector : IDestinationConnector
         "phone" => "phone",
         _ => null,
     };
+
+    /// <summary>
+    /// A forgotten person (R8.4): each address's contact is deleted, with its tags, lists and field
+    /// values (<c>DELETE /api/3/contacts/{id}</c>, developers.activecampaign.com "Delete a contact").
+    /// No contact, or a 404 on the delete: nothing there.
+    /// </summary>
+    private static async Task<DeliveryResult> EraseAsync(DestinationHttp call, ContactErasure erase, CancellationToken cancellationToken)
+    {
+        foreach (var email in erase.Emails)
+        {
+            var (id, failure) = await FindContactAsync(call, email, cancellationToken);
+            if (failure is not null) return failure;
+            if (id is null) continue;
+            var r = await call.SendAsync(HttpMethod.Delete, $"/api/3/contacts/{Uri.EscapeDataString(id)}", null, cancellationToken);
+            if (!r.IsSuccess && r.Status != 404) return Fail(call, r);
+        }
+        return call.Succeeded();
+    }
 
     private static async Task<(string? Id, DeliveryResult? Failure)> FindContactAsync(DestinationHttp call, string email, CancellationToken cancellationToken)
     {

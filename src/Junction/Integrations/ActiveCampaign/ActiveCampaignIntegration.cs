@@ -13,7 +13,7 @@ public sealed class ActiveCampaignIntegration : IIntegration
     public DestinationDescriptor? Destination { get; } = new()
     {
         Type = ActiveCampaignDestination.Type,
-        Traits = DestinationTraits.Contacts,
+        Traits = DestinationTraits.Contacts with { Erases = true },
         DefaultBaseUrl = ActiveCampaignDestination.DefaultBaseUrl,
         Credentials = ActiveCampaignDestination.Credentials,
         DefaultRate = ActiveCampaignDestination.DefaultRate,

@@ -60,9 +60,10 @@ public sealed class KitConnector : IDestinationConnector
             ResetHeaders = KitResetHeaders,
             DefaultRetryAfter = RateLimitWait,
         };
+        if (work.Kind == DeliveryKinds.Erase && work.Erase is { } erase) return await EraseAsync(call, erase, cancellationToken);
         if (work.Kind != DeliveryKinds.State || work.Desired is not { } desired)
         {
-            return call.Permanent("Kit takes desired-state deliveries only");
+            return call.Permanent("Kit takes desired-state and erase deliveries only");
         }
         var last = work.LastSynced;
         long? subscriberId = null;
@@ -213,6 +214,34 @@ public sealed class KitConnector : IDestinationConnector
         if (ReadId(created.Body, "tag") is not { } newId) return (null, Unreadable(call, created));
         _tagIds[name] = newId;
         return (newId, null);
+    }
+
+    /// <summary>
+    /// A forgotten person (R8.4). Kit's API v4 has no subscriber delete, so the subscriber's first name
+    /// and every mapped custom field are cleared (<c>PUT /v4/subscribers/{id}</c>) and it is unsubscribed
+    /// (<c>POST /v4/subscribers/{id}/unsubscribe</c>, developers.kit.com/api-reference/subscribers);
+    /// deleting the address itself is a step in Kit's own UI (docs/data-rights.md). No subscriber: done.
+    /// </summary>
+    private async Task<DeliveryResult> EraseAsync(DestinationHttp call, ContactErasure erase, CancellationToken cancellationToken)
+    {
+        foreach (var email in erase.Emails)
+        {
+            var found = await call.SendAsync(HttpMethod.Get, "/v4/subscribers?status=all&email_address=" + Uri.EscapeDataString(email), null, cancellationToken);
+            if (!found.IsSuccess) return Fail(call, found);
+            if (FirstId(found.Body, "subscribers") is not { } id) continue;
+            var wipe = new JsonObject { ["first_name"] = "" };
+            var fields = new JsonObject();
+            foreach (var name in Config.Fields.Values.Where(f => f is not ("email" or "email_address" or "first_name")).Distinct(StringComparer.Ordinal))
+            {
+                fields[name] = null;
+            }
+            if (fields.Count > 0) wipe["fields"] = fields;
+            var wiped = await call.SendAsync(HttpMethod.Put, $"/v4/subscribers/{id}", wipe, cancellationToken);
+            if (!wiped.IsSuccess && wiped.Status != 404) return Fail(call, wiped);
+            var unsubscribed = await call.SendAsync(HttpMethod.Post, $"/v4/subscribers/{id}/unsubscribe", new JsonObject(), cancellationToken);
+            if (!unsubscribed.IsSuccess && unsubscribed.Status != 404) return Fail(call, unsubscribed);
+        }
+        return call.Succeeded();
     }
 
     private static DeliveryResult Fail(DestinationHttp call, HttpReply r) => call.Failed(r, message: ErrorMessage);

@@ -13,7 +13,7 @@ public sealed class KitIntegration : IIntegration
     public DestinationDescriptor? Destination { get; } = new()
     {
         Type = "kit",
-        Traits = DestinationTraits.Contacts,
+        Traits = DestinationTraits.Contacts with { Erases = true },
         DefaultBaseUrl = "https://api.kit.com",
         Credentials = ["api_key"],
         // 120 requests / 60 s per API key (developers.kit.com/api-reference/rate-limits).

@@ -49,9 +49,10 @@ public sealed class MailchimpConnector : IDestinationConnector
         {
             ResetHeaders = ["RateLimit-Reset", "X-RateLimit-Reset"],
         };
+        if (work.Kind == DeliveryKinds.Erase && work.Erase is { } erase) return await EraseAsync(call, erase, cancellationToken);
         if (work.Kind != DeliveryKinds.State || work.Desired is not { } desired)
         {
-            return call.Permanent("Mailchimp takes desired-state deliveries only");
+            return call.Permanent("Mailchimp takes desired-state and erase deliveries only");
         }
         var list = $"/3.0/lists/{Uri.EscapeDataString(_listId)}/members/";
         var member = list + SubscriberHash(desired.Email);
@@ -108,6 +109,22 @@ public sealed class MailchimpConnector : IDestinationConnector
     /// </summary>
     private static string Status(DesiredContact desired, bool existing) =>
         desired.Subscribed ? "subscribed" : desired.Pending ? "pending" : existing ? "unsubscribed" : "transactional";
+
+    /// <summary>
+    /// A forgotten person (R8.4): each address's member is deleted for good
+    /// (<c>POST /3.0/lists/{list_id}/members/{subscriber_hash}/actions/delete-permanent</c>, answered 204;
+    /// mailchimp.com/developer/marketing/api/list-members). A 404 means Mailchimp holds no such member: done.
+    /// </summary>
+    private async Task<DeliveryResult> EraseAsync(DestinationHttp call, ContactErasure erase, CancellationToken cancellationToken)
+    {
+        foreach (var email in erase.Emails)
+        {
+            var path = $"/3.0/lists/{Uri.EscapeDataString(_listId)}/members/{SubscriberHash(email)}/actions/delete-permanent";
+            var r = await call.SendAsync(HttpMethod.Post, path, null, cancellationToken);
+            if (!r.IsSuccess && r.Status != 404) return Fail(call, r);
+        }
+        return call.Succeeded();
+    }
 
     private static DeliveryResult Fail(DestinationHttp call, HttpReply r) => call.Failed(r, message: ErrorMessage);
 

@@ -13,7 +13,7 @@ public sealed class MailchimpIntegration : IIntegration
     public DestinationDescriptor? Destination { get; } = new()
     {
         Type = "mailchimp",
-        Traits = DestinationTraits.Contacts,
+        Traits = DestinationTraits.Contacts with { Erases = true },
         BaseUrlFrom = DataCenter,
         Credentials = ["api_key"],
         // No request quota, 10 simultaneous connections (mailchimp.com/developer/marketing/docs/fundamentals).

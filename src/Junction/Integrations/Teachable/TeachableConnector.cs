@@ -27,11 +27,12 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
     public async Task<DeliveryResult> DeliverAsync(DeliveryWork work, CancellationToken cancellationToken)
     {
         var attempt = new DestinationHttp(http, time) { ResetHeaders = [ResetHeader] };
-        if (work.Desired is not { } desired) return attempt.Permanent("teachable: the task carries no desired state");
         if (!Config.Credentials.TryGetValue("api_key", out var apiKey) || string.IsNullOrWhiteSpace(apiKey))
         {
             return attempt.Permanent($"destinations.{Config.Id}.credentials.api_key: required for Teachable");
         }
+        if (work.Kind == DeliveryKinds.Erase && work.Erase is { } erase) return await EraseAsync(new Api(this, attempt, apiKey), attempt, erase, cancellationToken);
+        if (work.Desired is not { } desired) return attempt.Permanent("teachable: the task carries no desired state");
 
         var last = work.LastSynced;
         // A changed email is another Teachable user: the old one loses what Junction granted it, the new one gets all of it.
@@ -89,6 +90,30 @@ public sealed class TeachableConnector(DestinationConfig config, HttpClient http
             {
                 var reply = await api.PostAsync("v1/enroll", Enrollment(userId, course), cancellationToken);
                 if (!reply.IsSuccess) return attempt.Failed(reply, $"enroll in course {course}", Api.Message);
+            }
+        }
+        return attempt.Succeeded();
+    }
+
+    /// <summary>
+    /// A forgotten person (R8.4): the user is unenrolled from every course it is actively enrolled in
+    /// (<c>POST /v1/unenroll</c>). Teachable's public API v1 deletes no users, so removing the user
+    /// record is a step in the school's admin (docs/data-rights.md). No user: done.
+    /// </summary>
+    private static async Task<DeliveryResult> EraseAsync(Api api, DestinationHttp attempt, ContactErasure erase, CancellationToken cancellationToken)
+    {
+        foreach (var email in erase.Emails)
+        {
+            var (found, failure) = await api.FindUserAsync(email, cancellationToken);
+            if (failure is not null) return failure;
+            if (found is not { } userId) continue;
+            var (active, detailFailure) = await api.ActiveCoursesAsync(userId, cancellationToken);
+            if (detailFailure is not null) return detailFailure;
+            foreach (var course in active.Order(StringComparer.Ordinal))
+            {
+                if (!int.TryParse(course, NumberStyles.None, CultureInfo.InvariantCulture, out _)) continue;
+                var reply = await api.PostAsync("v1/unenroll", Enrollment(userId, course), cancellationToken);
+                if (!reply.IsSuccess && reply.Status != 404) return attempt.Failed(reply, $"unenroll from course {course}", Api.Message);
             }
         }
         return attempt.Succeeded();

@@ -13,7 +13,7 @@ public sealed class TeachableIntegration : IIntegration
     public DestinationDescriptor? Destination { get; } = new()
     {
         Type = "teachable",
-        Traits = DestinationTraits.Enrollments,
+        Traits = DestinationTraits.Enrollments with { Erases = true },
         DefaultBaseUrl = "https://developers.teachable.com",
         Credentials = ["api_key"],
         // 360 requests / minute per school (docs.teachable.com/docs/rate-limits-1).

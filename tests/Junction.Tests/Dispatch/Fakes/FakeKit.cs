@@ -300,6 +300,15 @@ public sealed class FakeKit : IAsyncDisposable
                     s.Email = email;
                 }
                 if (body?["first_name"]?.GetValue<string>() is { } first) s.FirstName = first;
+                // Custom fields by key: a value sets it, null clears it (developers.kit.com: update a subscriber).
+                if (body?["fields"] is JsonObject fields)
+                {
+                    foreach (var (key, value) in fields)
+                    {
+                        if (value is null) s.Fields.Remove(key);
+                        else s.Fields[key] = value.GetValue<string>();
+                    }
+                }
                 return Results.Json(new { subscriber = Json(s) });
             }
         });

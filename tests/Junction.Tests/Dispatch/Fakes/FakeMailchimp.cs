@@ -232,6 +232,18 @@ public sealed class FakeMailchimp : IAsyncDisposable
             }
         });
 
+        // mailchimp.com/developer/marketing/api/list-members/delete-list-member: permanent, 204; the
+        // address cannot be re-imported afterwards; an unknown member is 404.
+        api.MapPost("/lists/{listId}/members/{hash}/actions/delete-permanent", (string hash) =>
+        {
+            lock (_gate)
+            {
+                if (!_members.Remove(hash, out var m)) return Problem(404, "Resource Not Found", "The requested resource could not be found.");
+                _forgotten.Add(m.Email);
+                return Results.NoContent();
+            }
+        });
+
         api.MapGet("/lists/{listId}/members/{hash}", (string hash) =>
         {
             lock (_gate)

@@ -49,6 +49,32 @@ public sealed class ActiveCampaignConnectorTests : IAsyncLifetime
         Fields = fields,
     };
 
+    [Fact]
+    public async Task Erase_DeletesTheContactOfEveryAddress_AndANeverKnownAddressIsDoneToo()
+    {
+        _ac.AddContact(Email, listStatus: 1, Paid);
+        _ac.AddContact("ada.work@example.com");
+        _ac.AddContact("someone.else@example.com");
+        var work = new DeliveryWork
+        {
+            TaskId = 2,
+            PersonId = "p_ada",
+            Kind = DeliveryKinds.Erase,
+            Erase = new ContactErasure { ErasureId = "er_1", Emails = [Email, "ada.work@example.com", "never.there@example.com"] },
+            IdempotencyKey = "ac-main:er_1",
+        };
+
+        var result = await _connector.DeliverAsync(work, CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.Succeeded, result.Outcome);
+        Assert.Null(_ac.ContactOf(Email));
+        Assert.Null(_ac.ContactOf("ada.work@example.com"));
+        Assert.NotNull(_ac.ContactOf("someone.else@example.com"));
+        Assert.Equal(1, _ac.ContactCount);
+        // Again (a retry after a lost answer): nothing left to delete, still a success.
+        Assert.Equal(DeliveryOutcome.Succeeded, (await _connector.DeliverAsync(work, CancellationToken.None)).Outcome);
+    }
+
     private static DeliveryWork Work(DesiredContact desired, DesiredContact? last = null) => new()
     {
         TaskId = 1,

@@ -262,6 +262,16 @@ public sealed class FakeActiveCampaign : IAsyncDisposable
             return Json(201, new JsonObject { ["contactTag"] = ContactTagJson(added) });
         })));
 
+        // developers.activecampaign.com "Delete a contact": gone with its tags and list memberships; unknown is 404.
+        app.MapDelete("/api/3/contacts/{id}", (HttpContext context, string id) => Guarded(context, () =>
+        {
+            if (_contacts.FirstOrDefault(c => c.Id == id) is not { } contact) return Message(404, $"No Result found for Subscriber with id {id}");
+            _contacts.Remove(contact);
+            _contactTags.RemoveAll(ct => ct.Contact == id);
+            foreach (var key in _lists.Keys.Where(k => k.Contact == id).ToList()) _lists.Remove(key);
+            return Json(200, new JsonObject());
+        }));
+
         app.MapDelete("/api/3/contactTags/{id}", (HttpContext context, string id) => Guarded(context, () =>
         {
             var index = _contactTags.FindIndex(ct => ct.Id == id);
