@@ -37,6 +37,8 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
                 if (events.Count > 0 && !events.Contains(e.Type)) continue;
                 // A test purchase (a provider's test mode, a sandbox) must not count as revenue in analytics.
                 if (e.TestMode && d.Traits.SkipsTestEvents) continue;
+                // An imported record is not something that happened now: analytics and webhooks already saw it, or never should.
+                if (e.Historical) continue;
                 drafts.Add(new DeliveryDraft
                 {
                     Destination = d.Id,
