@@ -252,7 +252,8 @@ public sealed class Importer(IJunctionStore store, JunctionConfig config, TimePr
                 Name = name,
                 Phone = phone,
                 ConsentEmail = consent,
-                ConsentedAt = consent is false ? unsubscribedAt ?? consentedAt : consentedAt ?? confirmedAt ?? createdAt,
+                // The opt-in happened when they joined; a confirmation only confirms it.
+                ConsentedAt = consent is false ? unsubscribedAt ?? consentedAt : consentedAt ?? createdAt ?? confirmedAt,
                 Confirmed = consent is true ? confirmed : null,
                 CreatedAt = createdAt,
                 Tags = [.. tags],
