@@ -34,7 +34,7 @@ public static class ImportExportCommands
         var report = new Option<string?>("--report") { Description = "Write every refused row (row number and reason) to this CSV file." };
         var skipUnknownTags = new Option<bool>("--skip-unknown-tags") { Description = "Drop tags that are not in the vocabulary instead of refusing their rows." };
         var command = new Command("import",
-            "Import a creator's existing subscribers from an export (Kit, Mailchimp, ActiveCampaign or a generic CSV) as historical events: "
+            $"Import a creator's existing subscribers from an export ({string.Join(", ", Layouts.Select(l => l.Name))}) as historical events: "
             + "streamed, deduplicated (a second run imports nothing), refused rows reported by row number.")
         { config, from, file, map, source, report, skipUnknownTags };
         command.SetAction(async (parse, ct) => await NormalizeCommands.WithConfig(parse.GetValue(config)!, async cli =>
