@@ -217,6 +217,18 @@ public sealed class DeliveryPlannerTests
     }
 
     [Fact]
+    public void HistoricalEvents_AreNotSentToEventDestinations_ButStillShapeTheContact()
+    {
+        var h = new Harness(Kit, Hook with { Events = [] }, Ga4);
+
+        var drafts = h.Apply(Optin("e1", 1, tags: ["vip"]) with { Historical = true });
+
+        Assert.Equal(["kit-main"], drafts.Select(d => d.Destination));
+        Assert.Equal(["VIP"], h.Last("kit-main").Tags);
+        Assert.Contains(h.Apply(Optin("e2", 2)), d => d.Destination == "hook" && d.Kind == DeliveryKinds.Event); // the same event, live, is sent
+    }
+
+    [Fact]
     public void EventDestinationWithoutEventsList_GetsEveryEvent()
     {
         var h = new Harness(Hook with { Events = [] });
