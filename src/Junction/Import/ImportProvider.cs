@@ -31,6 +31,8 @@ public sealed class ImportProvider : IWebhookProvider
 
     public bool RequiresSecrets => false;
 
+    public bool Continuous => false;
+
     public Normalize.IPayloadMapper Mapper { get; } = new ImportMapper();
 
     public IReadOnlyList<string> KeptHeaders { get; } = [];
