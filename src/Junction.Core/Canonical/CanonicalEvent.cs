@@ -57,6 +57,14 @@ public sealed record CanonicalEvent
     public bool Historical { get; init; }
 
     /// <summary>
+    /// For a historical event: the tool whose own export it was read from (<c>junction import --from</c>),
+    /// a destination type. A person that only such events created is already in that tool as they are,
+    /// so no state is sent there for them. Left out of the JSON when null.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? ImportedFrom { get; init; }
+
+    /// <summary>
     /// A deterministic id from the source and a key naming the fact (not the delivery), so the same
     /// fact arriving twice — a retried quarantine, a webhook and a backfill — is one event.
     /// </summary>

@@ -35,7 +35,7 @@ public sealed class ImportMapper : IPayloadMapper
         var events = new List<CanonicalEvent>(2);
 
         CanonicalEvent Make(string type, DateTimeOffset at) =>
-            raw.Event(type, "import:" + raw.DedupKey + ":" + type, at, subject, providerType: providerType) with { Historical = true };
+            raw.Event(type, "import:" + raw.DedupKey + ":" + type, at, subject, providerType: providerType) with { Historical = true, ImportedFrom = row.Format };
 
         if (row.ConsentEmail is true)
         {
