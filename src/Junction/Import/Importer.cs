@@ -261,6 +261,7 @@ public sealed class Importer(IJunctionStore store, JunctionConfig config, TimePr
             };
         }
 
-        private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";
+        // A value quoted back in a reason is masked where it looks like an email (a shifted column can hold one).
+        private static string Clip(string s) => Observability.Pii.Redact(s.Length <= 40 ? s : s[..40] + "…")!;
     }
 }
