@@ -49,6 +49,22 @@ public sealed record CanonicalEvent
     public bool TestMode { get; init; }
 
     /// <summary>
+    /// A record of something that already happened elsewhere (an imported subscriber list), not a
+    /// live happening: it builds the person's state but starts no lifecycle timer and is not sent to
+    /// event destinations, so an import neither re-welcomes nor replays anyone. Left out of the JSON when false.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Historical { get; init; }
+
+    /// <summary>
+    /// For a historical event: the tool whose own export it was read from (<c>junction import --from</c>),
+    /// a destination type. A person that only such events created is already in that tool as they are,
+    /// so no state is sent there for them. Left out of the JSON when null.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? ImportedFrom { get; init; }
+
+    /// <summary>
     /// A deterministic id from the source and a key naming the fact (not the delivery), so the same
     /// fact arriving twice — a retried quarantine, a webhook and a backfill — is one event.
     /// </summary>

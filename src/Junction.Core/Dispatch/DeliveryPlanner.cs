@@ -37,6 +37,8 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
                 if (events.Count > 0 && !events.Contains(e.Type)) continue;
                 // A test purchase (a provider's test mode, a sandbox) must not count as revenue in analytics.
                 if (e.TestMode && d.Traits.SkipsTestEvents) continue;
+                // An imported record is not something that happened now: analytics and webhooks already saw it, or never should.
+                if (e.Historical) continue;
                 drafts.Add(new DeliveryDraft
                 {
                     Destination = d.Id,
@@ -54,6 +56,12 @@ public sealed class DeliveryPlanner(IReadOnlyList<DestinationConfig> destination
     // One desired-state draft when what the person should look like there changed.
     private static DeliveryDraft? StateDraft(DestinationConfig d, PersonChange change)
     {
+        // A person known only from this tool's own export is there already, as they are: not re-added.
+        if (change.Before is null && change.NewEvents.Count > 0
+            && change.NewEvents.All(e => e.Historical && string.Equals(e.ImportedFrom, d.Type, StringComparison.Ordinal)))
+        {
+            return null;
+        }
         var after = Desired(d, change.Identity, change.After);
         if (after is null) return null; // no address: nothing to sync to
         var before = change.Before is null ? null : Desired(d, change.Identity, change.Before);

@@ -118,7 +118,8 @@ internal sealed class Accumulator(Policy policy)
     {
         foreach (var rule in policy.Lifecycle)
         {
-            if (string.Equals(rule.TriggerType, e.Type, StringComparison.Ordinal) && MatchesProduct(rule, e))
+            // An imported opt-in is years old: it is history, not a reason to welcome anyone now.
+            if (!e.Historical && string.Equals(rule.TriggerType, e.Type, StringComparison.Ordinal) && MatchesProduct(rule, e))
             {
                 _lifecycleTrigger[rule.Name] = (e.OccurredAt.ToUniversalTime(), e.Id);
             }

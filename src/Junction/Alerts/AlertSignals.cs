@@ -118,6 +118,7 @@ public sealed class AlertSignals(JunctionConfig config, IJunctionStore store)
         var result = new List<AlertObservation>();
         foreach (var source in config.Sources.Keys.Order(StringComparer.Ordinal))
         {
+            if (Providers.ProviderRegistry.TryGet(config.Sources[source].Provider, out var provider) && !provider.Continuous) continue;
             // The newest 21 arrivals give 20 gaps: their median is the source's usual pace, unmoved by one burst.
             var times = await _store.RecentLiveRawTimesAsync(source, 21, ct);
             if (times.Count < Math.Max(2, rule.MinEvents)) continue;

@@ -27,6 +27,8 @@ public sealed class CliServices : IAsyncDisposable
         services.AddLogging(l =>
         {
             l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            // Logs go to stderr: stdout carries a verb's result (an export's rows, an import's summary line).
+            l.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             Hosting.JunctionHost.QuietHttpClientLogs(l);
         });
         services.AddSingleton(config);

@@ -29,6 +29,8 @@ public static class JunctionCli
             ChecklistCommands.Checklist(ConfigOption),
             SmokeCommands.Smoke(ConfigOption),
             IncidentCommands.Incidents(ConfigOption),
+            ImportExportCommands.Import(ConfigOption),
+            ImportExportCommands.Export(ConfigOption),
         };
         return await root.Parse(args).InvokeAsync();
     }

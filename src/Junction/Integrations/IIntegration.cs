@@ -26,4 +26,7 @@ public interface IIntegration
 
     /// <summary>How alerts reach people through it (<c>notifiers:</c>); null when it is not a notifier.</summary>
     Alerts.NotifierDescriptor? Notifier => null;
+
+    /// <summary>How its subscriber export reads, for <c>junction import --from</c>; null when it has none Junction reads.</summary>
+    Import.SubscriberExport? SubscriberExport => null;
 }

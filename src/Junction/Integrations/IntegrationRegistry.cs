@@ -50,6 +50,9 @@ public static class IntegrationRegistry
     /// <summary>Every notifier type that posts to a URL.</summary>
     public static IReadOnlyList<NotifierDescriptor> Notifiers { get; } = [.. All.Select(i => i.Notifier).OfType<NotifierDescriptor>()];
 
+    /// <summary>Every subscriber export <c>junction import --from</c> reads, besides the generic CSV.</summary>
+    public static IReadOnlyList<Import.SubscriberExport> SubscriberExports { get; } = [.. All.Select(i => i.SubscriberExport).OfType<Import.SubscriberExport>()];
+
     public static DestinationDescriptor? Destination(string type) => Destinations.FirstOrDefault(d => d.Type.Equals(type, StringComparison.Ordinal));
 
     public static NotifierDescriptor? Notifier(string type) => Notifiers.FirstOrDefault(n => n.Type.Equals(type, StringComparison.Ordinal));

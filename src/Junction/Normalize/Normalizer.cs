@@ -342,7 +342,7 @@ public sealed class Normalizer(
     private (RawInput? Input, MapResult? Problem) Input(StoredRaw stored, IReadOnlyDictionary<string, string> enrichments)
     {
         var summary = stored.Raw.Summary;
-        if (!config.Sources.TryGetValue(summary.Source, out var source))
+        if (!config.Sources.TryGetValue(summary.Source, out var source) && !Import.ImportProvider.TryBuiltIn(config.Sources, summary.Source, out source))
         {
             return (null, new MapResult.Quarantined($"source '{summary.Source}' is not configured any more; add it back to sources: and retry"));
         }

@@ -36,6 +36,12 @@ public interface IWebhookProvider
     /// </summary>
     bool Authenticated => true;
 
+    /// <summary>
+    /// False for a source that receives only when someone runs a command (<c>junction import</c>): its
+    /// rows arrive in one burst, so a quiet spell after it is not a disabled webhook (<c>source_silent</c>).
+    /// </summary>
+    bool Continuous => true;
+
     /// <summary>Purchases Junction can make itself (smoke runs, the demo's traffic); null for providers without.</summary>
     ISimulatedPayments? Simulated => null;
 

@@ -11,6 +11,7 @@ public static class ProviderRegistry
         .. IntegrationRegistry.Sources,
         new Capture.FormProvider(),
         new Capture.ApiProvider(),
+        new Import.ImportProvider(),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);

@@ -167,6 +167,30 @@ public abstract class AlertRuleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SourceSilent_DoesNotFireForAnImportSource_WhoseRowsCameInOneRun()
+    {
+        var config = AlertKit.ConfigWith(await StorageAsync(), AlertKit.Only([AlertRules.SourceSilent], Hook));
+        config = config with
+        {
+            Sources = new Dictionary<string, Junction.Config.SourceConfig>(config.Sources, StringComparer.Ordinal)
+            {
+                ["import"] = new() { Id = "import", Provider = "import", Secrets = [] },
+            },
+        };
+        await using var kit = await AlertKit.StartAsync(config);
+        var now = kit.Time.GetUtcNow();
+        var twoHoursAgo = Enumerable.Range(0, 10).Select(i => now.AddHours(-2).AddMinutes(-10 * (9 - i))).ToList();
+        await kit.RawAsync("import", twoHoursAgo);
+        await kit.RawAsync("stripe-main", twoHoursAgo);
+
+        await EvaluateAsync(kit);
+
+        var incidents = await kit.IncidentsAsync();
+        Assert.Contains(incidents, i => i.Rule == AlertRules.SourceSilent && i.Subject == "stripe-main");
+        Assert.DoesNotContain(incidents, i => i.Subject == "import");
+    }
+
+    [Fact]
     public async Task SmokeFailing_TheLatestRunFailed_Fires_ThenClosesWhenARunPasses()
     {
         await using var kit = await KitAsync(AlertRules.SmokeFailing);

@@ -217,6 +217,32 @@ public sealed class DeliveryPlannerTests
     }
 
     [Fact]
+    public void HistoricalEvents_AreNotSentToEventDestinations_ButStillShapeTheContact()
+    {
+        var h = new Harness(Kit, Hook with { Events = [] }, Ga4);
+
+        var drafts = h.Apply(Optin("e1", 1, tags: ["vip"]) with { Historical = true });
+
+        Assert.Equal(["kit-main"], drafts.Select(d => d.Destination));
+        Assert.Equal(["VIP"], h.Last("kit-main").Tags);
+        Assert.Contains(h.Apply(Optin("e2", 2)), d => d.Destination == "hook" && d.Kind == DeliveryKinds.Event); // the same event, live, is sent
+    }
+
+    [Fact]
+    public void APersonKnownOnlyFromAToolsOwnExport_IsNotReAddedThere_ButIsSentElsewhere_AndLaterChangesSyncInFull()
+    {
+        var mailchimp = Kit with { Id = "mc", Type = DestinationTypes.Mailchimp, Traits = DestinationTypes.TraitsOf(DestinationTypes.Mailchimp) };
+        var h = new Harness(Kit, mailchimp);
+
+        var imported = h.Apply(Optin("e1", 1, tags: ["vip"]) with { Historical = true, ImportedFrom = DestinationTypes.Kit });
+
+        Assert.Equal(["mc"], imported.Select(d => d.Destination));
+        var later = h.Apply(Paid("e2", "ord_1", 2));
+        Assert.Contains(later, d => d.Destination == "kit-main");
+        Assert.Equal(["Customer - Course Pro", "VIP"], h.Last("kit-main").Tags);
+    }
+
+    [Fact]
     public void EventDestinationWithoutEventsList_GetsEveryEvent()
     {
         var h = new Harness(Hook with { Events = [] });

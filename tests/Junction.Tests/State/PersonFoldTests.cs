@@ -464,6 +464,20 @@ public sealed class PersonFoldTests
     }
 
     [Fact]
+    public void HistoricalOptin_SetsConsentAndTags_ButStartsNoLifecycleRule()
+    {
+        var policy = Rules with { Lifecycle = [new LifecycleRule { Name = "welcome", After = EventTypes.Optin, Delay = TimeSpan.FromDays(1), AddTag = "review-due:course-pro" }] };
+
+        var imported = Fold([Optin("e1", 1, tags: ["vip"]) with { Historical = true }], At(24 * 30), policy);
+        Assert.Equal(["vip"], imported.Tags);
+        Assert.True(Assert.Single(imported.Consent).Granted);
+        Assert.DoesNotContain(imported.Timers, t => t.Name == "welcome");
+
+        var live = Fold([Optin("e1", 1, tags: ["vip"])], At(24 * 30), policy);
+        Assert.Contains("review-due:course-pro", live.Tags);
+    }
+
+    [Fact]
     public void AbandonedCheckout_IsDueAfterTheTimeout_UnlessPaid()
     {
         var abandoned = Fold([CheckoutStarted("e1", 1)], At(3));

@@ -10,12 +10,14 @@ public sealed class JunctionProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
 
     private JunctionProcess(Process process)
     {
         _process = process;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { _output.Enqueue(e.Data); _stdout.Enqueue(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { _output.Enqueue(e.Data); _stderr.Enqueue(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
@@ -52,6 +54,16 @@ public sealed class JunctionProcess : IDisposable
         await p._process.WaitForExitAsync(timeout.Token);
         p._process.WaitForExit(); // flushes the async output readers
         return (p._process.ExitCode, string.Join('\n', p.Output));
+    }
+
+    /// <summary>Runs a verb to completion; stdout and stderr apart (a verb whose stdout is data keeps everything else on stderr).</summary>
+    public static async Task<(int ExitCode, IReadOnlyList<string> Stdout, string Stderr)> RunSplitAsync(string workingDirectory, IDictionary<string, string?>? environment, params string[] args)
+    {
+        using var p = Start(workingDirectory, environment, args);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await p._process.WaitForExitAsync(timeout.Token);
+        p._process.WaitForExit(); // flushes the async output readers
+        return (p._process.ExitCode, [.. p._stdout], string.Join('\n', p._stderr));
     }
 
     public static int FreePort()

@@ -8,6 +8,8 @@ public sealed class ActiveCampaignIntegration : IIntegration
 {
     public string Name => "ActiveCampaign";
 
+    public Import.SubscriberExport? SubscriberExport => ActiveCampaignExport.Layout;
+
     public IWebhookProvider? Source { get; } = new ActiveCampaignProvider();
 
     public DestinationDescriptor? Destination { get; } = new()

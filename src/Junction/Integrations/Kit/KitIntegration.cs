@@ -8,6 +8,8 @@ public sealed class KitIntegration : IIntegration
 {
     public string Name => "Kit";
 
+    public Import.SubscriberExport? SubscriberExport => KitExport.Layout;
+
     public IWebhookProvider? Source { get; } = new KitProvider();
 
     public DestinationDescriptor? Destination { get; } = new()

@@ -8,6 +8,8 @@ public sealed class MailchimpIntegration : IIntegration
 {
     public string Name => "Mailchimp";
 
+    public Import.SubscriberExport? SubscriberExport => MailchimpExport.Layout;
+
     public IWebhookProvider? Source { get; } = new MailchimpProvider();
 
     public DestinationDescriptor? Destination { get; } = new()
