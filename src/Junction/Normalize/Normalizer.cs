@@ -366,6 +366,13 @@ public sealed class Normalizer(
 
     private MapResult SafeMap(RawInput input)
     {
+        // A JSON body must be UTF-8 (RFC 8259), but System.Text.Json checks only what it reads: a
+        // mapper would throw on a bad string it reads and the drift walk on a bad key, with an
+        // exception for a reason. One check first gives every such body the same plain reason.
+        if (!input.IsForm && Intake.JsonBody.InvalidUtf8At(input.Body) is { } at)
+        {
+            return new MapResult.Quarantined($"body: invalid UTF-8 at byte {at}; a JSON body must be UTF-8");
+        }
         try
         {
             return ProviderRegistry.Get(input.Provider).Mapper.Map(input);
