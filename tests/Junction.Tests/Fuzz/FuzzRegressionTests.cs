@@ -1,6 +1,9 @@
 using System.Text;
 using Junction.Canonical;
 using Junction.Integrations.Shopify;
+using Junction.Integrations.Stripe;
+using Junction.Integrations.Zoom;
+using Junction.Providers;
 using Junction.Normalize;
 using Junction.Tests.Providers.Payments;
 using Junction.Tests.Support;
@@ -34,5 +37,49 @@ public sealed class FuzzRegressionTests
 
         var paid = Assert.Single(Assert.IsType<MapResult.Mapped>(result).Events);
         Assert.Null(paid.Order!.Amount);
+    }
+
+    [Theory]
+    [InlineData("-9223372036854775808")]
+    [InlineData("253402300800")]
+    public void StripeEvent_WithACreatedTimeOutsideTheCalendar_IsQuarantinedNamingTheField_InsteadOfTheMapperThrowing(string created)
+    {
+        var body = Encoding.UTF8.GetString(Payloads.StripePaymentIntentSucceeded("evt_fuzz_created", created: 1)).Replace("\"created\": 1,", $"\"created\": {created},", StringComparison.Ordinal);
+        Assert.Contains(created, body, StringComparison.Ordinal);
+
+        var result = new StripeProvider().Mapper.Map(PaymentsKit.Raw("stripe", body));
+
+        var quarantined = Assert.IsType<MapResult.Quarantined>(result);
+        Assert.StartsWith($"created: expected a Unix time in seconds; got {created}", quarantined.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ZoomEvent_WithAnEventTimeOutsideTheCalendar_IsQuarantinedNamingTheField_InsteadOfTheMapperThrowing()
+    {
+        var body = Providers.Scheduling.ZoomFixtures.RegistrationCreated(eventTs: long.MaxValue);
+
+        var result = new ZoomProvider().Mapper.Map(PaymentsKit.Raw("zoom", body));
+
+        var quarantined = Assert.IsType<MapResult.Quarantined>(result);
+        Assert.StartsWith("event_ts: expected a Unix time in milliseconds", quarantined.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ShopifyWebhook_SignedBodyWithInvalidUtf8InTheFieldTheTopicCheckReads_IsVerified_InsteadOfA500()
+    {
+        const string secret = "shopify_fuzz_regression_secret";
+        byte[] body = [.. "{\"id\":1,\"financial_status\":\"pa"u8.ToArray(), 0xE2, 0x82, .. "id\",\"currency\":\"USD\"}"u8.ToArray()];
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["X-Shopify-Hmac-Sha256"] = Sign.Shopify(secret, body),
+            ["X-Shopify-Topic"] = "orders/paid",
+        };
+        var request = new WebhookRequest(body, name => headers.GetValueOrDefault(name));
+        var provider = new ShopifyProvider();
+
+        var check = provider.Verify(request, [secret], TimeSpan.FromMinutes(5), TimeProvider.System.GetUtcNow());
+
+        Assert.True(check.IsValid, check.Detail);
+        Assert.Null(provider.DedupKey(request)); // keyed by the body's hash; normalization quarantines it
     }
 }
