@@ -165,7 +165,7 @@ internal static partial class FuzzRun
             {
                 Interlocked.Increment(ref report.Accepted);
                 report.AcceptedBySource.AddOrUpdate(source.Id, 1, (_, v) => v + 1);
-                foreach (var m in fuzz.Mutations.Distinct()) report.AcceptedByMutation.AddOrUpdate(m, 1, (_, v) => v + 1);
+                foreach (var m in fuzz.Mutations.DefaultIfEmpty(Mutation.None).Distinct()) report.AcceptedByMutation.AddOrUpdate(m, 1, (_, v) => v + 1);
                 if (text.Contains("\"duplicate\":true", StringComparison.Ordinal)) Interlocked.Increment(ref report.Duplicates);
             }
             else if (status is >= 400 and < 500)
