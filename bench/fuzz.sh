@@ -21,7 +21,7 @@ fi
 dll=$(find "$out/build/bin/Junction.Tests" -name Junction.Tests.dll -path '*release*' | head -1)
 [ -n "$dll" ] || { echo "fuzz: no Release build of Junction.Tests under $out/build" >&2; exit 1; }
 
-report="$out/report-$(date -u +%Y%m%dT%H%M%SZ).txt"
+report="$PWD/$out/report-$(date -u +%Y%m%dT%H%M%SZ).txt"
 echo "fuzz: $cases bodies, seed $seed, against $(dirname "$dll")/Junction.dll (Release), time limit ${limit}s"
 status=0
 JUNCTION_FUZZ_CASES=$cases JUNCTION_FUZZ_SEED=$seed JUNCTION_FUZZ_REPORT="$report" \

@@ -82,4 +82,19 @@ public sealed class FuzzRegressionTests
         Assert.True(check.IsValid, check.Detail);
         Assert.Null(provider.DedupKey(request)); // keyed by the body's hash; normalization quarantines it
     }
+
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public void JsonBodyWithInvalidUtf8_IsQuarantinedBeforeTheMapper_EvenWhenItsContentTypeSaysForm(string contentType)
+    {
+        // The 1.5e5-body run: a Kajabi JSON body posted as a form, with a lone 0x80 in a string the mapper reads.
+        byte[] body = [.. "{\"id\":\"a"u8.ToArray(), 0x80, .. "\"}"u8.ToArray()];
+        var raw = PaymentsKit.Raw("kajabi", Encoding.Latin1.GetString(body), contentType) with { Body = body };
+
+        Assert.Equal("body: invalid UTF-8 at byte 8; a JSON body must be UTF-8", Normalizer.InvalidJsonEncoding(raw));
+        // A form's raw bytes are decoded leniently by its mapper: a stray Latin-1 byte is not this check's business.
+        byte[] form = [.. "email=a%40x.com&name=Jos"u8.ToArray(), 0xE9];
+        Assert.Null(Normalizer.InvalidJsonEncoding(PaymentsKit.Raw("gumroad", "", "application/x-www-form-urlencoded") with { Body = form }));
+    }
 }

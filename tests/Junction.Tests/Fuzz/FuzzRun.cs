@@ -81,8 +81,27 @@ internal static partial class FuzzRun
 
     public static async Task<FuzzReport> RunAsync(long cases, int seed, int concurrency, TimeSpan drainLimit, Action<string>? progress = null)
     {
-        await using var fakes = await StartFakesAsync();
         var dir = TestStorage.NewTempDirectory();
+        try
+        {
+            return await RunAsync(dir, cases, seed, concurrency, drainLimit, progress);
+        }
+        finally
+        {
+            // A million bodies leave gigabytes of database behind; the report is all that is kept.
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static async Task<FuzzReport> RunAsync(string dir, long cases, int seed, int concurrency, TimeSpan drainLimit, Action<string>? progress)
+    {
+        await using var fakes = await StartFakesAsync();
         var db = Path.Combine(dir, "junction.db");
         var config = Path.Combine(dir, "junction.yaml");
         await File.WriteAllTextAsync(config, $"""
