@@ -33,7 +33,11 @@ public static class Money
 
     private static decimal Scale(string currency) => (decimal)Math.Pow(10, Exponent(currency));
 
-    /// <summary>A major-unit decimal string ("49.00", "-10.5") in minor units; null when it is not a number.</summary>
+    /// <summary>
+    /// A major-unit decimal string ("49.00", "-10.5") in minor units; null when it is not a number, or
+    /// a number too large for minor units in a long (a signed body can say "99999999999999999999":
+    /// the mapper then says the amount is not one, instead of throwing an overflow).
+    /// </summary>
     public static long? FromMajor(string? amount, string currency)
     {
         if (string.IsNullOrWhiteSpace(amount)) return null;
@@ -41,7 +45,9 @@ public static class Money
         {
             return null;
         }
-        var scaled = value * Scale(currency);
+        var scale = Scale(currency);
+        if (value >= long.MaxValue / scale || value <= long.MinValue / scale) return null;
+        var scaled = value * scale;
         return decimal.Round(scaled) == scaled ? (long)scaled : (long)decimal.Round(scaled, MidpointRounding.AwayFromZero);
     }
 

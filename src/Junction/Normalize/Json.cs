@@ -55,9 +55,21 @@ public static class JsonRead
     public static IEnumerable<JsonElement> Array(this JsonElement root, string path) =>
         root.Path(path) is { ValueKind: JsonValueKind.Array } a ? a.EnumerateArray() : [];
 
-    /// <summary>A Unix-seconds field as UTC.</summary>
+    /// <summary>A Unix-seconds field as UTC; a number outside years 1–9999 is a mapping error naming the field, not an exception.</summary>
     public static DateTimeOffset? UnixSeconds(this JsonElement root, string path) =>
-        root.Whole(path) is { } s ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
+        root.Whole(path) is not { } s ? null
+        : s is >= MinUnixSeconds and <= MaxUnixSeconds ? DateTimeOffset.FromUnixTimeSeconds(s)
+        : throw new MappingException($"{path}: expected a Unix time in seconds; got {s}, outside years 1 to 9999");
+
+    /// <summary>A Unix-milliseconds field as UTC, checked like <see cref="UnixSeconds"/>.</summary>
+    public static DateTimeOffset? UnixMilliseconds(this JsonElement root, string path) =>
+        root.Whole(path) is not { } ms ? null
+        : ms is >= MinUnixSeconds * 1000 and <= MaxUnixSeconds * 1000 + 999 ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+        : throw new MappingException($"{path}: expected a Unix time in milliseconds; got {ms}, outside years 1 to 9999");
+
+    // DateTimeOffset's range: 0001-01-01 to 9999-12-31T23:59:59.
+    private const long MinUnixSeconds = -62_135_596_800;
+    private const long MaxUnixSeconds = 253_402_300_799;
 
     /// <summary>An ISO-8601 field, keeping the offset it was written with.</summary>
     public static DateTimeOffset? Time(this JsonElement root, string path)

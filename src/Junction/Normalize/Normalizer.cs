@@ -368,6 +368,7 @@ public sealed class Normalizer(
 
     private MapResult SafeMap(RawInput input)
     {
+        if (InvalidJsonEncoding(input) is { } reason) return new MapResult.Quarantined(reason);
         try
         {
             return ProviderRegistry.Get(input.Provider).Mapper.Map(input);
@@ -382,6 +383,20 @@ public sealed class Normalizer(
             Log.MapperFailed(logger, input.Provider, input.RawId, ex);
             return new MapResult.Quarantined($"mapper for {input.Provider} failed: {ex.GetType().Name}: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// A JSON body must be UTF-8 (RFC 8259), but System.Text.Json checks only what it reads: a mapper
+    /// would throw on a bad string it reads and the drift walk on a bad key, with an exception for a
+    /// reason. One check first gives every such body the same plain reason. A body that looks like
+    /// JSON is checked whatever its content type says (most mappers parse JSON regardless); a form's
+    /// raw bytes are decoded leniently, so forms are left alone.
+    /// </summary>
+    internal static string? InvalidJsonEncoding(RawInput input)
+    {
+        var body = input.Body.AsSpan().TrimStart(" \t\r\n"u8);
+        var json = !input.IsForm || (body.Length > 0 && body[0] is (byte)'{' or (byte)'[');
+        return json && Intake.JsonBody.InvalidUtf8At(input.Body) is { } at ? $"body: invalid UTF-8 at byte {at}; a JSON body must be UTF-8" : null;
     }
 
     private static NormalizationOutcome Final(StoredRaw stored, MapResult result) => result switch

@@ -14,7 +14,8 @@ namespace Junction.Tests.Normalize;
 
 /// <summary>
 /// One bad event must not stall a stage: the normalizer quarantines a raw event it cannot process
-/// (here a JSON property name that is not UTF-8, which the drift walk used to throw on for ever),
+/// (here a JSON property name that is not UTF-8, which the drift walk used to throw on for ever; now
+/// caught before the mapper, with the byte it is at for a reason),
 /// and the projector isolates a canonical event its fold or identity step throws on, records it as
 /// poison with the reason (GET /v1/project/poison), skips it, and takes it again on retry.
 /// </summary>
@@ -61,7 +62,7 @@ public abstract class PoisonEventTests : IAsyncLifetime
 
         var quarantined = await _server.NormalizedAsync(badId);
         Assert.Equal("quarantined", quarantined.Status);
-        Assert.Contains("normalization failed", quarantined.Reason, StringComparison.Ordinal);
+        Assert.Equal($"body: invalid UTF-8 at byte {open + 5}; a JSON body must be UTF-8", quarantined.Reason);
         Assert.Equal("mapped", (await _server.NormalizedAsync(goodId)).Status);
 
         var listed = await _server.Admin.GetFromJsonAsync<JsonElement>("/v1/quarantine");

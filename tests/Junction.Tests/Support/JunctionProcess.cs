@@ -28,6 +28,9 @@ public sealed class JunctionProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (the dotnet host runs Junction in-process), for reading /proc.</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public static JunctionProcess Start(string workingDirectory, IDictionary<string, string?>? environment, params string[] args)

@@ -63,6 +63,9 @@ public sealed class ShopifyProvider : IWebhookProvider
 
     private static JsonElement? Parse(WebhookRequest request)
     {
+        // System.Text.Json checks UTF-8 only in the strings it reads, and then throws: a signed body
+        // that is not UTF-8 is kept as sent and normalization quarantines it with the byte it is at.
+        if (!System.Text.Unicode.Utf8.IsValid(request.Body.Span)) return null;
         try
         {
             using var document = JsonDocument.Parse(request.Body);

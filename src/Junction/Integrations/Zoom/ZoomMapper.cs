@@ -112,7 +112,7 @@ public sealed class ZoomMapper : IPayloadMapper
 
     /// <summary><c>event_ts</c> is Unix milliseconds.</summary>
     private static DateTimeOffset EventTime(JsonElement root) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(root.Whole("event_ts") ?? throw new MappingException("event_ts: required, expected Unix milliseconds"));
+        root.UnixMilliseconds("event_ts") ?? throw new MappingException("event_ts: required, expected Unix milliseconds");
 
     private static WebinarInfo Webinar(JsonElement o, string webinarId) => new()
     {
