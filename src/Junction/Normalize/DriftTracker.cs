@@ -14,6 +14,20 @@ public sealed class DriftTracker(Dictionary<(string Source, string ProviderType)
 {
     private const int MaxPaths = 500;
 
+    /// <summary>
+    /// Event types tracked per source. The type comes from the body, so a sender that invents a new
+    /// one with every event (a misbehaving integration, a fuzzer, a hostile form) would otherwise grow
+    /// this state, its table and every batch's work without end; types beyond it are not tracked.
+    /// </summary>
+    public const int MaxTypesPerSource = 500;
+
+    /// <summary>Field paths tracked per source and type, for the same reason: paths beyond it are not tracked.</summary>
+    public const int MaxPathsPerType = 1_000;
+
+    private readonly Dictionary<string, int> _typesPerSource = state.Keys
+        .GroupBy(k => k.Source, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
     public DriftUpdate Observe(IEnumerable<(string Source, string ProviderType, string RawId, IReadOnlyCollection<string> Paths)> events, DateTimeOffset now)
     {
         var types = new Dictionary<(string, string), DriftTypeState>();
@@ -23,14 +37,20 @@ public sealed class DriftTracker(Dictionary<(string Source, string ProviderType)
         {
             if (!state.TryGetValue((source, type), out var t))
             {
+                var known = _typesPerSource.GetValueOrDefault(source);
+                if (known >= MaxTypesPerSource) continue;
+                _typesPerSource[source] = known + 1;
                 t = new DriftTypeState();
                 state[(source, type)] = t;
             }
             if (t.EventsSeen > 0)
             {
+                var room = MaxPathsPerType - t.Paths.Count;
                 foreach (var p in seen)
                 {
-                    if (!t.Paths.ContainsKey(p)) changes.Add(new DriftChange(source, type, p, "added", now, rawId));
+                    if (t.Paths.ContainsKey(p) || room <= 0) continue;
+                    changes.Add(new DriftChange(source, type, p, "added", now, rawId));
+                    room--;
                 }
                 foreach (var (p, ps) in t.Paths)
                 {
@@ -42,6 +62,7 @@ public sealed class DriftTracker(Dictionary<(string Source, string ProviderType)
             {
                 if (!t.Paths.TryGetValue(p, out var ps))
                 {
+                    if (t.Paths.Count >= MaxPathsPerType) continue;
                     ps = new DriftPathState { FirstSeen = now, SampleRawId = rawId };
                     t.Paths[p] = ps;
                 }
