@@ -119,4 +119,11 @@ public interface IJunctionStore : IAsyncDisposable
 
     /// <summary>Due pending tasks (kind, payload) of the people whose tasks <paramref name="held"/> wait for a batch.</summary>
     Task<IReadOnlyList<(string Kind, string Payload)>> ListDueBehindAsync(string destination, IReadOnlyList<long> held, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes up to <paramref name="want"/> tokens from the destination's cluster-wide send-rate bucket
+    /// (refilled at <paramref name="ratePerSecond"/>, capped at <paramref name="burst"/>), atomically
+    /// across nodes. Granted may be fewer than wanted, or none.
+    /// </summary>
+    Task<RateGrant> TakeRateTokensAsync(string destination, double ratePerSecond, double burst, int want, CancellationToken cancellationToken);
 }

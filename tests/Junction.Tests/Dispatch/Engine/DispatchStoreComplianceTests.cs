@@ -52,6 +52,38 @@ public abstract class DispatchStoreComplianceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RateBucket_GrantsTheBurst_ThenRefillsByElapsedTime_CappedAtTheBurst()
+    {
+        var store = await OpenAsync();
+        Assert.Equal(new RateGrant(3, 2), await store.TakeRateTokensAsync("hook", 5, 5, 3, None));
+        Assert.Equal(2, (await store.TakeRateTokensAsync("hook", 5, 5, 10, None)).Granted);
+        var empty = await store.TakeRateTokensAsync("hook", 5, 5, 1, None);
+        Assert.Equal(0, empty.Granted);
+        Assert.Equal(0, empty.Left, 6);
+        Time.Advance(TimeSpan.FromMilliseconds(500));
+        var refilled = await store.TakeRateTokensAsync("hook", 5, 5, 10, None);
+        Assert.Equal(2, refilled.Granted);
+        Assert.Equal(0.5, refilled.Left, 6);
+        Time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(5, (await store.TakeRateTokensAsync("hook", 5, 5, 100, None)).Granted);
+        // Another destination has a bucket of its own.
+        Assert.Equal(1, (await store.TakeRateTokensAsync("kit", 1, 1, 1, None)).Granted);
+    }
+
+    [Fact]
+    public async Task RateBucket_ConcurrentTakesFromSeveralStores_NeverGrantMoreThanTheBucketHeld()
+    {
+        var stores = new List<IJunctionStore>();
+        for (var i = 0; i < 3; i++) stores.Add(await OpenAsync());
+        var takes = Enumerable.Range(0, 60).Select(i => Task.Run(() => stores[i % 3].TakeRateTokensAsync("hook", 10, 20, 2, None)));
+        var grants = await Task.WhenAll(takes);
+        Assert.Equal(20, grants.Sum(g => g.Granted));
+        Time.Advance(TimeSpan.FromSeconds(1));
+        grants = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => Task.Run(() => stores[i % 3].TakeRateTokensAsync("hook", 10, 20, 1, None))));
+        Assert.Equal(10, grants.Sum(g => g.Granted));
+    }
+
+    [Fact]
     public async Task DueBehind_ListsTheDueTasksQueuedBehindTasksWaitingForABatch_OfThosePeopleOnly()
     {
         var store = await OpenAsync();

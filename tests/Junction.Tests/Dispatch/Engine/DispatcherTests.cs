@@ -278,6 +278,47 @@ public sealed class DispatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RateLimit_HoldsForTwoNodesTogether_NotPerNode()
+    {
+        // Two dispatchers (two nodes: each its own in-memory bucket) on one store and one clock.
+        var config = Drafts.Destination("hook", DestinationTypes.Webhook, rateLimit: 4);
+        var first = new ScriptedConnector(config);
+        var second = new ScriptedConnector(config);
+        var nodeA = await StartAsync(Options(), first);
+        var optionsB = Options();
+        optionsB.WorkerId = "other";
+        using var nodeB = new Dispatcher(_store, [config], [second], _time,
+            new DispatchMetrics(_meters.GetRequiredService<IMeterFactory>()), optionsB, NullLogger<Dispatcher>.Instance);
+        await _store.EnqueueDeliveriesAsync(Enumerable.Range(1, 200).Select(i => Drafts.Event("hook", $"p{i}", $"e{i}")).ToList(), None);
+
+        var sent = 0;
+        var perSecond = new List<int>();
+        for (var s = 0; s < 10; s++)
+        {
+            var thisSecond = 0;
+            for (var tick = 0; tick < 10; tick++)
+            {
+                // Whichever asks first gets the token: they take turns at being first.
+                var (one, other) = tick % 2 == 0 ? (nodeA, nodeB) : (nodeB, nodeA);
+                thisSecond += await one.PumpAsync(None);
+                thisSecond += await other.PumpAsync(None);
+                _time.Advance(TimeSpan.FromMilliseconds(100));
+            }
+            perSecond.Add(thisSecond);
+            sent += thisSecond;
+        }
+        // Burst (4) plus 4 per second over 10 s; each node alone would have sent that much.
+        Assert.InRange(sent, 40, 44);
+        Assert.All(perSecond.Skip(1), n => Assert.InRange(n, 3, 5));
+        Assert.True(!first.Calls.IsEmpty && !second.Calls.IsEmpty, "both nodes send");
+        Assert.Equal(sent, first.Calls.Count + second.Calls.Count);
+        // Tasks a node claimed but had no token for went back unattempted.
+        var rows = (await _store.ListDeliveriesAsync(new DeliveryQuery(null, null, null, 0, 1000), None)).Items;
+        Assert.Equal(sent, rows.Count(r => r.State == DeliveryStates.Succeeded));
+        Assert.All(rows.Where(r => r.State == DeliveryStates.Pending), r => Assert.Equal(0, r.Attempts));
+    }
+
+    [Fact]
     public async Task AConnectorThatThrows_IsATransientFailure_NotACrash()
     {
         var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook))
