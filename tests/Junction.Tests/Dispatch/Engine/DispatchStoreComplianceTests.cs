@@ -14,6 +14,8 @@ public abstract class DispatchStoreComplianceTests : IAsyncLifetime
     private readonly List<IJunctionStore> _stores = [];
     private string _storage = "";
 
+    protected string Storage => _storage;
+
     protected abstract Task<string> NewStorageAsync();
 
     public async ValueTask InitializeAsync() => _storage = await NewStorageAsync();
@@ -24,7 +26,7 @@ public abstract class DispatchStoreComplianceTests : IAsyncLifetime
         GC.SuppressFinalize(this);
     }
 
-    private async Task<IJunctionStore> OpenAsync()
+    protected async Task<IJunctionStore> OpenAsync()
     {
         var store = StoreFactory.Open(_storage, Time);
         _stores.Add(store);
@@ -347,4 +349,31 @@ public sealed class SqliteDispatchStoreTests : DispatchStoreComplianceTests
 public sealed class PostgresDispatchStoreTests : DispatchStoreComplianceTests
 {
     protected override Task<string> NewStorageAsync() => TestStorage.NewPostgresAsync();
+
+    [Fact]
+    public async Task ACompletionThatSawThePause_CommittingAfterTheResume_IsStillClaimed_NotHeldForever()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueDeliveriesAsync([Drafts.Event("kit", "p1", "e1")], CancellationToken.None);
+        var task = Assert.Single(await store.ClaimDeliveriesAsync("kit", "w1", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
+        await store.PauseDestinationAsync("kit", "chaos", CancellationToken.None);
+
+        // The completion's statement runs while paused (→ held) and commits only after the resume has run:
+        // read committed lets the resume's UPDATE held → pending miss the row.
+        await using var pg = new Npgsql.NpgsqlConnection(Storage["postgres:".Length..]);
+        await pg.OpenAsync();
+        await using var tx = await pg.BeginTransactionAsync();
+        await using (var complete = new Npgsql.NpgsqlCommand(
+            "UPDATE deliveries SET state = CASE WHEN EXISTS (SELECT 1 FROM destination_control c WHERE c.destination = deliveries.destination AND c.paused = 1) "
+            + "THEN 'held' ELSE 'pending' END, lease_owner = NULL, lease_until = NULL WHERE id = @id", pg, tx))
+        {
+            complete.Parameters.AddWithValue("id", task.Id);
+            Assert.Equal(1, await complete.ExecuteNonQueryAsync());
+        }
+        Assert.Equal(0, await store.ResumeDestinationAsync("kit", CancellationToken.None));
+        await tx.CommitAsync();
+
+        var again = Assert.Single(await store.ClaimDeliveriesAsync("kit", "w2", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.Equal(task.Id, again.Id);
+    }
 }
