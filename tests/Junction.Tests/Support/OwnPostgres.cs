@@ -40,7 +40,11 @@ public sealed class OwnPostgres : IAsyncDisposable
         var root = Environment.UserName == "root";
         if (root)
         {
-            await RunAsync("id", ["-u", "postgres"], ignoreFailure: true);
+            // initdb refuses root: the server runs as postgres (created as scripts/pg.sh does when missing).
+            if (await RunAsync("id", ["-u", "postgres"], ignoreFailure: true) != 0)
+            {
+                await RunAsync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"]);
+            }
             await RunAsync("chown", ["postgres", dir]);
         }
         var pg = new OwnPostgres(bin, dir, JunctionProcess.FreePort(), root);
@@ -56,19 +60,19 @@ public sealed class OwnPostgres : IAsyncDisposable
     }
 
     /// <summary><c>pg_ctl stop -m fast</c>: every connection is cut.</summary>
-    public Task StopAsync() => RunPgAsync("pg_ctl", ["-D", Path.Combine(_dir, "data"), "-m", "fast", "-w", "stop"]);
+    public Task<int> StopAsync() => RunPgAsync("pg_ctl", ["-D", Path.Combine(_dir, "data"), "-m", "fast", "-w", "stop"]);
 
     /// <summary>Starts the stopped server (with its options again: a plain <c>pg_ctl start</c> would listen on the default port).</summary>
-    public Task StartAgainAsync() => RunPgAsync("pg_ctl", ["-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60",
+    public Task<int> StartAgainAsync() => RunPgAsync("pg_ctl", ["-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60",
         "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -k {_dir} -c max_connections=300 -c fsync=off", "start"]);
 
     /// <summary><c>pg_ctl restart -m fast</c>.</summary>
-    public Task RestartAsync() => RunPgAsync("pg_ctl", ["-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "server.log"), "-m", "fast", "-w", "-t", "60", "restart"]);
+    public Task<int> RestartAsync() => RunPgAsync("pg_ctl", ["-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "server.log"), "-m", "fast", "-w", "-t", "60", "restart"]);
 
-    private Task RunPgAsync(string tool, string[] args) =>
+    private Task<int> RunPgAsync(string tool, string[] args) =>
         _asPostgresUser ? RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(_bin, tool), .. args]) : RunAsync(Path.Combine(_bin, tool), args);
 
-    private static async Task RunAsync(string file, string[] args, bool ignoreFailure = false)
+    private static async Task<int> RunAsync(string file, string[] args, bool ignoreFailure = false)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
@@ -80,6 +84,7 @@ public sealed class OwnPostgres : IAsyncDisposable
         {
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {await output}{await error}");
         }
+        return p.ExitCode;
     }
 
     public async ValueTask DisposeAsync()
