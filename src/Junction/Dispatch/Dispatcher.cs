@@ -231,9 +231,17 @@ public sealed class Dispatcher : BackgroundService
             {
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var heartbeat = HeartbeatAsync(d.Config.Id, send.Select(c => c.Id).ToList(), stop.Token);
-                await Task.WhenAll(send.Select(c => AttemptAsync(d, c, cancellationToken)));
-                await stop.CancelAsync();
-                await heartbeat;
+                try
+                {
+                    await Task.WhenAll(send.Select(c => AttemptAsync(d, c, cancellationToken)));
+                }
+                finally
+                {
+                    // Also when a completion failed (the store went away): a heartbeat left running
+                    // would renew these leases for ever and no node would ever retry the tasks.
+                    await stop.CancelAsync();
+                    await heartbeat;
+                }
             }
             attempts += send.Count;
             if (batched) attempts += await SendBatchesAsync(d, cancellationToken);
@@ -334,18 +342,24 @@ public sealed class Dispatcher : BackgroundService
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 var heartbeat = HeartbeatAsync(d.Config.Id, tasks.Select(c => c.Id).ToList(), stop.Token);
-                if (bulk is not null)
+                try
                 {
-                    d.TryTake();
-                    await AttemptBatchAsync(d, bulk, tasks, cancellationToken);
+                    if (bulk is not null)
+                    {
+                        d.TryTake();
+                        await AttemptBatchAsync(d, bulk, tasks, cancellationToken);
+                    }
+                    else
+                    {
+                        foreach (var _ in tasks) d.TryTake();
+                        await Task.WhenAll(tasks.Select(c => AttemptAsync(d, c, cancellationToken)));
+                    }
                 }
-                else
+                finally
                 {
-                    foreach (var _ in tasks) d.TryTake();
-                    await Task.WhenAll(tasks.Select(c => AttemptAsync(d, c, cancellationToken)));
+                    await stop.CancelAsync();
+                    await heartbeat;
                 }
-                await stop.CancelAsync();
-                await heartbeat;
             }
             attempts += tasks.Count;
         }

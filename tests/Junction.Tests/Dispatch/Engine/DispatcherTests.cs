@@ -318,6 +318,49 @@ public sealed class DispatcherTests : IAsyncDisposable
         Assert.All(rows.Where(r => r.State == DeliveryStates.Pending), r => Assert.Equal(0, r.Attempts));
     }
 
+    /// <summary>The store, with its completions failing while <see cref="FailCompletions"/> is set (the database went away mid-round).</summary>
+    public class CompletionFailingStore : System.Reflection.DispatchProxy
+    {
+        public IJunctionStore Inner { get; set; } = null!;
+        public bool FailCompletions { get; set; }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            if (FailCompletions && targetMethod!.Name == nameof(IJunctionStore.CompleteDeliveriesAsync))
+            {
+                return Task.FromException<IReadOnlyList<bool>>(new InvalidOperationException("the database went away"));
+            }
+            return targetMethod!.Invoke(Inner, args);
+        }
+    }
+
+    [Fact]
+    public async Task ACompletionThatFails_StopsTheRoundsHeartbeat_SoTheLeaseRunsOutAndAnotherNodeRetries()
+    {
+        await _store.MigrateAsync(None);
+        var failing = System.Reflection.DispatchProxy.Create<IJunctionStore, CompletionFailingStore>();
+        var proxy = (CompletionFailingStore)(object)failing;
+        proxy.Inner = _store;
+        proxy.FailCompletions = true;
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook));
+        var options = Options();
+        options.Lease = TimeSpan.FromSeconds(30);
+        using var dispatcher = new Dispatcher(failing, [hook.Config], [hook], _time,
+            new DispatchMetrics(_meters.GetRequiredService<IMeterFactory>()), options, NullLogger<Dispatcher>.Instance);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1")], None);
+
+        await dispatcher.PumpAsync(None);
+        Assert.Single(hook.Calls);
+        // A heartbeat still running would renew the lease every 10 s from here on.
+        for (var i = 0; i < 12; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(20);
+        }
+        var retried = Assert.Single(await _store.ClaimDeliveriesAsync("hook", "another-node", 10, TimeSpan.FromSeconds(30), None));
+        Assert.Equal("e1", retried.EventId);
+    }
+
     [Fact]
     public async Task AConnectorThatThrows_IsATransientFailure_NotACrash()
     {
