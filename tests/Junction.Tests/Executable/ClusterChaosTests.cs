@@ -511,7 +511,13 @@ public sealed class ClusterChaosTests
                 var normalizeBehind = await ScalarAsync(db, "SELECT COALESCE((SELECT max(seq) FROM raw_events), 0) - COALESCE((SELECT position FROM cursors WHERE name = 'normalize'), 0)");
                 var projectBehind = await ScalarAsync(db, "SELECT COALESCE((SELECT max(seq) FROM canonical_events), 0) - COALESCE((SELECT position FROM cursors WHERE name = 'project'), 0)");
                 var timers = await ScalarAsync(db, "SELECT count(*) FROM timers WHERE fired_at IS NULL");
-                state = $"open deliveries {open}, normalize behind {normalizeBehind}, project behind {projectBehind}, timers unfired {timers}";
+                var byState = new List<string>();
+                await using (var cmd = new NpgsqlCommand("SELECT destination, state, count(*) FROM deliveries WHERE state IN ('pending', 'in_flight', 'held') GROUP BY 1, 2", db))
+                await using (var r = await cmd.ExecuteReaderAsync())
+                {
+                    while (await r.ReadAsync()) byState.Add($"{r.GetString(0)}/{r.GetString(1)}={r.GetInt64(2)}");
+                }
+                state = $"open deliveries {open} ({string.Join(", ", byState)}), normalize behind {normalizeBehind}, project behind {projectBehind}, timers unfired {timers}";
                 if (open == 0 && normalizeBehind <= 0 && projectBehind == 0 && timers == 0 && TimeProvider.System.GetUtcNow() > timersDue) return;
             }
             catch (NpgsqlException)
