@@ -4,7 +4,8 @@ namespace Junction.Dispatch;
 
 /// <summary>
 /// What the dispatcher keeps per destination in memory: its send-rate token bucket (a burst of one
-/// second's worth, refilled continuously at RateLimit per second), circuit breaker,
+/// second's worth, refilled continuously at RateLimit per second; a node alone never exceeds the rate,
+/// and every send also takes a token from the cluster-wide bucket in the store), circuit breaker,
 /// rate-limit hold and a five-minute window of outcomes. Durable state (the queue, the retry
 /// schedule, pause) lives in the store.
 /// </summary>
@@ -24,6 +25,7 @@ public sealed class DestinationRuntime
     private readonly Lock _lock = new();
     private readonly Queue<(DateTimeOffset At, DeliveryOutcome Outcome)> _recent = new();
     private DateTimeOffset _holdUntil;
+    private DateTimeOffset _sharedWaitUntil;
     private string? _lastError;
 
     public DestinationRuntime(IDestinationConnector? connector, DestinationConfig config, DispatchOptions options, TimeProvider time)
@@ -59,6 +61,31 @@ public sealed class DestinationRuntime
     public DateTimeOffset HoldUntil
     {
         get { lock (_lock) return _holdUntil; }
+    }
+
+    /// <summary>The configured rate limit (requests per second) the shared bucket refills at.</summary>
+    public double Rate => _rate;
+
+    /// <summary>The bucket's burst: one second's worth.</summary>
+    public double Capacity => _capacity;
+
+    /// <summary>Until when the cluster-wide bucket is expected to be empty (the other nodes took its tokens).</summary>
+    public DateTimeOffset SharedWaitUntil
+    {
+        get { lock (_lock) return _sharedWaitUntil; }
+    }
+
+    /// <summary>
+    /// The shared bucket granted fewer tokens than wanted, with <paramref name="left"/> tokens in it:
+    /// waits until the next whole token is due there, rather than asking again at once.
+    /// </summary>
+    public void SharedEmpty(double left)
+    {
+        lock (_lock)
+        {
+            var wait = TimeSpan.FromSeconds(Math.Max(0, 1 - left) / _rate);
+            _sharedWaitUntil = _time.GetUtcNow() + wait;
+        }
     }
 
     public string? LastError

@@ -97,6 +97,7 @@ public sealed class Dispatcher : BackgroundService
                 foreach (var d in _destinations.Values)
                 {
                     if (d.HoldUntil > now && d.HoldUntil - now < delay) delay = d.HoldUntil - now;
+                    if (d.SharedWaitUntil > now && d.SharedWaitUntil - now < delay) delay = d.SharedWaitUntil - now;
                     if (d.Available() == 0 && d.NextToken > now && d.NextToken - now < delay) delay = d.NextToken - now;
                     if (d.BatchDue is { } due && due > now && due - now < delay) delay = due - now;
                 }
@@ -168,7 +169,7 @@ public sealed class Dispatcher : BackgroundService
         if (batched) attempts += await SendBatchesAsync(d, cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
-            if (_time.GetUtcNow() < d.HoldUntil) break;
+            if (_time.GetUtcNow() < d.HoldUntil || _time.GetUtcNow() < d.SharedWaitUntil) break;
             var available = d.Available();
             if (available == 0) break;
             // Enough waiting to fill the batches the rate limit allows: claim no more until they go.
@@ -204,15 +205,43 @@ public sealed class Dispatcher : BackgroundService
                     send.Add(c);
                 }
             }
+            if (send.Count > 0)
+            {
+                // The cluster's bucket decides how many of them go now; the rest go back to the queue unattempted.
+                int granted;
+                try
+                {
+                    granted = await TakeSharedAsync(d, send.Count, cancellationToken);
+                }
+                catch
+                {
+                    if (probe) d.Breaker.ReleaseProbe();
+                    await TryReleaseAsync(d, send);
+                    throw;
+                }
+                if (granted < send.Count)
+                {
+                    await _store.ReleaseDeliveriesAsync([.. send.Skip(granted).Select(c => c.Id)], _options.WorkerId, cancellationToken);
+                    send.RemoveRange(granted, send.Count - granted);
+                }
+            }
             if (probe && send.Count == 0) d.Breaker.ReleaseProbe();
             foreach (var _ in send) d.TryTake();
             if (send.Count > 0)
             {
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var heartbeat = HeartbeatAsync(d.Config.Id, send.Select(c => c.Id).ToList(), stop.Token);
-                await Task.WhenAll(send.Select(c => AttemptAsync(d, c, cancellationToken)));
-                await stop.CancelAsync();
-                await heartbeat;
+                try
+                {
+                    await Task.WhenAll(send.Select(c => AttemptAsync(d, c, cancellationToken)));
+                }
+                finally
+                {
+                    // Also when a completion failed (the store went away): a heartbeat left running
+                    // would renew these leases for ever and no node would ever retry the tasks.
+                    await stop.CancelAsync();
+                    await heartbeat;
+                }
             }
             attempts += send.Count;
             if (batched) attempts += await SendBatchesAsync(d, cancellationToken);
@@ -284,34 +313,82 @@ public sealed class Dispatcher : BackgroundService
                     break;
                 }
             }
-            if (now < d.HoldUntil) break;
+            if (now < d.HoldUntil || now < d.SharedWaitUntil) break;
             var available = d.Available();
             if (available == 0) break;
             if (!d.Breaker.TryEnter(out var probe)) break;
             var size = Math.Min(batch.Max, d.Waiting.Count);
             if (bulk is null) size = probe ? 1 : Math.Min(size, available);
             else if (bulk.MaxBatch > 0) size = Math.Min(size, bulk.MaxBatch);
+            int granted;
+            try
+            {
+                // One request, one token: a bulk call wants one, single sends one each.
+                granted = await TakeSharedAsync(d, bulk is null ? size : 1, cancellationToken);
+            }
+            catch
+            {
+                if (probe) d.Breaker.ReleaseProbe();
+                throw;
+            }
+            if (granted == 0)
+            {
+                if (probe) d.Breaker.ReleaseProbe();
+                break;
+            }
+            if (bulk is null) size = Math.Min(size, granted);
             var tasks = d.Waiting.Take(size).Select(w => w.Task).ToList();
             d.Waiting.RemoveRange(0, size);
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 var heartbeat = HeartbeatAsync(d.Config.Id, tasks.Select(c => c.Id).ToList(), stop.Token);
-                if (bulk is not null)
+                try
                 {
-                    d.TryTake();
-                    await AttemptBatchAsync(d, bulk, tasks, cancellationToken);
+                    if (bulk is not null)
+                    {
+                        d.TryTake();
+                        await AttemptBatchAsync(d, bulk, tasks, cancellationToken);
+                    }
+                    else
+                    {
+                        foreach (var _ in tasks) d.TryTake();
+                        await Task.WhenAll(tasks.Select(c => AttemptAsync(d, c, cancellationToken)));
+                    }
                 }
-                else
+                finally
                 {
-                    foreach (var _ in tasks) d.TryTake();
-                    await Task.WhenAll(tasks.Select(c => AttemptAsync(d, c, cancellationToken)));
+                    await stop.CancelAsync();
+                    await heartbeat;
                 }
-                await stop.CancelAsync();
-                await heartbeat;
             }
             attempts += tasks.Count;
         }
         return attempts;
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="want"/> tokens from the destination's cluster-wide bucket in the store,
+    /// so N nodes together send at the configured rate, not N times it. Fewer than wanted: the bucket is
+    /// empty and this node waits for its next token before asking again.
+    /// </summary>
+    private async Task<int> TakeSharedAsync(DestinationRuntime d, int want, CancellationToken cancellationToken)
+    {
+        var grant = await _store.TakeRateTokensAsync(d.Config.Id, d.Rate, d.Capacity, want, cancellationToken);
+        if (grant.Granted < want) d.SharedEmpty(grant.Left);
+        return grant.Granted;
+    }
+
+    /// <summary>Best effort: gives claimed tasks back; when the store is away too, their leases run out instead.</summary>
+    private async Task TryReleaseAsync(DestinationRuntime d, IReadOnlyList<ClaimedDelivery> tasks)
+    {
+        try
+        {
+            await _store.ReleaseDeliveriesAsync([.. tasks.Select(c => c.Id)], _options.WorkerId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            DispatchLog.RoundFailed(_logger, d.Config.Id, ex);
+        }
     }
 
     /// <summary>Renews the round's leases every third of the lease while its calls run, so a slow call keeps its claim.</summary>

@@ -56,3 +56,6 @@ public sealed record ReplayFilter(IReadOnlyList<long>? Ids, string? Destination,
 public sealed record DestinationBacklog(string Destination, long Pending, long Held, long InFlight, long Dead);
 
 public sealed record DestinationControl(string Destination, bool Paused, long? PausedAt, string? Reason);
+
+/// <summary>What a take from a shared rate bucket got: whole tokens granted, and the (fractional) tokens left in the bucket.</summary>
+public sealed record RateGrant(int Granted, double Left);

@@ -122,4 +122,11 @@ public interface IJunctionStore : IAsyncDisposable
 
     /// <summary>Drops an erasure's seal key once every one of its destination deletions succeeded (crypto-shredding the sealed addresses).</summary>
     Task ShredErasureKeyAsync(string erasureId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes up to <paramref name="want"/> tokens from the destination's cluster-wide send-rate bucket
+    /// (refilled at <paramref name="ratePerSecond"/>, capped at <paramref name="burst"/>), atomically
+    /// across nodes. Granted may be fewer than wanted, or none.
+    /// </summary>
+    Task<RateGrant> TakeRateTokensAsync(string destination, double ratePerSecond, double burst, int want, CancellationToken cancellationToken);
 }

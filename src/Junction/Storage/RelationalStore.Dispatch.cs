@@ -113,6 +113,9 @@ public abstract partial class RelationalStore
         await using (var cmd = connection.CreateCommand())
         {
             cmd.Transaction = tx;
+            // 'held' counts as due while its destination is not paused: on PostgreSQL a completion or a
+            // draft whose statement saw the pause can commit after the resume's UPDATE held → pending
+            // ran (read committed), and would otherwise stay held until the next resume.
             cmd.CommandText =
                 $"""
                 UPDATE {Tables.Deliveries} SET state = 'in_flight', lease_owner = @owner, lease_until = @until,
@@ -120,7 +123,7 @@ public abstract partial class RelationalStore
                 WHERE id IN (
                     SELECT d.id FROM {Tables.Deliveries} d
                     WHERE d.destination = @destination
-                      AND ((d.state = 'pending' AND d.next_attempt_at <= @now) OR (d.state = 'in_flight' AND d.lease_until < @now))
+                      AND ((d.state IN ('pending', 'held') AND d.next_attempt_at <= @now) OR (d.state = 'in_flight' AND d.lease_until < @now))
                       AND NOT EXISTS (SELECT 1 FROM {Tables.Deliveries} e
                                       WHERE e.destination = d.destination AND e.person_id = d.person_id AND e.id < d.id AND e.state IN {OpenStates})
                       AND NOT {PausedCheck("d.destination")}

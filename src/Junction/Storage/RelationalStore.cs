@@ -353,6 +353,7 @@ public static class Tables
     public const string AuditSchedule = "audit_schedule";
     public const string SmokeRuns = "smoke_runs";
     public const string Operations = "operations";
+    public const string RateBuckets = "rate_buckets";
     public const string PersonSummary = "person_summary";
     public const string OrderSummary = "order_summary";
     public const string StatsHourly = "stats_hourly";

@@ -74,7 +74,29 @@ public sealed class FakeApi : IAsyncDisposable
                     await context.Response.WriteAsync(fault.Status == 429 ? """{"errors":["Rate limit exceeded"]}""" : """{"errors":["Internal server error"]}""");
                     return;
                 }
+                if (fault.Down)
+                {
+                    // A service that is away: the connection is cut before any answer.
+                    context.Abort();
+                    return;
+                }
                 if (fault.Drop) context.Items[DropKey] = true;
+                if (fault.Reset)
+                {
+                    // Applied, then the connection is cut halfway through the answer's body: the client
+                    // cannot know it worked, so at-least-once sends it again.
+                    var original = context.Response.Body;
+                    using var buffered = new MemoryStream();
+                    context.Response.Body = buffered;
+                    await next(context);
+                    context.Response.Body = original;
+                    var answer = buffered.ToArray();
+                    context.Response.ContentLength = Math.Max(answer.Length, 2);
+                    await original.WriteAsync(answer.AsMemory(0, answer.Length / 2));
+                    await original.FlushAsync();
+                    context.Abort();
+                    return;
+                }
             }
             await next(context);
         });
@@ -99,6 +121,8 @@ public sealed record FaultRequest(string Method, string Path, string Body);
 /// How one request misbehaves: answered after <paramref name="Delay"/> (a timeout for a client that
 /// waits less, and then not applied), with <paramref name="Status"/> instead of the documented answer
 /// (and <paramref name="RetryAfter"/> on a 429), or — <paramref name="Drop"/> — answered as a success
-/// while nothing is applied (a silent drop; only the fakes that check <see cref="FakeApi.Dropped"/> honour it).
+/// while nothing is applied (a silent drop; only the fakes that check <see cref="FakeApi.Dropped"/> honour it),
+/// <paramref name="Reset"/>: applied, and the connection reset halfway through the answer's body, or
+/// <paramref name="Down"/>: the connection reset before any answer, nothing applied.
 /// </summary>
-public sealed record Fault(int Status = 0, string? RetryAfter = null, TimeSpan Delay = default, bool Drop = false);
+public sealed record Fault(int Status = 0, string? RetryAfter = null, TimeSpan Delay = default, bool Drop = false, bool Reset = false, bool Down = false);

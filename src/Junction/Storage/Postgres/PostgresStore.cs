@@ -67,6 +67,12 @@ public sealed class PostgresStore : RelationalStore
 
     protected override string SkipLocked => "FOR UPDATE SKIP LOCKED";
 
+    protected override string Least => "LEAST";
+
+    protected override string Greatest => "GREATEST";
+
+    protected override string Floor(string expression) => $"FLOOR({expression})";
+
     protected override string JsonParameter(string name) => $"@{name}::jsonb";
 
     protected override string JsonColumn(string column) => column + "::text";

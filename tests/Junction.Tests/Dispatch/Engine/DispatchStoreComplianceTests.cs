@@ -14,6 +14,8 @@ public abstract class DispatchStoreComplianceTests : IAsyncLifetime
     private readonly List<IJunctionStore> _stores = [];
     private string _storage = "";
 
+    protected string Storage => _storage;
+
     protected abstract Task<string> NewStorageAsync();
 
     public async ValueTask InitializeAsync() => _storage = await NewStorageAsync();
@@ -24,7 +26,7 @@ public abstract class DispatchStoreComplianceTests : IAsyncLifetime
         GC.SuppressFinalize(this);
     }
 
-    private async Task<IJunctionStore> OpenAsync()
+    protected async Task<IJunctionStore> OpenAsync()
     {
         var store = StoreFactory.Open(_storage, Time);
         _stores.Add(store);
@@ -49,6 +51,38 @@ public abstract class DispatchStoreComplianceTests : IAsyncLifetime
         // State drafts carry no event id: every one is a new desired state.
         Assert.Equal(2, await store.EnqueueDeliveriesAsync([Drafts.State("kit", "p1", "a"), Drafts.State("kit", "p1", "a")], None));
         Assert.Equal(4, (await AllAsync(store)).Count);
+    }
+
+    [Fact]
+    public async Task RateBucket_GrantsTheBurst_ThenRefillsByElapsedTime_CappedAtTheBurst()
+    {
+        var store = await OpenAsync();
+        Assert.Equal(new RateGrant(3, 2), await store.TakeRateTokensAsync("hook", 5, 5, 3, None));
+        Assert.Equal(2, (await store.TakeRateTokensAsync("hook", 5, 5, 10, None)).Granted);
+        var empty = await store.TakeRateTokensAsync("hook", 5, 5, 1, None);
+        Assert.Equal(0, empty.Granted);
+        Assert.Equal(0, empty.Left, 6);
+        Time.Advance(TimeSpan.FromMilliseconds(500));
+        var refilled = await store.TakeRateTokensAsync("hook", 5, 5, 10, None);
+        Assert.Equal(2, refilled.Granted);
+        Assert.Equal(0.5, refilled.Left, 6);
+        Time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(5, (await store.TakeRateTokensAsync("hook", 5, 5, 100, None)).Granted);
+        // Another destination has a bucket of its own.
+        Assert.Equal(1, (await store.TakeRateTokensAsync("kit", 1, 1, 1, None)).Granted);
+    }
+
+    [Fact]
+    public async Task RateBucket_ConcurrentTakesFromSeveralStores_NeverGrantMoreThanTheBucketHeld()
+    {
+        var stores = new List<IJunctionStore>();
+        for (var i = 0; i < 3; i++) stores.Add(await OpenAsync());
+        var takes = Enumerable.Range(0, 60).Select(i => Task.Run(() => stores[i % 3].TakeRateTokensAsync("hook", 10, 20, 2, None)));
+        var grants = await Task.WhenAll(takes);
+        Assert.Equal(20, grants.Sum(g => g.Granted));
+        Time.Advance(TimeSpan.FromSeconds(1));
+        grants = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => Task.Run(() => stores[i % 3].TakeRateTokensAsync("hook", 10, 20, 1, None))));
+        Assert.Equal(10, grants.Sum(g => g.Granted));
     }
 
     [Fact]
@@ -315,4 +349,31 @@ public sealed class SqliteDispatchStoreTests : DispatchStoreComplianceTests
 public sealed class PostgresDispatchStoreTests : DispatchStoreComplianceTests
 {
     protected override Task<string> NewStorageAsync() => TestStorage.NewPostgresAsync();
+
+    [Fact]
+    public async Task ACompletionThatSawThePause_CommittingAfterTheResume_IsStillClaimed_NotHeldForever()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueDeliveriesAsync([Drafts.Event("kit", "p1", "e1")], CancellationToken.None);
+        var task = Assert.Single(await store.ClaimDeliveriesAsync("kit", "w1", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
+        await store.PauseDestinationAsync("kit", "chaos", CancellationToken.None);
+
+        // The completion's statement runs while paused (→ held) and commits only after the resume has run:
+        // read committed lets the resume's UPDATE held → pending miss the row.
+        await using var pg = new Npgsql.NpgsqlConnection(Storage["postgres:".Length..]);
+        await pg.OpenAsync();
+        await using var tx = await pg.BeginTransactionAsync();
+        await using (var complete = new Npgsql.NpgsqlCommand(
+            "UPDATE deliveries SET state = CASE WHEN EXISTS (SELECT 1 FROM destination_control c WHERE c.destination = deliveries.destination AND c.paused = 1) "
+            + "THEN 'held' ELSE 'pending' END, lease_owner = NULL, lease_until = NULL WHERE id = @id", pg, tx))
+        {
+            complete.Parameters.AddWithValue("id", task.Id);
+            Assert.Equal(1, await complete.ExecuteNonQueryAsync());
+        }
+        Assert.Equal(0, await store.ResumeDestinationAsync("kit", CancellationToken.None));
+        await tx.CommitAsync();
+
+        var again = Assert.Single(await store.ClaimDeliveriesAsync("kit", "w2", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.Equal(task.Id, again.Id);
+    }
 }

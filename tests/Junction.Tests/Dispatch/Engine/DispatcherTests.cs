@@ -278,6 +278,90 @@ public sealed class DispatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RateLimit_HoldsForTwoNodesTogether_NotPerNode()
+    {
+        // Two dispatchers (two nodes: each its own in-memory bucket) on one store and one clock.
+        var config = Drafts.Destination("hook", DestinationTypes.Webhook, rateLimit: 4);
+        var first = new ScriptedConnector(config);
+        var second = new ScriptedConnector(config);
+        var nodeA = await StartAsync(Options(), first);
+        var optionsB = Options();
+        optionsB.WorkerId = "other";
+        using var nodeB = new Dispatcher(_store, [config], [second], _time,
+            new DispatchMetrics(_meters.GetRequiredService<IMeterFactory>()), optionsB, NullLogger<Dispatcher>.Instance);
+        await _store.EnqueueDeliveriesAsync(Enumerable.Range(1, 200).Select(i => Drafts.Event("hook", $"p{i}", $"e{i}")).ToList(), None);
+
+        var sent = 0;
+        var perSecond = new List<int>();
+        for (var s = 0; s < 10; s++)
+        {
+            var thisSecond = 0;
+            for (var tick = 0; tick < 10; tick++)
+            {
+                // Whichever asks first gets the token: they take turns at being first.
+                var (one, other) = tick % 2 == 0 ? (nodeA, nodeB) : (nodeB, nodeA);
+                thisSecond += await one.PumpAsync(None);
+                thisSecond += await other.PumpAsync(None);
+                _time.Advance(TimeSpan.FromMilliseconds(100));
+            }
+            perSecond.Add(thisSecond);
+            sent += thisSecond;
+        }
+        // Burst (4) plus 4 per second over 10 s; each node alone would have sent that much.
+        Assert.InRange(sent, 40, 44);
+        Assert.All(perSecond.Skip(1), n => Assert.InRange(n, 3, 5));
+        Assert.True(!first.Calls.IsEmpty && !second.Calls.IsEmpty, "both nodes send");
+        Assert.Equal(sent, first.Calls.Count + second.Calls.Count);
+        // Tasks a node claimed but had no token for went back unattempted.
+        var rows = (await _store.ListDeliveriesAsync(new DeliveryQuery(null, null, null, 0, 1000), None)).Items;
+        Assert.Equal(sent, rows.Count(r => r.State == DeliveryStates.Succeeded));
+        Assert.All(rows.Where(r => r.State == DeliveryStates.Pending), r => Assert.Equal(0, r.Attempts));
+    }
+
+    /// <summary>The store, with its completions failing while <see cref="FailCompletions"/> is set (the database went away mid-round).</summary>
+    public class CompletionFailingStore : System.Reflection.DispatchProxy
+    {
+        public IJunctionStore Inner { get; set; } = null!;
+        public bool FailCompletions { get; set; }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            if (FailCompletions && targetMethod!.Name == nameof(IJunctionStore.CompleteDeliveriesAsync))
+            {
+                return Task.FromException<IReadOnlyList<bool>>(new InvalidOperationException("the database went away"));
+            }
+            return targetMethod!.Invoke(Inner, args);
+        }
+    }
+
+    [Fact]
+    public async Task ACompletionThatFails_StopsTheRoundsHeartbeat_SoTheLeaseRunsOutAndAnotherNodeRetries()
+    {
+        await _store.MigrateAsync(None);
+        var failing = System.Reflection.DispatchProxy.Create<IJunctionStore, CompletionFailingStore>();
+        var proxy = (CompletionFailingStore)(object)failing;
+        proxy.Inner = _store;
+        proxy.FailCompletions = true;
+        var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook));
+        var options = Options();
+        options.Lease = TimeSpan.FromSeconds(30);
+        using var dispatcher = new Dispatcher(failing, [hook.Config], [hook], _time,
+            new DispatchMetrics(_meters.GetRequiredService<IMeterFactory>()), options, NullLogger<Dispatcher>.Instance);
+        await _store.EnqueueDeliveriesAsync([Drafts.Event("hook", "p1", "e1")], None);
+
+        await dispatcher.PumpAsync(None);
+        Assert.Single(hook.Calls);
+        // A heartbeat still running would renew the lease every 10 s from here on.
+        for (var i = 0; i < 12; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(20);
+        }
+        var retried = Assert.Single(await _store.ClaimDeliveriesAsync("hook", "another-node", 10, TimeSpan.FromSeconds(30), None));
+        Assert.Equal("e1", retried.EventId);
+    }
+
+    [Fact]
     public async Task AConnectorThatThrows_IsATransientFailure_NotACrash()
     {
         var hook = new ScriptedConnector(Drafts.Destination("hook", DestinationTypes.Webhook))
