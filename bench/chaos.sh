@@ -14,6 +14,7 @@
 #   CHAOS_DB_RESTARTS=3      PostgreSQL stops/restarts during the load (CI: 2; every second one is pg_ctl restart -m fast)
 #   CHAOS_DOWN_SECONDS=60    how long each fake destination is down (CI: 10)
 #   CHAOS_WORKERS=4          journeys posted at once (CI: 3)
+#   CHAOS_JOURNEYS_PER_SECOND=15  the pace of new journeys (CI: 15; the webhook drains 10 a second)
 #   CHAOS_SKIP_BUILD=1       reuse the test build
 #
 # Exit status: the test's (0 when every assertion held).
@@ -29,6 +30,7 @@ export JUNCTION_CHAOS_KILLS=${CHAOS_KILLS:-3}
 export JUNCTION_CHAOS_DB_RESTARTS=${CHAOS_DB_RESTARTS:-3}
 export JUNCTION_CHAOS_DOWN_SECONDS=${CHAOS_DOWN_SECONDS:-60}
 export JUNCTION_CHAOS_WORKERS=${CHAOS_WORKERS:-4}
+export JUNCTION_CHAOS_JOURNEYS_PER_SECOND=${CHAOS_JOURNEYS_PER_SECOND:-15}
 export JUNCTION_CHAOS_REPORT=$REPORT
 
 cd "$ROOT"

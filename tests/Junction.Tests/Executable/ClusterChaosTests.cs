@@ -32,14 +32,21 @@ public sealed class ClusterChaosTests
     private const double HookRate = 10;
 
     /// <summary>How long and how hard: CI's bounded defaults, or bench/chaos.sh's through the environment.</summary>
-    private sealed record Plan(TimeSpan Load, int Kills, int DatabaseRestarts, TimeSpan DestinationDown, int Workers)
+    /// <remarks>
+    /// The load is paced (<c>JourneysPerSecond</c>): unpaced, it went as fast as the nodes answered,
+    /// so a faster intake made more orders than the webhook's 10/s could drain within the
+    /// convergence bound. 15 journeys a second offer the webhook ~12.5 orders and refunds a second,
+    /// still over its limit, so the limit is exercised and a backlog builds during its faults.
+    /// </remarks>
+    private sealed record Plan(TimeSpan Load, int Kills, int DatabaseRestarts, TimeSpan DestinationDown, int Workers, double JourneysPerSecond)
     {
         public static Plan FromEnvironment() => new(
             TimeSpan.FromSeconds(Number("JUNCTION_CHAOS_LOAD_SECONDS", 40)),
             (int)Number("JUNCTION_CHAOS_KILLS", 1),
             (int)Number("JUNCTION_CHAOS_DB_RESTARTS", 2),
             TimeSpan.FromSeconds(Number("JUNCTION_CHAOS_DOWN_SECONDS", 10)),
-            (int)Number("JUNCTION_CHAOS_WORKERS", 3));
+            (int)Number("JUNCTION_CHAOS_WORKERS", 3),
+            Number("JUNCTION_CHAOS_JOURNEYS_PER_SECOND", 15));
 
         private static double Number(string name, double fallback) =>
             double.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : fallback;
@@ -150,12 +157,25 @@ public sealed class ClusterChaosTests
             var acknowledged = new ConcurrentDictionary<(string Source, string Key), string>();
             using var stopLoad = new CancellationTokenSource();
             var next = 0;
+            var paced = Stopwatch.StartNew();
             var loadTasks = Enumerable.Range(0, plan.Workers).Select(w => Task.Run(async () =>
             {
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
                 while (!stopLoad.IsCancellationRequested)
                 {
                     var n = Interlocked.Increment(ref next);
+                    var due = TimeSpan.FromSeconds(n / plan.JourneysPerSecond) - paced.Elapsed;
+                    if (due > TimeSpan.Zero)
+                    {
+                        try
+                        {
+                            await Task.Delay(due, stopLoad.Token);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            break;
+                        }
+                    }
                     var journey = new Journey($"chaos{n}@example.com");
                     journeys.Add(journey);
                     await PostUntilAcknowledgedAsync(http, ports, Form(journey, n), acknowledged, counts);
@@ -221,7 +241,9 @@ public sealed class ClusterChaosTests
 
             // Drain: everything projected, every timer fired, nothing open at any destination.
             var lastOptIn = TimeProvider.System.GetUtcNow();
-            await WaitConvergedAsync(pg.ConnectionString, lastOptIn + TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(200), nodes);
+            // Long enough for the webhook's limit to drain what the load offered it (~0.83 a journey), on top of the faults.
+            var drain = plan.Load.TotalSeconds * plan.JourneysPerSecond * 0.9 / HookRate;
+            await WaitConvergedAsync(pg.ConnectionString, lastOptIn + TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(150 + drain), nodes);
 
             await using var db = new NpgsqlConnection(pg.ConnectionString);
             await db.OpenAsync();
